@@ -1,0 +1,136 @@
+"""The feature catalog: ``matrix.yaml`` turned into :class:`Feature` objects.
+
+The catalog is data. Code binds to its IDs; reports, JUnit names and coverage are generated
+from it. It is validated against ``schemas/matrix.schema.json`` on load, so a typo in the
+YAML fails loudly instead of silently dropping a feature.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from conformance.verdict import Level
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The catalog lives at the repository root (a contract); the package carries a link to it so
+# that installed copies find it too.
+DEFAULT_CATALOG_PATH = PACKAGE_DIR / "matrix.yaml"
+SCHEMA_PATH = PACKAGE_DIR / "schemas" / "matrix.schema.json"
+
+
+class CatalogError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Feature:
+    id: str
+    title: str
+    area: str
+    endpoint: str
+    level: Level
+    description: str
+    sdk_fields: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    sdk_behaviour: tuple[str, ...] = ()
+    seen_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    areas: dict[str, Area]
+    features: dict[str, Feature]
+    not_covered: dict[str, dict[str, str]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.features.values())
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __getitem__(self, feature_id: str) -> Feature:
+        return self.features[self.aliases.get(feature_id, feature_id)]
+
+    def select(self, patterns: list[str] | None) -> list[Feature]:
+        """Features whose ID (or area) matches any glob pattern; all of them when none given."""
+        if not patterns:
+            return list(self.features.values())
+        chosen = []
+        for feature in self.features.values():
+            for pattern in patterns:
+                if fnmatch.fnmatchcase(feature.id, pattern) or feature.area == pattern:
+                    chosen.append(feature)
+                    break
+                # a bare prefix selects a subtree: "chat.stream" selects chat.stream.*
+                if feature.id.startswith(pattern.rstrip(".") + "."):
+                    chosen.append(feature)
+                    break
+        return chosen
+
+    def by_area(self) -> dict[str, list[Feature]]:
+        grouped: dict[str, list[Feature]] = {area: [] for area in self.areas}
+        for feature in self.features.values():
+            grouped.setdefault(feature.area, []).append(feature)
+        return {area: features for area, features in grouped.items() if features}
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def parse_catalog(document: dict[str, Any]) -> Catalog:
+    try:
+        jsonschema.validate(document, _schema())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path)
+        raise CatalogError(f"matrix.yaml is invalid at {where or 'top level'}: {exc.message}") from None
+
+    areas = {a["id"]: Area(a["id"], a["title"]) for a in document["areas"]}
+    features: dict[str, Feature] = {}
+    aliases: dict[str, str] = {}
+    for entry in document["features"]:
+        fid = entry["id"]
+        if fid in features:
+            raise CatalogError(f"duplicate feature id {fid!r} in matrix.yaml")
+        if entry["area"] not in areas:
+            raise CatalogError(f"feature {fid!r} names unknown area {entry['area']!r}")
+        features[fid] = Feature(
+            id=fid,
+            title=entry["title"],
+            area=entry["area"],
+            endpoint=entry["endpoint"],
+            level=Level(entry["level"]),
+            description=" ".join(entry["description"].split()),
+            sdk_fields=tuple(entry.get("sdk_fields", ())),
+            needs=tuple(entry.get("needs", ())),
+            sdk_behaviour=tuple(entry.get("sdk_behaviour", ())),
+            seen_in=tuple(entry.get("seen_in", ())),
+        )
+        for alias in entry.get("aliases", ()):
+            aliases[alias] = fid
+    clash = set(aliases) & set(features)
+    if clash:
+        raise CatalogError(f"alias shadows a feature id: {sorted(clash)}")
+    return Catalog(areas, features, document.get("not_covered", {}) or {}, aliases)
+
+
+@lru_cache(maxsize=4)
+def load_catalog(path: Path | None = None) -> Catalog:
+    path = path or DEFAULT_CATALOG_PATH
+    with open(path, encoding="utf-8") as handle:
+        return parse_catalog(yaml.safe_load(handle))

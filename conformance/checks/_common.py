@@ -1,0 +1,170 @@
+"""What several checks share: the requests they send and small readers of the answers.
+
+Against real models content is not deterministic, so requests force what can be forced
+(``temperature: 0``, a ``seed``, tiny ``max_tokens``) and checks assert structure, not wording.
+Requests that several features judge are sent once per run (``ctx.shared``): a full run against
+a paid endpoint must cost cents.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.context import CheckContext
+from conformance.envelope import ErrorBody, decode_error_body, envelope_problems
+from conformance.sdk import exception_name_for_status
+from conformance.sse import SSEParse
+from conformance.verdict import Findings, Oracle, Verdict, nonconformant
+from conformance.wire import WireResponse
+
+SHORT_REPLY = [{"role": "user", "content": "Reply with one short sentence about the sea."}]
+# One robust outcome at temperature 0, so streamed and non-streamed answers can be compared.
+DETERMINISTIC = {
+    "messages": [{"role": "user", "content": "Name three primary colours, separated by commas."}],
+    "temperature": 0,
+    "seed": 7,
+    "max_tokens": 24,
+}
+BASIC_MAX_TOKENS = 24
+UNKNOWN_MODEL = "conformance-no-such-model-7f3a"
+WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
+
+FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
+
+
+def chat_body(ctx: CheckContext, **fields: Any) -> dict[str, Any]:
+    return {"model": ctx.chat_model, **fields}
+
+
+# --- streams ------------------------------------------------------------------------------------
+
+@dataclass
+class StreamCapture:
+    """A raw chat stream, read whole (bounded) and parsed by the strict SSE reader."""
+
+    response: WireResponse
+    sse: SSEParse
+
+    def chunks(self) -> list[tuple[int, dict[str, Any]]]:
+        """(line, object) for every data event before [DONE] that is a JSON object."""
+        return [(event.line, value) for event, value in self.sse.json_chunks() if isinstance(value, dict)]
+
+    def choice_chunks(self) -> list[tuple[int, dict[str, Any]]]:
+        """Chunks that look like chat chunks (have a ``choices`` key)."""
+        return [(line, chunk) for line, chunk in self.chunks() if "choices" in chunk]
+
+    def content(self, index: int = 0) -> str:
+        parts = []
+        for _, chunk in self.choice_chunks():
+            for choice in chunk.get("choices") or ():
+                if isinstance(choice, dict) and choice.get("index") == index:
+                    delta = choice.get("delta") or {}
+                    if isinstance(delta, dict) and isinstance(delta.get("content"), str):
+                        parts.append(delta["content"])
+        return "".join(parts)
+
+
+def raw_stream(ctx: CheckContext, body: dict[str, Any], *, decline_param: str | None = None) -> StreamCapture:
+    response = ctx.wire.post("chat/completions", {**body, "stream": True})
+    ctx.require_ok(response, decline_param=decline_param)
+    return StreamCapture(response, response.sse())
+
+
+def plain_stream(ctx: CheckContext) -> StreamCapture:
+    """The run's one plain streamed completion (no stream_options), judged by many features."""
+    return ctx.shared("stream.plain", lambda: raw_stream(ctx, chat_body(ctx, **DETERMINISTIC)))
+
+
+def usage_stream(ctx: CheckContext) -> StreamCapture:
+    body = chat_body(ctx, **DETERMINISTIC, stream_options={"include_usage": True})
+    return ctx.shared("stream.usage", lambda: raw_stream(ctx, body, decline_param="stream_options"))
+
+
+def reference_completion(ctx: CheckContext) -> dict[str, Any]:
+    """The non-streamed answer to the same request as :func:`plain_stream`."""
+    def send() -> dict[str, Any]:
+        response = ctx.require_ok(ctx.wire.post("chat/completions", chat_body(ctx, **DETERMINISTIC)))
+        return json_object(response)
+    return ctx.shared("chat.reference", send)
+
+
+def json_object(response: WireResponse) -> dict[str, Any]:
+    """A success body that must be a JSON object; anything else ends the check."""
+    try:
+        value = response.json()
+    except ValueError:
+        raise Verdict(nonconformant(
+            f"the {response.status} body is not JSON ({response.content_type or 'no content-type'}): "
+            f"{response.body[:120]!r}", Oracle.WIRE)) from None
+    if not isinstance(value, dict):
+        raise Verdict(nonconformant(f"the {response.status} body is a JSON {type(value).__name__}, expected an object",
+                                    Oracle.WIRE))
+    return value
+
+
+def strict_sdk_json(ctx: CheckContext, call: Any, findings: Findings) -> tuple[Any, Any]:
+    """Send through the strict SDK with the raw response kept.
+
+    Returns (the JSON body, the SDK's parsed object or None). The wire and SDK problems go into
+    ``findings``; a body that is not JSON at all ends the check.
+    """
+    raw = ctx.call_sdk(call)
+    content_type = raw.http_response.headers.get("content-type", "")
+    findings.expect(content_type.startswith("application/json"), Oracle.WIRE,
+                    f"Content-Type: received {content_type!r}, expected application/json")
+    try:
+        body = json.loads(raw.http_response.content)
+    except ValueError:
+        findings.add(Oracle.WIRE, f"the body is not JSON: {raw.http_response.content[:120]!r}")
+        raise Verdict(findings.verdict("")) from None
+    parsed = None
+    try:
+        parsed = ctx.call_sdk(raw.parse)
+    except Verdict as verdict:
+        findings.add(Oracle.SDK, verdict.outcome.reason)
+    return body, parsed
+
+
+def message_text(body: dict[str, Any], index: int = 0) -> Any:
+    try:
+        return body["choices"][index]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+def error_body_of(response: WireResponse) -> ErrorBody:
+    return decode_error_body(response.status, response.content_type, response.body)
+
+
+def judge_error(
+    findings: Findings,
+    body: ErrorBody,
+    *,
+    status: int,
+    param: str | None | type[Ellipsis] = ...,  # type: ignore[valid-type]
+    what: str,
+) -> None:
+    """The common judgement of a provoked error: status (hence SDK class), envelope, param."""
+    expected_exc = exception_name_for_status(status)
+    if body.status < 400:
+        findings.add(Oracle.WIRE, f"{what}: answered HTTP {body.status} (no exception in the SDK), "
+                                  f"expected {status} ({expected_exc})")
+    elif body.status != status:
+        findings.add(Oracle.SDK, f"{what}: HTTP {body.status} makes the SDK raise "
+                                 f"{exception_name_for_status(body.status)}, expected {status} ({expected_exc})")
+    findings.extend(Oracle.WIRE, [f"{what}: {p}" for p in envelope_problems(body)])
+    if param is not ... and body.error is not None and body.param != param:
+        findings.add(Oracle.WIRE, f"{what}: error.param: received {body.param!r}, expected {param!r}")
+
+
+def declared_extension_note(kind: str, keys: list[str]) -> str:
+    return f"vendor extension fields on the {kind} (allowed, additive): {', '.join(sorted(keys))}"
+
+
+def compact(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,175 @@
+"""Errors the suite provokes on purpose: status, envelope, ``param``, and what the SDK makes of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+
+from conformance.checks._common import UNKNOWN_MODEL, WRONG_KEY, SHORT_REPLY, chat_body, error_body_of, judge_error
+from conformance.checks.chat import basic_completion
+from conformance.context import CheckContext, StatusError
+from conformance.envelope import ErrorBody, decode_error_body
+from conformance.registry import check
+from conformance.sdk import exception_class_for_status
+from conformance.verdict import Findings, Oracle, Outcome, skipped
+
+
+@dataclass(frozen=True)
+class Provoked:
+    """An error provoked through the SDK: what it raised and what came over the wire."""
+
+    exception: openai.APIStatusError | None
+    body: ErrorBody
+    headers: dict[str, str]
+
+
+def _provoke(ctx: CheckContext, key: str, call: Any) -> Provoked:
+    def send() -> Provoked:
+        start = len(ctx.scope)
+        exception: openai.APIStatusError | None = None
+        try:
+            ctx.call_sdk(call)
+        except StatusError as error:
+            exception = error.__cause__ if isinstance(error.__cause__, openai.APIStatusError) else None
+        answered = [e for e in ctx.scope[start:] if e.status is not None]
+        last = answered[-1]
+        body = decode_error_body(last.status or 0, last.response_header("content-type") or "", bytes(last.body))
+        return Provoked(exception, body, {k.lower(): v for k, v in last.response_headers})
+    return ctx.shared(key, send)
+
+
+def invalid_param(ctx: CheckContext) -> Provoked:
+    # A wrong type on a well-known field: every server must reject it (OpenAI: 400 invalid_type).
+    return _provoke(ctx, "error.invalid_param", lambda: ctx.sdk(strict=False).chat.completions.create(
+        model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=8, temperature="hot"))  # type: ignore[arg-type]
+
+
+def unknown_model(ctx: CheckContext) -> Provoked:
+    return _provoke(ctx, "error.unknown_model", lambda: ctx.sdk(strict=False).chat.completions.create(
+        model=UNKNOWN_MODEL, messages=SHORT_REPLY, max_tokens=8))
+
+
+def invalid_key(ctx: CheckContext) -> Provoked:
+    return _provoke(ctx, "error.invalid_key", lambda: ctx.sdk_with(api_key=WRONG_KEY).chat.completions.create(
+        model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=1))
+
+
+@check("errors.envelope.invalid_param")
+def envelope_invalid_param(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    judge_error(findings, invalid_param(ctx).body, status=400, param="temperature", what='temperature: "hot"')
+    return findings.verdict("400 in the OpenAI envelope with param 'temperature' (BadRequestError)", Oracle.WIRE)
+
+
+@check("errors.envelope.missing_field")
+def envelope_missing_field(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    response = ctx.wire.post("chat/completions", {"model": ctx.chat_model, "max_tokens": 8})
+    judge_error(findings, error_body_of(response), status=400, param="messages", what="no messages")
+    return findings.verdict("400 in the OpenAI envelope with param 'messages'", Oracle.WIRE)
+
+
+@check("errors.invalid_json")
+def invalid_json(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    broken = f'{{"model": "{ctx.chat_model}", "messages": [{{"role": "user", "content": "hi"'.encode()
+    response = ctx.wire.post("chat/completions", content=broken)
+    judge_error(findings, error_body_of(response), status=400, what="a truncated JSON body")
+    return findings.verdict("400 in the OpenAI envelope for a body that is not JSON", Oracle.WIRE)
+
+
+@check("errors.unknown_model")
+def unknown_model_error(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    provoked = unknown_model(ctx)
+    judge_error(findings, provoked.body, status=404, what=f"model {UNKNOWN_MODEL!r}")
+    if findings.ok and provoked.body.code != "model_not_found":
+        findings.note(f"error.code is {provoked.body.code!r}; OpenAI sends 'model_not_found' (recommended)")
+    return findings.verdict("404 in the OpenAI envelope (NotFoundError) for an unknown model", Oracle.WIRE)
+
+
+def _open_server(body: ErrorBody) -> Outcome | None:
+    if 200 <= body.status < 300:
+        return skipped(f"the server does not enforce authentication (HTTP {body.status} without a valid key): "
+                       "security finding, not a compatibility failure")
+    return None
+
+
+@check("errors.auth.missing_key")
+def auth_missing_key(ctx: CheckContext) -> Outcome:
+    response = ctx.wire.post("chat/completions", chat_body(ctx, messages=SHORT_REPLY, max_tokens=1), auth=False)
+    body = error_body_of(response)
+    findings = Findings()
+    judge_error(findings, body, status=401, what="no Authorization header")
+    return _open_server(body) or findings.verdict("401 in the OpenAI envelope (AuthenticationError)", Oracle.WIRE)
+
+
+@check("errors.auth.invalid_key")
+def auth_invalid_key(ctx: CheckContext) -> Outcome:
+    body = invalid_key(ctx).body
+    findings = Findings()
+    judge_error(findings, body, status=401, what="a wrong API key")
+    return _open_server(body) or findings.verdict("401 in the OpenAI envelope (AuthenticationError)", Oracle.WIRE)
+
+
+# The condition provoked, and the SDK exception a user's `except` clause expects for it.
+_EXPECTED = (
+    ("an invalid parameter", invalid_param, 400),
+    ("a wrong API key", invalid_key, 401),
+    ("an unknown model", unknown_model, 404),
+)
+
+
+@check("errors.sdk_exception")
+def sdk_exception(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    for what, provoke, status in _EXPECTED:
+        provoked = provoke(ctx)
+        expected = exception_class_for_status(status)
+        exc = provoked.exception
+        if exc is None:
+            findings.add(Oracle.SDK, f"{what}: the SDK raised nothing (HTTP {provoked.body.status}), "
+                                     f"expected {expected.__name__}")
+            continue
+        if not isinstance(exc, expected):
+            findings.add(Oracle.SDK, f"{what}: the SDK raised {type(exc).__name__} (HTTP {exc.status_code}), "
+                                     f"expected {expected.__name__} (HTTP {status})")
+        error = provoked.body.error
+        if error is None:
+            findings.add(Oracle.SDK, f"{what}: {type(exc).__name__}.type/.code/.param are empty: the body has no "
+                                     "error object for the SDK to read")
+            continue
+        message = error.get("message")
+        if isinstance(message, str) and message and message not in str(exc.message):
+            findings.add(Oracle.SDK, f"{what}: the exception message {str(exc.message)[:80]!r} does not carry the "
+                                     f"server's error.message")
+        for attribute in ("type", "param", "code"):
+            wire_value = error.get(attribute)
+            wire_value = str(wire_value) if attribute == "code" and wire_value is not None else wire_value
+            if getattr(exc, attribute, None) != wire_value:
+                findings.add(Oracle.SDK, f"{what}: exception.{attribute} is {getattr(exc, attribute, None)!r}, "
+                                         f"the envelope says {wire_value!r}")
+    return findings.verdict("400/401/404 raise BadRequestError/AuthenticationError/NotFoundError carrying the "
+                            "server's message, type, param and code", Oracle.SDK)
+
+
+@check("errors.request_id")
+def request_id(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    success = basic_completion(ctx)
+    success_id = success.http_response.headers.get("x-request-id")
+    findings.expect(bool(success_id), Oracle.WIRE, "no x-request-id header on a successful completion")
+    if success_id:
+        findings.expect(success.request_id == success_id, Oracle.SDK,
+                        f"the SDK's request_id is {success.request_id!r}, the header says {success_id!r}")
+    error = invalid_param(ctx)
+    error_id = error.headers.get("x-request-id")
+    findings.expect(bool(error_id), Oracle.WIRE, f"no x-request-id header on an error response (HTTP {error.body.status})")
+    if error_id and error.exception is not None:
+        findings.expect(error.exception.request_id == error_id, Oracle.SDK,
+                        f"exception.request_id is {error.exception.request_id!r}, the header says {error_id!r}")
+    return findings.verdict("x-request-id on success and error responses, exposed by the SDK as request_id",
+                            Oracle.WIRE)
+

@@ -1,0 +1,200 @@
+"""The command line (contract: DESIGN.md §3). Nothing imports this module."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from conformance import TOOL_NAME, __version__
+from conformance.catalog import Catalog, Feature, load_catalog
+from conformance.engine import Engine, FeatureResult
+from conformance.report import write_reports
+from conformance.report.console import render_summary
+from conformance.report.results import build_results, exit_code
+from conformance.target import ConfigError, Secret, Target, Timeouts, resolve_target
+from conformance.wire import TransportFailure, WireClient
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MOCK_MODELS = {"chat": "mock-chat", "embeddings": "mock-embed"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conformance",
+        description="Certify that an OpenAI-compatible HTTP API works with the official openai SDK.",
+    )
+    parser.add_argument("--version", action="version", version=f"{TOOL_NAME} {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the checks against a target (default: the embedded reference mock)")
+    run.add_argument("--base-url", help="the target's base URL, ending in /v1 (env OPENAI_BASE_URL)")
+    run.add_argument("--api-key", help="the target's API key (env OPENAI_API_KEY)")
+    run.add_argument("--model", help="the chat model to test")
+    run.add_argument("--embedding-model", help="the embeddings model to test (embeddings features are skipped without)")
+    run.add_argument("--config", type=Path, help="a target YAML file (base_url, api_key_env, models)")
+    run.add_argument("--out", type=Path, default=Path("reports/latest"), help="output directory (default reports/latest)")
+    run.add_argument("--select", nargs="+", action="extend", metavar="PATTERN",
+                     help="run only features matching these IDs, globs (chat.stream.*) or areas")
+    run.add_argument("--timeout", type=float, default=Timeouts.read,
+                     help=f"seconds of silence before a response counts as stalled (default {Timeouts.read:g})")
+    run.add_argument("--mock-quirk", action="append", default=[], metavar="NAME",
+                     help="with the embedded mock: switch on a named quirk (see `conformance mock --list-quirks`)")
+    run.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    mock = commands.add_parser("mock", help="serve the reference mock on its own")
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    mock.add_argument("--quirk", action="append", default=[], metavar="NAME", help="switch on a named quirk (repeatable)")
+    mock.add_argument("--api-key", default=None, help="the key the mock accepts (default: mock-api-key)")
+    mock.add_argument("--list-quirks", action="store_true", help="list the quirks and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return command_run(args)
+        if args.command == "mock":
+            return command_mock(args)
+    except ConfigError as error:
+        print(f"conformance: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("conformance: interrupted", file=sys.stderr)
+        return 130
+    return EXIT_USAGE
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+@contextmanager
+def _target_for(args: argparse.Namespace) -> Iterator[Target]:
+    timeouts = Timeouts(read=args.timeout)
+    target = resolve_target(
+        base_url=args.base_url,
+        api_key=args.api_key,
+        models={"chat": args.model, "embeddings": args.embedding_model},
+        config_path=args.config,
+        timeouts=timeouts,
+    )
+    if target is not None:
+        if args.mock_quirk:
+            raise ConfigError("--mock-quirk applies to the embedded mock only (no --base-url)")
+        yield target
+        return
+    from conformance.mock.quirks import UnknownQuirk
+    from conformance.mock.server import MockServer
+
+    key = "mock-" + secrets.token_hex(12)
+    try:
+        server = MockServer(quirks=args.mock_quirk, api_key=key)
+    except UnknownQuirk as error:
+        raise ConfigError(str(error.args[0])) from None
+    with server:
+        models = {**MOCK_MODELS, **{k: v for k, v in {"chat": args.model, "embeddings": args.embedding_model}.items() if v}}
+        name = "reference mock" + (f" with {', '.join(args.mock_quirk)}" if args.mock_quirk else "")
+        yield Target(server.base_url, Secret(key), models, name=name, timeouts=timeouts, embedded_mock=True)
+
+
+def preflight(wire: WireClient) -> None:
+    """Fail fast, with one line, when the target cannot be used at all."""
+    target = wire.target
+    try:
+        response = wire.get("models")
+    except TransportFailure as failure:
+        if failure.kind == "connect":
+            raise ConfigError(f"cannot reach {target.base_url}: {_reason(failure.detail)}") from None
+        if failure.kind == "no_response":
+            raise ConfigError(f"cannot reach {target.base_url}: no answer within {target.timeouts.read:g} s") from None
+        return  # it answers, if badly: that is for the checks to judge
+    if response.status in (401, 403):
+        raise ConfigError(f"{target.base_url} rejected the API key (HTTP {response.status} on GET /models)")
+
+
+def _reason(text: str) -> str:
+    for known in ("Connection refused", "Name or service not known", "No address associated", "timed out"):
+        if known in text:
+            return known.lower()
+    return text.splitlines()[0][:160]
+
+
+class Progress:
+    """Features done of total and the area in flight, on stderr; silent when quiet."""
+
+    def __init__(self, stream: TextIO, quiet: bool) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.live = stream.isatty()
+        self._area = ""
+
+    def __call__(self, done: int, total: int, feature: Feature, result: FeatureResult | None) -> None:
+        if self.quiet:
+            return
+        if self.live:
+            width = shutil.get_terminal_size((100, 20)).columns - 1
+            line = f"[{done:>3}/{total}] {feature.area}: {feature.id}"
+            self.stream.write("\r" + line[:width].ljust(width))
+            if done == total and result is not None:
+                self.stream.write("\r" + " " * width + "\r")
+            self.stream.flush()
+        elif result is None and feature.area != self._area:
+            self._area = feature.area
+            self.stream.write(f"[{done:>3}/{total}] {feature.area}\n")
+            self.stream.flush()
+
+
+def command_run(args: argparse.Namespace) -> int:
+    catalog: Catalog = load_catalog()
+    features = catalog.select(args.select)
+    if not features:
+        raise ConfigError(f"no feature matches --select {' '.join(args.select)}")
+    with _target_for(args) as target:
+        progress = Progress(sys.stderr, args.quiet)
+        with Engine(target, catalog, progress=progress) as engine:
+            preflight(engine.wire)
+            if not args.quiet:
+                print(f"{TOOL_NAME} {__version__}: {len(features)} features against {target.base_url}",
+                      file=sys.stderr)
+            run = engine.run(features)
+        results = build_results(run, catalog)
+    written = write_reports(results, args.out)
+    width = shutil.get_terminal_size((120, 20)).columns
+    print(render_summary(results, width=width, files=[str(p) for p in written]))
+    return exit_code(results)
+
+
+# --- mock --------------------------------------------------------------------------------------
+
+def command_mock(args: argparse.Namespace) -> int:
+    from conformance.mock.quirks import QUIRKS, UnknownQuirk
+    from conformance.mock.server import DEFAULT_API_KEY, MockServer
+
+    if args.list_quirks:
+        width = max(len(q) for q in QUIRKS)
+        for quirk in QUIRKS.values():
+            kind = " (benign)" if quirk.benign else ""
+            print(f"{quirk.id.ljust(width)}  {quirk.description}{kind}")
+        return EXIT_OK
+    try:
+        server = MockServer(quirks=args.quirk, api_key=args.api_key or DEFAULT_API_KEY, host=args.host, port=args.port)
+    except UnknownQuirk as error:
+        raise ConfigError(str(error.args[0])) from None
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    print(server.base_url, flush=True)
+    print(f"api key: {server.api_key}  models: {', '.join(server.app.models)}"
+          + (f"  quirks: {', '.join(q.id for q in server.quirks)}" if server.quirks else ""),
+          file=sys.stderr, flush=True)
+    server.serve_forever()
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,214 @@
+"""Runs checks against a target and gives every selected feature exactly one outcome.
+
+The engine emits results; it does not know who reads them (``report/`` writes files, the CLI
+prints, the pytest plugin maps outcomes to test results).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import httpx
+
+from conformance import sdk as sdk_module
+from conformance.catalog import Catalog, Feature
+from conformance.context import CheckContext, RunState, StatusError, TransportProblem
+from conformance.envelope import judge_decline
+from conformance.redact import Redactor
+from conformance.registry import CheckSpec, load_checks
+from conformance.target import Target
+from conformance.verdict import (
+    Oracle,
+    Outcome,
+    Problem,
+    Status,
+    Verdict,
+    harness_error,
+    nonconformant,
+    skipped,
+    unsupported,
+)
+from conformance.wire import Recorder, TransportFailure, WireClient
+
+MAX_EVIDENCE_EXCHANGES = 10
+
+
+@dataclass(frozen=True)
+class FeatureResult:
+    feature: Feature
+    outcome: Outcome
+    duration_s: float
+
+
+@dataclass
+class RunResult:
+    target: Target
+    started_at: dt.datetime
+    duration_s: float
+    results: dict[str, FeatureResult]
+    requests: int
+    completion_tokens_requested: int
+    unbounded_generation_requests: int
+    backoffs: list[dict[str, object]] = field(default_factory=list)
+    rate_limited: list[dict[str, object]] = field(default_factory=list)
+    sdk_version: str = sdk_module.SDK_VERSION
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results.values() if r.outcome.status is status)
+
+
+ProgressCallback = Callable[[int, int, Feature, "FeatureResult | None"], None]
+
+
+class Engine:
+    def __init__(
+        self,
+        target: Target,
+        catalog: Catalog,
+        *,
+        registry: dict[str, CheckSpec] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.target = target
+        self.catalog = catalog
+        self.registry = registry if registry is not None else load_checks()
+        self.progress = progress
+        self.recorder = Recorder()
+        self.redactor = Redactor([target.api_key.reveal()])
+        self.wire = WireClient(target, self.recorder)
+        self.state = RunState()
+        self.started_at = dt.datetime.now(dt.timezone.utc)
+        self._clock = time.monotonic()
+
+    def close(self) -> None:
+        self.wire.close()
+        for client in self.state.clients.values():
+            client.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- running ---------------------------------------------------------------------------
+    def run(self, features: Iterable[Feature] | None = None) -> RunResult:
+        chosen = list(features if features is not None else self.catalog)
+        self.started_at = dt.datetime.now(dt.timezone.utc)
+        self._clock = time.monotonic()
+        results: dict[str, FeatureResult] = {}
+        for index, feature in enumerate(chosen):
+            if self.progress:
+                self.progress(index, len(chosen), feature, None)
+            result = self.execute(feature)
+            results[feature.id] = result
+            if self.progress:
+                self.progress(index + 1, len(chosen), feature, result)
+        return self.result(results)
+
+    def result(self, results: dict[str, FeatureResult]) -> RunResult:
+        """The run so far, with its counters; features in catalog order."""
+        order = {feature_id: index for index, feature_id in enumerate(self.catalog.features)}
+        ordered = dict(sorted(results.items(), key=lambda item: order.get(item[0], len(order))))
+        return RunResult(
+            target=self.target,
+            started_at=self.started_at,
+            duration_s=round(time.monotonic() - self._clock, 3),
+            results=ordered,
+            requests=self.recorder.requests,
+            completion_tokens_requested=self.recorder.completion_tokens_requested,
+            unbounded_generation_requests=self.recorder.unbounded_generation_requests,
+            backoffs=[b.__dict__ for b in self.recorder.backoffs],
+            rate_limited=[
+                {"url": self.redactor.url(e.url), "status": e.status,
+                 "headers": {k: v for k, v in self.redactor.headers(e.response_headers).items()
+                             if k.startswith(("retry-after", "x-ratelimit"))}}
+                for e in self.recorder.rate_limit_responses
+            ],
+        )
+
+    def execute(self, feature: Feature) -> FeatureResult:
+        clock = time.monotonic()
+        missing = [need for need in feature.needs if not self.target.has(need)]
+        spec = self.registry.get(feature.id)
+        if missing:
+            outcome = skipped(f"no {', '.join(missing)} model configured for this target")
+        elif spec is None:
+            outcome = harness_error(f"no check is registered for {feature.id}")
+        else:
+            outcome = self._run_check(feature, spec)
+        return FeatureResult(feature, outcome, round(time.monotonic() - clock, 3))
+
+    def _run_check(self, feature: Feature, spec: CheckSpec) -> Outcome:
+        scope = self.recorder.begin_scope()
+        ctx = CheckContext(feature, self.target, self.recorder, self.wire, self.state, scope)
+        try:
+            outcome = spec.function(ctx)
+        except Verdict as verdict:
+            outcome = verdict.outcome
+        except StatusError as error:
+            outcome = self._judge_status(error)
+        except TransportProblem as problem:
+            outcome = self._judge_transport(problem.failure)
+        except TransportFailure as failure:
+            outcome = self._judge_transport(failure)
+        except Exception as exc:  # a bug in the suite must never look like a server verdict
+            outcome = harness_error(
+                f"harness error in {spec.name}: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
+            )
+        finally:
+            self.recorder.end_scope()
+        exchanges = ctx.exchanges()[:MAX_EVIDENCE_EXCHANGES]
+        evidence = tuple(exchange.to_evidence(self.redactor) for exchange in exchanges)
+        outcome = outcome.with_evidence(evidence)
+        return _redact_outcome(outcome, self.redactor)
+
+    # --- judging what a check could not --------------------------------------------------------
+    def _judge_status(self, error: StatusError) -> Outcome:
+        body = error.body
+        if body.status == 401:
+            return harness_error(f"the target rejected the configured API key here ({body.summary()})")
+        if body.status == 429:
+            return harness_error(f"rate limited even after backing off, could not decide ({body.summary()})")
+        honest, problems = judge_decline(body, param=error.decline_param)
+        if honest:
+            return unsupported(f"declined: {body.summary()}", Oracle.WIRE)
+        return nonconformant(
+            f"{problems[0]} ({body.summary()})", Oracle.WIRE, tuple(Problem(Oracle.WIRE, p) for p in problems)
+        )
+
+    def _judge_transport(self, failure: TransportFailure) -> Outcome:
+        if failure.kind == "connect":
+            return harness_error(f"could not connect to the target: {failure.detail}")
+        if failure.kind == "no_response":
+            if self._target_alive():
+                return nonconformant(
+                    f"no response to this request within {self.target.timeouts.read:.0f} s, "
+                    "although the server answers other requests", Oracle.WIRE)
+            return harness_error(f"the target stopped answering: {failure.detail}")
+        return nonconformant(f"the response did not complete: {failure.detail}", Oracle.WIRE)
+
+    def _target_alive(self) -> bool:
+        """Does the target answer at all? Decides between 'server stalls here' and 'harness blind'."""
+        try:
+            httpx.get(self.target.url("models"), timeout=5.0, trust_env=False,
+                      headers={"authorization": f"Bearer {self.target.api_key.reveal()}"})
+            return True
+        except httpx.HTTPError:
+            return False
+
+
+def _redact_outcome(outcome: Outcome, redactor: Redactor) -> Outcome:
+    """Reasons and notes can quote server text; they pass the same redaction as evidence."""
+    from dataclasses import replace
+
+    return replace(
+        outcome,
+        reason=redactor.text(outcome.reason),
+        notes=tuple(redactor.text(n) for n in outcome.notes),
+        problems=tuple(Problem(p.oracle, redactor.text(p.message)) for p in outcome.problems),
+    )

@@ -1,0 +1,303 @@
+"""The reference mock: OpenAI's API as the pinned SDK expects it, as a plain ASGI app.
+
+Faithful by default: it honours every parameter it accepts, rejects what it does not with the
+exact envelope, and derives content from the request so that behaviour checks can be exact.
+Named quirks (``conformance.mock.quirks``) switch on real vendors' deviations, one server
+instance at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.floats import encode_base64
+from conformance.mock.content import count_tokens, embedding_vector, fingerprint, normalised, prompt_tokens
+from conformance.mock.effects import Effects, Pipeline
+from conformance.mock.generation import Plan, plan_choice
+from conformance.mock.http import (
+    SSE_TYPE,
+    ErrorSpec,
+    MockError,
+    MockResponse,
+    invalid_api_key,
+    invalid_json,
+    invalid_value,
+    json_response,
+    missing_api_key,
+    model_not_found,
+    render_error,
+    request_id,
+    too_large,
+    unknown_route,
+    wrong_method,
+)
+from conformance.mock.requests import ChatRequest, EmbeddingRequest, parse_chat_request, parse_embedding_request
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MODEL_CREATED = 1_700_000_000
+OWNER = "openai-conformance"
+EMBEDDING_DIMENSIONS = 256
+
+
+@dataclass(frozen=True)
+class MockModel:
+    id: str
+    capability: str  # "chat" or "embeddings"
+
+
+DEFAULT_MODELS: tuple[MockModel, ...] = (
+    MockModel("mock-chat", "chat"),
+    MockModel("mock-embed", "embeddings"),
+    # a vendor-style id with a slash (seeds 000, 001): the 3.x SDK percent-encodes it in paths
+    MockModel("mock-org/mock-chat", "chat"),
+)
+
+
+@dataclass
+class Incoming:
+    method: str
+    path: str  # under /v1, percent-decoded
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise MockError(invalid_json()) from None
+
+
+Handler = Callable[["MockApp", Incoming, re.Match[str]], Awaitable[MockResponse]]
+
+
+class MockApp:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        effects: Sequence[Effects] = (),
+        models: Sequence[MockModel] = DEFAULT_MODELS,
+    ) -> None:
+        self.api_key = api_key
+        self.pipeline = Pipeline(effects)
+        self.models = {model.id: model for model in models}
+        self.requests_served = 0
+
+    # --- ASGI --------------------------------------------------------------------------------
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        self.requests_served += 1
+        response = await self._respond(scope, receive)
+        response = self.pipeline.apply("response", response)
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]})
+        if response.frames is None:
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        for frame in response.frames:
+            await send({"type": "http.response.body", "body": frame, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _respond(self, scope: dict[str, Any], receive: Any) -> MockResponse:
+        method = scope["method"]
+        path = scope["path"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            body = await _read_body(receive)
+            response = await self._dispatch(Incoming(method, path, headers, body))
+        except MockError as error:
+            response = self._error(error.spec)
+        if response.header("x-request-id") is None:
+            response.headers.append(("x-request-id", request_id()))
+        response.headers.append(("openai-processing-ms", "1"))
+        return response
+
+    def _error(self, spec: ErrorSpec) -> MockResponse:
+        return self.pipeline.apply("error", render_error(spec), spec)
+
+    async def _dispatch(self, incoming: Incoming) -> MockResponse:
+        if not incoming.path.startswith("/v1/"):
+            raise MockError(unknown_route(incoming.method, incoming.path))
+        subpath = incoming.path[len("/v1"):]
+        matched = [(method, handler, match) for method, pattern, handler in ROUTES
+                   if (match := pattern.fullmatch(subpath))]
+        if not matched:
+            raise MockError(unknown_route(incoming.method, incoming.path))
+        self._authenticate(incoming)
+        for method, handler, match in matched:
+            if method == incoming.method:
+                return await handler(self, incoming, match)
+        raise MockError(wrong_method(incoming.method, incoming.path, sorted({m for m, _, _ in matched})))
+
+    def _authenticate(self, incoming: Incoming) -> None:
+        if self.pipeline.no_auth:
+            return
+        header = incoming.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        if not header or scheme.lower() != "bearer" or not key.strip():
+            raise MockError(missing_api_key())
+        if key.strip() != self.api_key:
+            raise MockError(invalid_api_key(key.strip()))
+
+    def _model(self, name: str, capability: str) -> MockModel:
+        model = self.models.get(name)
+        if model is None:
+            raise MockError(model_not_found(name))
+        if model.capability != capability:
+            what = "a chat" if capability == "chat" else "an embeddings"
+            raise MockError(invalid_value("model", f"The model `{name}` is not {what} model.", "model_not_supported"))
+        return model
+
+    # --- models ------------------------------------------------------------------------------
+    def _model_object(self, model: MockModel) -> dict[str, Any]:
+        return {"id": model.id, "object": "model", "created": MODEL_CREATED, "owned_by": OWNER}
+
+    async def list_models(self, incoming: Incoming, match: re.Match[str]) -> MockResponse:
+        body = {"object": "list", "data": [self._model_object(m) for m in self.models.values()]}
+        return json_response(200, self.pipeline.apply("models", body))
+
+    async def retrieve_model(self, incoming: Incoming, match: re.Match[str]) -> MockResponse:
+        name = match.group("model")
+        model = self.models.get(name)
+        if model is None:
+            raise MockError(model_not_found(name))
+        return json_response(200, self.pipeline.apply("model", self._model_object(model)))
+
+    # --- chat completions --------------------------------------------------------------------
+    async def chat_completions(self, incoming: Incoming, match: re.Match[str]) -> MockResponse:
+        request = parse_chat_request(incoming.json())
+        self._model(request.model, "chat")
+        plans = [self.pipeline.apply("plan", plan_choice(request, i), request, request.stream) for i in range(request.n)]
+        identity = {
+            "id": "chatcmpl-" + uuid.uuid4().hex[:24],
+            "created": int(time.time()),
+            "model": request.model,
+            "system_fingerprint": "fp_" + fingerprint(request.model).hex()[:10],
+        }
+        usage = _usage(prompt_tokens(request.messages), sum(p.completion_tokens for p in plans))
+        if request.stream:
+            return self._stream(request, plans, identity, usage)
+        body = {
+            "id": identity["id"],
+            "object": "chat.completion",
+            "created": identity["created"],
+            "model": identity["model"],
+            "choices": [
+                {
+                    "index": index,
+                    "message": {"role": "assistant", "content": plan.text, "refusal": None, "annotations": []},
+                    "logprobs": None,
+                    "finish_reason": plan.finish_reason,
+                }
+                for index, plan in enumerate(plans)
+            ],
+            "usage": usage,
+            "service_tier": "default",
+            "system_fingerprint": identity["system_fingerprint"],
+        }
+        return json_response(200, self.pipeline.apply("completion", body, request))
+
+    def _stream(self, request: ChatRequest, plans: list[Plan], identity: dict[str, Any], usage: dict[str, Any]) -> MockResponse:
+        chunks = self.pipeline.apply("chunks", _chunks(request, plans, identity, usage), request)
+        frames = [f"data: {json.dumps(chunk, separators=(',', ':'), ensure_ascii=False)}\n\n" for chunk in chunks]
+        frames.append("data: [DONE]\n\n")
+        frames = self.pipeline.apply("frames", frames, request)
+        headers = self.pipeline.apply("stream_headers", [("content-type", SSE_TYPE), ("cache-control", "no-cache")])
+        return MockResponse(200, list(headers), frames=[frame.encode() for frame in frames])
+
+    # --- embeddings --------------------------------------------------------------------------
+    async def embeddings(self, incoming: Incoming, match: re.Match[str]) -> MockResponse:
+        request = parse_embedding_request(incoming.json())
+        self._model(request.model, "embeddings")
+        declined = self.pipeline.first("embeddings_request", request)
+        if declined is not None:
+            raise MockError(declined)
+        dimensions = request.dimensions or EMBEDDING_DIMENSIONS
+        if dimensions > EMBEDDING_DIMENSIONS:
+            raise MockError(invalid_value(
+                "dimensions", f"This model supports at most {EMBEDDING_DIMENSIONS} dimensions, got {dimensions}."))
+        data = []
+        for index, text in enumerate(request.inputs):
+            # shortened vectors are the leading components, renormalised (as OpenAI's are)
+            vector = normalised(embedding_vector(text, EMBEDDING_DIMENSIONS)[:dimensions])
+            encoded: Any = encode_base64(vector) if request.encoding_format == "base64" else vector
+            data.append({"object": "embedding", "index": index, "embedding": encoded})
+        tokens = sum(count_tokens(text) for text in request.inputs)
+        body = {"object": "list", "data": data, "model": request.model,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        return json_response(200, self.pipeline.apply("embeddings", body, request))
+
+
+def _usage(prompt: int, completion: int) -> dict[str, Any]:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0, "audio_tokens": 0,
+            "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def _chunks(request: ChatRequest, plans: list[Plan], identity: dict[str, Any], usage: dict[str, Any]) -> list[dict[str, Any]]:
+    """One choice per chunk, as OpenAI streams: role first, content, one finish chunk, usage last."""
+    extra = {"usage": None} if request.include_usage else {}
+
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "id": identity["id"], "object": "chat.completion.chunk", "created": identity["created"],
+            "model": identity["model"], "service_tier": "default",
+            "system_fingerprint": identity["system_fingerprint"],
+            "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            **extra,
+        }
+
+    out = [chunk(i, {"role": "assistant", "content": "", "refusal": None}) for i in range(len(plans))]
+    longest = max((len(p.tokens) for p in plans), default=0)
+    for position in range(longest):
+        for index, plan in enumerate(plans):
+            if position < len(plan.tokens):
+                out.append(chunk(index, {"content": plan.tokens[position]}))
+    out.extend(chunk(i, {}, plan.finish_reason) for i, plan in enumerate(plans))
+    if request.include_usage:
+        final = chunk(0, {})
+        final["choices"] = []
+        final["usage"] = usage
+        out.append(final)
+    return out
+
+
+async def _read_body(receive: Any) -> bytes:
+    body = bytearray()
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if len(body) > MAX_BODY_BYTES:
+            raise MockError(too_large(MAX_BODY_BYTES))
+        if not message.get("more_body"):
+            return bytes(body)
+
+
+ROUTES: tuple[tuple[str, re.Pattern[str], Handler], ...] = (
+    ("GET", re.compile(r"/models"), MockApp.list_models),
+    ("GET", re.compile(r"/models/(?P<model>.+)"), MockApp.retrieve_model),
+    ("POST", re.compile(r"/chat/completions"), MockApp.chat_completions),
+    ("POST", re.compile(r"/embeddings"), MockApp.embeddings),
+)

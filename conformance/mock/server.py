@@ -1,0 +1,103 @@
+"""Serving the mock: uvicorn on a loopback socket, in a background thread, always stoppable."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import uvicorn
+
+from conformance.mock.app import DEFAULT_MODELS, MockApp, MockModel
+from conformance.mock.quirks import QUIRKS, Quirk, resolve_quirks
+
+DEFAULT_API_KEY = "mock-api-key"
+LOOPBACK = "127.0.0.1"
+
+
+def bind_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when the
+    # listening socket says TCP, and without it every response waits 40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+class MockServer:
+    """The reference mock on ``host:port`` (port 0: a free one), as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        quirks: Sequence[str | Quirk] = (),
+        api_key: str = DEFAULT_API_KEY,
+        host: str = LOOPBACK,
+        port: int = 0,
+        models: Sequence[MockModel] = DEFAULT_MODELS,
+    ) -> None:
+        self.quirks = resolve_quirks(quirks)
+        self.api_key = api_key
+        self.app = MockApp(api_key=api_key, effects=[q.effects for q in self.quirks], models=models)
+        self._socket = bind_socket(host, port)
+        self.host, self.port = self._socket.getsockname()[:2]
+        config = uvicorn.Config(
+            self.app, lifespan="off", log_level="warning", access_log=False,
+            timeout_graceful_shutdown=1, timeout_keep_alive=5,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin}/v1"
+
+    def start(self) -> MockServer:
+        self._thread = threading.Thread(
+            target=self._serve, name=f"conformance-mock-{self.port}", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the reference mock did not start")
+            time.sleep(0.005)
+        return self
+
+    def _serve(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._socket]))
+
+    def serve_forever(self) -> None:
+        """Run in the calling thread until interrupted (``conformance mock``)."""
+        with contextlib.suppress(KeyboardInterrupt):
+            self._server.run(sockets=[self._socket])
+        self._socket.close()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            if self._thread.is_alive():
+                self._server.force_exit = True
+                self._thread.join(timeout=5)
+        self._socket.close()
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def list_quirks() -> list[Quirk]:
+    return list(QUIRKS.values())

@@ -1,0 +1,76 @@
+"""``matrix.md``: the run as a readable page, one table per area. A pure function of results.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SYMBOLS = {
+    "supported": "✅ supported",
+    "unsupported": "⛔ unsupported",
+    "nonconformant": "❌ nonconformant",
+    "skipped": "⏭️ skipped",
+    "error": "⚠️ error",
+}
+LEGEND = (
+    "✅ **supported**: works as the contract says, by every oracle that applies · "
+    "⛔ **unsupported**: declined honestly (4xx in OpenAI's error envelope) · "
+    "❌ **nonconformant**: anything else (wrong shape, wrong status, malformed stream, silently ignored) · "
+    "⏭️ **skipped**: not applicable (no model for it, not selected, or not decidable) · "
+    "⚠️ **error**: the harness could not decide"
+)
+
+
+def cell(text: Any, limit: int = 240) -> str:
+    """Make text safe for one Markdown table cell."""
+    value = " ".join(str(text).split())
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return value.replace("|", "\\|")
+
+
+def verdict_line(results: dict[str, Any]) -> str:
+    summary = results["summary"]
+    counts = ", ".join(f"{summary[s]} {s}" for s in SYMBOLS)
+    state = "**certified**" if results.get("certified") else "**not certified**"
+    return f"{state}: {counts}"
+
+
+def render_matrix(results: dict[str, Any]) -> str:
+    target = results["target"]
+    models = ", ".join(f"{capability} `{name}`" for capability, name in sorted(target["models"].items()))
+    where = " (embedded reference mock)" if target.get("embedded_mock") else ""
+    title = target.get("name") or target["base_url"]
+    lines = [
+        f"# OpenAI compatibility matrix: {title}",
+        "",
+        f"- Target: `{target['base_url']}`{where}",
+        f"- Models: {models}",
+        f"- SDK: {results['sdk']['package']} {results['sdk']['version']} · "
+        f"{results['tool']['name']} {results['tool']['version']}",
+        f"- Run: {results['started_at']}, {results['duration_s']} s, {results['requests']} requests, "
+        f"{results['completion_tokens_requested']} completion tokens requested",
+        f"- Result: {verdict_line(results)}",
+    ]
+    backoffs = (results.get("politeness") or {}).get("backoffs") or []
+    if backoffs:
+        lines.append(f"- Rate limits: backed off {len(backoffs)} time(s) on 429, honouring Retry-After")
+    lines += ["", LEGEND, ""]
+
+    areas: dict[str, str] = results.get("areas") or {}
+    by_area: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for feature_id, feature in results["features"].items():
+        by_area.setdefault(feature.get("area") or feature_id.split(".")[0], []).append((feature_id, feature))
+    order = [a for a in areas if a in by_area] + sorted(a for a in by_area if a not in areas)
+    for area in order:
+        lines += [f"## {areas.get(area, area.title())}", "", "| Feature | Level | Verdict | Reason |", "|---|---|---|---|"]
+        for feature_id, feature in by_area[area]:
+            reason = feature["reason"]
+            notes = feature.get("notes") or []
+            if notes:
+                reason += " — note: " + "; ".join(notes)
+            lines.append(
+                f"| `{feature_id}` {cell(feature['title'], 80)} | {feature['level']} | "
+                f"{SYMBOLS[feature['status']]} | {cell(reason)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

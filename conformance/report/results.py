@@ -1,0 +1,105 @@
+"""``results.json``: the one document every report is derived from (contract: DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from conformance import TOOL_NAME, __version__
+from conformance.catalog import Catalog
+from conformance.engine import RunResult
+from conformance.sdk import SDK_PACKAGE
+from conformance.verdict import Level, Status
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "results.schema.json"
+STATUSES = [status.value for status in Status]
+
+
+def is_certified(features: dict[str, dict[str, Any]]) -> bool:
+    """The certification rule (DESIGN.md §1): nothing nonconformant, no required feature unsupported,
+    and, because an undecided feature is never counted as a pass, no required feature in error."""
+    for feature in features.values():
+        status, level = feature["status"], feature["level"]
+        if status == Status.NONCONFORMANT.value:
+            return False
+        if level == Level.REQUIRED.value and status in (Status.UNSUPPORTED.value, Status.ERROR.value):
+            return False
+    return True
+
+
+def exit_code(results: dict[str, Any]) -> int:
+    """DESIGN.md §3: 0 when no feature is nonconformant and no required feature is unsupported."""
+    for feature in results["features"].values():
+        if feature["status"] == Status.NONCONFORMANT.value:
+            return 1
+        if feature["status"] == Status.UNSUPPORTED.value and feature["level"] == Level.REQUIRED.value:
+            return 1
+    return 0
+
+
+def build_results(run: RunResult, catalog: Catalog) -> dict[str, Any]:
+    features: dict[str, dict[str, Any]] = {}
+    for feature_id, result in run.results.items():
+        feature, outcome = result.feature, result.outcome
+        entry: dict[str, Any] = {
+            "status": outcome.status.value,
+            "level": feature.level.value,
+            "title": feature.title,
+            "area": feature.area,
+            "endpoint": feature.endpoint,
+            "oracle": outcome.oracle.value if outcome.oracle else None,
+            "reason": outcome.reason,
+            "duration_s": result.duration_s,
+            "evidence": list(outcome.evidence),
+        }
+        if outcome.problems:
+            entry["problems"] = [{"oracle": p.oracle.value, "message": p.message} for p in outcome.problems]
+        if outcome.notes:
+            entry["notes"] = list(outcome.notes)
+        features[feature_id] = entry
+
+    summary = {status: 0 for status in STATUSES}
+    for entry in features.values():
+        summary[entry["status"]] += 1
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "sdk": {"package": SDK_PACKAGE, "version": run.sdk_version},
+        "target": {**run.target.describe(), "embedded_mock": run.target.embedded_mock},
+        "started_at": run.started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "duration_s": run.duration_s,
+        "requests": run.requests,
+        "completion_tokens_requested": run.completion_tokens_requested,
+        "unbounded_generation_requests": run.unbounded_generation_requests,
+        "summary": summary,
+        "certified": is_certified(features),
+        "areas": {area.id: area.title for area in catalog.areas.values()},
+        "politeness": {"backoffs": run.backoffs, "rate_limited": run.rate_limited},
+        "features": features,
+    }
+
+
+@lru_cache(maxsize=1)
+def results_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def validate_results(results: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` when ``results`` breaks the shipped schema."""
+    jsonschema.validate(results, results_schema(), cls=jsonschema.Draft202012Validator)
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    results = json.loads(Path(path).read_text(encoding="utf-8"))
+    validate_results(results)
+    return results  # type: ignore[no-any-return]
+
+
+def dumps(results: dict[str, Any]) -> str:
+    return json.dumps(results, indent=2, ensure_ascii=False) + "\n"

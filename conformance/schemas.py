@@ -1,0 +1,87 @@
+"""The schema oracle: JSON Schema derived at run time from the pinned SDK's own models.
+
+Deriving (rather than shipping) the schemas keeps them in step with the pin. The schema catches
+what the SDK's lax parser lets through (``created: 1.7e9``, ``finish_reason: "eos"``) and, unlike
+the strict parser, does not coerce (``"1700000000"`` stays a string and fails).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+from pydantic import TypeAdapter
+
+# Schemas are looked up by a short, stable name; the SDK import stays here.
+_MODEL_PATHS = {
+    "ChatCompletion": ("openai.types.chat", "ChatCompletion"),
+    "ChatCompletionChunk": ("openai.types.chat", "ChatCompletionChunk"),
+    "Model": ("openai.types", "Model"),
+    "CreateEmbeddingResponse": ("openai.types", "CreateEmbeddingResponse"),
+}
+
+MAX_REPORTED = 8
+
+
+def sdk_model(name: str) -> Any:
+    module_name, attr = _MODEL_PATHS[name]
+    module = __import__(module_name, fromlist=[attr])
+    return getattr(module, attr)
+
+
+@lru_cache(maxsize=None)
+def schema_for(name: str) -> dict[str, Any]:
+    if name == "ModelList":
+        # The SDK reads /models into a page object; the wire shape is OpenAI's ListModelsResponse.
+        model = schema_for("Model")
+        return {
+            "type": "object",
+            "required": ["object", "data"],
+            "properties": {
+                "object": {"const": "list"},
+                "data": {"type": "array", "items": {"$ref": "#/$defs/Model"}},
+            },
+            "$defs": {**model.get("$defs", {}), "Model": {k: v for k, v in model.items() if k != "$defs"}},
+        }
+    return TypeAdapter(sdk_model(name)).json_schema(mode="validation")
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema_for(name))
+
+
+def _path(error: jsonschema.ValidationError) -> str:
+    out = "$"
+    for part in error.absolute_path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _leaf_errors(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """For anyOf/oneOf failures, report the most specific cause instead of 'is not valid'."""
+    if error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        if best is not None and best is not error:
+            return _leaf_errors(best)
+    return [error]
+
+
+def validate(instance: Any, name: str) -> list[str]:
+    """Problems of ``instance`` against the SDK type ``name``, as ``$.path: message`` lines."""
+    problems: list[str] = []
+    for error in sorted(_validator(name).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+        for leaf in _leaf_errors(error):
+            message = leaf.message if len(leaf.message) <= 200 else leaf.message[:199] + "…"
+            line = f"{_path(leaf)}: {message}"
+            if line not in problems:
+                problems.append(line)
+    if len(problems) > MAX_REPORTED:
+        problems = problems[:MAX_REPORTED] + [f"... and {len(problems) - MAX_REPORTED} more schema errors"]
+    return problems
+
+
+def declared_fields(name: str) -> set[str]:
+    """Top-level property names the SDK type declares (vendor extensions are everything else)."""
+    return set(schema_for(name).get("properties", {}))

@@ -1,0 +1,136 @@
+"""The pinned openai SDK as the suite uses it: client factory and the status-to-exception table.
+
+This is the one place that knows which HTTP library the installed SDK sends with (``httpx2``
+from 3.0 on, ``httpx`` before) and how it maps an HTTP status to an exception class.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import openai
+
+from conformance.target import Target
+from conformance.wire import Recorder, capturing_transport, http_timeout
+
+SDK_PACKAGE = "openai"
+SDK_VERSION: str = openai.__version__
+SDK_MAJOR = int(SDK_VERSION.split(".")[0])
+
+# openai-python's status -> exception table (``OpenAI._make_status_error``, identical in 1.109.1
+# and 3.54.0, dossier §4). Every other status >= 500 is InternalServerError; any other status is
+# a plain APIStatusError. tests/test_sdk.py proves this table against the installed SDK.
+STATUS_EXCEPTIONS: dict[int, str] = {
+    400: "BadRequestError",
+    401: "AuthenticationError",
+    403: "PermissionDeniedError",
+    404: "NotFoundError",
+    409: "ConflictError",
+    422: "UnprocessableEntityError",
+    429: "RateLimitError",
+}
+
+# Environment variables the SDK reads at construction that would change what it sends to the
+# target (an OpenAI org id leaking to a vendor, custom headers overriding Authorization).
+_SDK_ENV = (
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+    "OPENAI_CUSTOM_HEADERS",
+    "OPENAI_ADMIN_KEY",
+    "OPENAI_WEBHOOK_SECRET",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_KEY",
+)
+
+
+def exception_name_for_status(status: int) -> str:
+    if status in STATUS_EXCEPTIONS:
+        return STATUS_EXCEPTIONS[status]
+    if status >= 500:
+        return "InternalServerError"
+    return "APIStatusError"
+
+
+def exception_class_for_status(status: int) -> type[openai.APIStatusError]:
+    return getattr(openai, exception_name_for_status(status))  # type: ignore[no-any-return]
+
+
+def http_module() -> ModuleType:
+    """The HTTP library under the installed SDK's default client."""
+    root = openai.DefaultHttpxClient.__mro__[1].__module__.split(".")[0]
+    return importlib.import_module(root)
+
+
+@contextlib.contextmanager
+def _isolated_environment() -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in _SDK_ENV if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def make_client(
+    target: Target,
+    recorder: Recorder,
+    *,
+    strict: bool,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    default_headers: dict[str, str] | None = None,
+) -> openai.OpenAI:
+    """An SDK client whose every request goes through the capturing transport.
+
+    ``strict`` turns on the SDK's own response validation (``_strict_response_validation``):
+    the strict client is the SDK-acceptance oracle, the lax one is what users run.
+    Retries are off: the suite counts and judges every request itself.
+    """
+    module = http_module()
+    timeout = http_timeout(module, target.timeouts)
+    http_client = openai.DefaultHttpxClient(
+        transport=capturing_transport(module, recorder, target.timeouts),
+        timeout=timeout,
+        trust_env=False,
+    )
+    with _isolated_environment():
+        return openai.OpenAI(
+            api_key=api_key if api_key is not None else target.api_key.reveal(),
+            base_url=base_url or target.base_url,
+            max_retries=0,
+            timeout=timeout,
+            http_client=http_client,
+            default_headers=default_headers,
+            _strict_response_validation=strict,
+        )
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One line naming an SDK exception the way a user would see it."""
+    name = type(exc).__name__
+    if isinstance(exc, openai.APIStatusError):
+        return f"{name} (HTTP {exc.status_code}): {_first_line(str(exc.message))}"
+    return f"{name}: {_first_line(str(exc))}"
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def exception_attributes(exc: openai.APIError) -> dict[str, Any]:
+    attrs: dict[str, Any] = {
+        "class": type(exc).__name__,
+        "message": exc.message,
+        "type": getattr(exc, "type", None),
+        "code": getattr(exc, "code", None),
+        "param": getattr(exc, "param", None),
+    }
+    if isinstance(exc, openai.APIStatusError):
+        attrs["status_code"] = exc.status_code
+        attrs["request_id"] = exc.request_id
+    return attrs

@@ -1,0 +1,151 @@
+"""Verdicts, oracles and outcomes: the only vocabulary a check speaks.
+
+Depends on nothing else in the project. A check returns an :class:`Outcome` (usually built
+by :class:`Findings`) or raises :class:`Verdict` to stop early with one.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    SUPPORTED = "supported"
+    UNSUPPORTED = "unsupported"
+    NONCONFORMANT = "nonconformant"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Oracle(str, enum.Enum):
+    """Which source of truth decided a verdict (DESIGN.md §1)."""
+
+    SDK = "sdk"
+    SCHEMA = "schema"
+    BEHAVIOUR = "behaviour"
+    WIRE = "wire"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Level(str, enum.Enum):
+    REQUIRED = "required"
+    RECOMMENDED = "recommended"
+    OPTIONAL = "optional"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mismatch between what the server did and what the contract says."""
+
+    oracle: Oracle
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.oracle}] {self.message}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict for one feature, with what decided it.
+
+    ``evidence`` holds redacted HTTP exchanges (plain JSON-ready dicts); the engine attaches
+    them, checks do not build them by hand.
+    """
+
+    status: Status
+    reason: str
+    oracle: Oracle | None = None
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+    evidence: tuple[dict[str, Any], ...] = ()
+
+    def with_evidence(self, evidence: tuple[dict[str, Any], ...]) -> Outcome:
+        return replace(self, evidence=evidence)
+
+    def with_notes(self, notes: tuple[str, ...]) -> Outcome:
+        merged = tuple(dict.fromkeys(self.notes + notes))
+        return replace(self, notes=merged)
+
+
+def supported(reason: str, oracle: Oracle | None = None, notes: tuple[str, ...] = ()) -> Outcome:
+    return Outcome(Status.SUPPORTED, reason, oracle, notes=notes)
+
+
+def unsupported(reason: str, oracle: Oracle = Oracle.WIRE) -> Outcome:
+    return Outcome(Status.UNSUPPORTED, reason, oracle)
+
+
+def nonconformant(reason: str, oracle: Oracle, problems: tuple[Problem, ...] = ()) -> Outcome:
+    return Outcome(Status.NONCONFORMANT, reason, oracle, problems or (Problem(oracle, reason),))
+
+
+def skipped(reason: str) -> Outcome:
+    return Outcome(Status.SKIPPED, reason)
+
+
+def harness_error(reason: str) -> Outcome:
+    return Outcome(Status.ERROR, reason)
+
+
+class Verdict(Exception):
+    """Raised inside a check to end it at once with ``outcome``."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome
+
+
+@dataclass
+class Findings:
+    """Collects every mismatch a check sees, so one run reports all of them, not the first.
+
+    Messages follow one pattern, ``<what>: received X, expected Y``, so a reader learns it once.
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def expect(self, condition: bool, oracle: Oracle, message: str) -> bool:
+        if not condition:
+            self.problems.append(Problem(oracle, message))
+        return condition
+
+    def add(self, oracle: Oracle, message: str) -> None:
+        self.problems.append(Problem(oracle, message))
+
+    def extend(self, oracle: Oracle, messages: list[str]) -> None:
+        for message in messages:
+            self.add(oracle, message)
+
+    def note(self, message: str) -> None:
+        if message not in self.notes:
+            self.notes.append(message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def stop_if_failed(self) -> None:
+        """End the check now when something already failed (later steps would only cascade)."""
+        if self.problems:
+            raise Verdict(self.verdict(""))
+
+    def verdict(self, supported_reason: str, oracle: Oracle | None = None) -> Outcome:
+        if not self.problems:
+            return Outcome(Status.SUPPORTED, supported_reason, oracle, notes=tuple(self.notes))
+        first = self.problems[0]
+        more = len(self.problems) - 1
+        reason = first.message + (f" (and {more} more)" if more else "")
+        return Outcome(
+            Status.NONCONFORMANT, reason, first.oracle, tuple(self.problems), tuple(self.notes)
+        )
