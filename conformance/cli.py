@@ -38,19 +38,37 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="the chat model to test")
     run.add_argument("--embedding-model", help="the embeddings model to test (embeddings features are skipped without)")
     run.add_argument("--config", type=Path, help="a target YAML file (base_url, api_key_env, models)")
-    run.add_argument("--out", type=Path, default=Path("reports/latest"), help="output directory (default reports/latest)")
-    run.add_argument("--select", nargs="+", action="extend", metavar="PATTERN",
-                     help="run only features matching these IDs, globs (chat.stream.*) or areas")
-    run.add_argument("--timeout", type=float, default=Timeouts.read,
-                     help=f"seconds of silence before a response counts as stalled (default {Timeouts.read:g})")
-    run.add_argument("--mock-quirk", action="append", default=[], metavar="NAME",
-                     help="with the embedded mock: switch on a named quirk (see `conformance mock --list-quirks`)")
+    run.add_argument(
+        "--out", type=Path, default=Path("reports/latest"), help="output directory (default reports/latest)"
+    )
+    run.add_argument(
+        "--select",
+        nargs="+",
+        action="extend",
+        metavar="PATTERN",
+        help="run only features matching these IDs, globs (chat.stream.*) or areas",
+    )
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=Timeouts.read,
+        help=f"seconds of silence before a response counts as stalled (default {Timeouts.read:g})",
+    )
+    run.add_argument(
+        "--mock-quirk",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with the embedded mock: switch on a named quirk (see `conformance mock --list-quirks`)",
+    )
     run.add_argument("--quiet", action="store_true", help="print only the summary")
 
     mock = commands.add_parser("mock", help="serve the reference mock on its own")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    mock.add_argument("--quirk", action="append", default=[], metavar="NAME", help="switch on a named quirk (repeatable)")
+    mock.add_argument(
+        "--quirk", action="append", default=[], metavar="NAME", help="switch on a named quirk (repeatable)"
+    )
     mock.add_argument("--api-key", default=None, help="the key the mock accepts (default: mock-api-key)")
     mock.add_argument("--list-quirks", action="store_true", help="list the quirks and exit")
     return parser
@@ -73,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # --- run ---------------------------------------------------------------------------------------
+
 
 @contextmanager
 def _target_for(args: argparse.Namespace) -> Iterator[Target]:
@@ -98,7 +117,10 @@ def _target_for(args: argparse.Namespace) -> Iterator[Target]:
     except UnknownQuirk as error:
         raise ConfigError(str(error.args[0])) from None
     with server:
-        models = {**MOCK_MODELS, **{k: v for k, v in {"chat": args.model, "embeddings": args.embedding_model}.items() if v}}
+        models = {
+            **MOCK_MODELS,
+            **{k: v for k, v in {"chat": args.model, "embeddings": args.embedding_model}.items() if v},
+        }
         name = "reference mock" + (f" with {', '.join(args.mock_quirk)}" if args.mock_quirk else "")
         yield Target(server.base_url, Secret(key), models, name=name, timeouts=timeouts, embedded_mock=True)
 
@@ -160,8 +182,7 @@ def command_run(args: argparse.Namespace) -> int:
         with Engine(target, catalog, progress=progress) as engine:
             preflight(engine.wire)
             if not args.quiet:
-                print(f"{TOOL_NAME} {__version__}: {len(features)} features against {target.base_url}",
-                      file=sys.stderr)
+                print(f"{TOOL_NAME} {__version__}: {len(features)} features against {target.base_url}", file=sys.stderr)
             run = engine.run(features)
         results = build_results(run, catalog)
     written = write_reports(results, args.out)
@@ -171,6 +192,7 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 # --- mock --------------------------------------------------------------------------------------
+
 
 def command_mock(args: argparse.Namespace) -> int:
     from conformance.mock.quirks import QUIRKS, UnknownQuirk
@@ -189,9 +211,12 @@ def command_mock(args: argparse.Namespace) -> int:
     except OSError as error:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     print(server.base_url, flush=True)
-    print(f"api key: {server.api_key}  models: {', '.join(server.app.models)}"
-          + (f"  quirks: {', '.join(q.id for q in server.quirks)}" if server.quirks else ""),
-          file=sys.stderr, flush=True)
+    print(
+        f"api key: {server.api_key}  models: {', '.join(server.app.models)}"
+        + (f"  quirks: {', '.join(q.id for q in server.quirks)}" if server.quirks else ""),
+        file=sys.stderr,
+        flush=True,
+    )
     server.serve_forever()
     return EXIT_OK
 

@@ -21,7 +21,14 @@ from conformance.catalog import Feature
 from conformance.envelope import ErrorBody, decode_error_body
 from conformance.target import Target
 from conformance.verdict import Oracle, Verdict, nonconformant
-from conformance.wire import Recorder, RecordedExchange, TransportFailure, WireClient, WireResponse, transport_failure_in
+from conformance.wire import (
+    RecordedExchange,
+    Recorder,
+    TransportFailure,
+    WireClient,
+    WireResponse,
+    transport_failure_in,
+)
 
 T = TypeVar("T")
 
@@ -97,16 +104,18 @@ class CheckContext:
         except openai.APIStatusError as exc:
             raise StatusError(self._error_body(exc), decline_param) from exc
         except openai.APIResponseValidationError as exc:
-            raise Verdict(nonconformant(
-                f"strict SDK validation rejected the response: {_validation_summary(exc)}", Oracle.SDK
-            )) from exc
+            raise Verdict(
+                nonconformant(f"strict SDK validation rejected the response: {_validation_summary(exc)}", Oracle.SDK)
+            ) from exc
         except (openai.APIConnectionError, TransportFailure) as exc:
             raise self._transport(exc) from exc
         except openai.APIError as exc:
             # An error event inside a 200 stream (the SDK raises the base APIError).
-            raise Verdict(nonconformant(
-                f"the SDK raised {sdk_module.describe_exception(exc)} while reading the response", Oracle.SDK
-            )) from exc
+            raise Verdict(
+                nonconformant(
+                    f"the SDK raised {sdk_module.describe_exception(exc)} while reading the response", Oracle.SDK
+                )
+            ) from exc
         except (Verdict, StatusError, TransportProblem):
             raise
         except Exception as exc:
@@ -114,10 +123,13 @@ class CheckContext:
             if failure is not None and self.scope and self.scope[-1].failure is failure:
                 raise TransportProblem(failure) from exc
             if _raised_inside_sdk(exc):
-                raise Verdict(nonconformant(
-                    f"the SDK raised {sdk_module.describe_exception(exc)} on this response "
-                    "(not an openai error: user code crashes here)", Oracle.SDK
-                )) from exc
+                raise Verdict(
+                    nonconformant(
+                        f"the SDK raised {sdk_module.describe_exception(exc)} on this response "
+                        "(not an openai error: user code crashes here)",
+                        Oracle.SDK,
+                    )
+                ) from exc
             raise
 
     def expect_sdk_error(self, call: Callable[[], Any]) -> openai.APIStatusError | None:
@@ -133,8 +145,9 @@ class CheckContext:
     def _error_body(self, exc: openai.APIStatusError) -> ErrorBody:
         exchange = self._last_response()
         if exchange is not None:
-            return decode_error_body(exchange.status or exc.status_code,
-                                     exchange.response_header("content-type") or "", bytes(exchange.body))
+            return decode_error_body(
+                exchange.status or exc.status_code, exchange.response_header("content-type") or "", bytes(exchange.body)
+            )
         return decode_error_body(exc.status_code, exc.response.headers.get("content-type", ""), exc.response.content)
 
     def _last_response(self) -> RecordedExchange | None:
@@ -174,7 +187,7 @@ class CheckContext:
         value, error, _ = self.state.memo[key]
         if error is not None:
             raise error
-        return value  # type: ignore[no-any-return]
+        return value
 
     def exchanges(self) -> list[RecordedExchange]:
         return self.borrowed + self.scope

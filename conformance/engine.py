@@ -81,7 +81,7 @@ class Engine:
         self.redactor = Redactor([target.api_key.reveal()])
         self.wire = WireClient(target, self.recorder)
         self.state = RunState()
-        self.started_at = dt.datetime.now(dt.timezone.utc)
+        self.started_at = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
 
     def close(self) -> None:
@@ -98,7 +98,7 @@ class Engine:
     # --- running ---------------------------------------------------------------------------
     def run(self, features: Iterable[Feature] | None = None) -> RunResult:
         chosen = list(features if features is not None else self.catalog)
-        self.started_at = dt.datetime.now(dt.timezone.utc)
+        self.started_at = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
         results: dict[str, FeatureResult] = {}
         for index, feature in enumerate(chosen):
@@ -124,9 +124,15 @@ class Engine:
             unbounded_generation_requests=self.recorder.unbounded_generation_requests,
             backoffs=[b.__dict__ for b in self.recorder.backoffs],
             rate_limited=[
-                {"url": self.redactor.url(e.url), "status": e.status,
-                 "headers": {k: v for k, v in self.redactor.headers(e.response_headers).items()
-                             if k.startswith(("retry-after", "x-ratelimit"))}}
+                {
+                    "url": self.redactor.url(e.url),
+                    "status": e.status,
+                    "headers": {
+                        k: v
+                        for k, v in self.redactor.headers(e.response_headers).items()
+                        if k.startswith(("retry-after", "x-ratelimit"))
+                    },
+                }
                 for e in self.recorder.rate_limit_responses
             ],
         )
@@ -188,15 +194,27 @@ class Engine:
             if self._target_alive():
                 return nonconformant(
                     f"no response to this request within {self.target.timeouts.read:.0f} s, "
-                    "although the server answers other requests", Oracle.WIRE)
+                    "although the server answers other requests",
+                    Oracle.WIRE,
+                )
             return harness_error(f"the target stopped answering: {failure.detail}")
-        return nonconformant(f"the response did not complete: {failure.detail}", Oracle.WIRE)
+        what = {
+            "stall": "the response stalled",
+            "too_slow": "the response never ended",
+            "too_large": "the response never ended",
+            "protocol": "the response broke off",
+        }.get(failure.kind, failure.kind)
+        return nonconformant(f"{what}: {failure.detail}", Oracle.WIRE)
 
     def _target_alive(self) -> bool:
         """Does the target answer at all? Decides between 'server stalls here' and 'harness blind'."""
         try:
-            httpx.get(self.target.url("models"), timeout=5.0, trust_env=False,
-                      headers={"authorization": f"Bearer {self.target.api_key.reveal()}"})
+            httpx.get(
+                self.target.url("models"),
+                timeout=self.target.timeouts.read,
+                trust_env=False,
+                headers={"authorization": f"Bearer {self.target.api_key.reveal()}"},
+            )
             return True
         except httpx.HTTPError:
             return False

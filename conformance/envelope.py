@@ -87,7 +87,7 @@ def envelope_problems(body: ErrorBody) -> list[str]:
         return [f"error body is a JSON {type(body.parsed).__name__}: expected an object with an 'error' object"]
     if "error" not in body.parsed:
         if "detail" in body.parsed:
-            return ["error body is a FastAPI-style {\"detail\": ...}: expected {\"error\": {...}}"]
+            return ['error body is a FastAPI-style {"detail": ...}: expected {"error": {...}}']
         if "message" in body.parsed:
             return ["flat error envelope (message/type at the top level): expected them under 'error'"]
         return [f"error body has no 'error' key (keys: {sorted(body.parsed)[:8]})"]
@@ -109,7 +109,9 @@ def envelope_problems(body: ErrorBody) -> list[str]:
         if key not in error:
             problems.append(f"error.{key} is absent: the spec requires it (null when not applicable)")
         elif error[key] is not None and not isinstance(error[key], str):
-            problems.append(f"error.{key}: received {type(error[key]).__name__} {error[key]!r}, expected a string or null")
+            problems.append(
+                f"error.{key}: received {type(error[key]).__name__} {error[key]!r}, expected a string or null"
+            )
     return problems
 
 

@@ -39,8 +39,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-config", type=Path, help="target YAML file")
     group.addoption("--conformance-out", type=Path, help="write results.json, matrix.md and junit.xml here")
     group.addoption("--conformance-timeout", type=float, default=Timeouts.read, help="read timeout in seconds")
-    group.addoption("--conformance-mock-quirk", action="append", default=[],
-                    help="with the embedded mock: switch on a named quirk (repeatable)")
+    group.addoption(
+        "--conformance-mock-quirk",
+        action="append",
+        default=[],
+        help="with the embedded mock: switch on a named quirk (repeatable)",
+    )
 
 
 class ConformanceSession:
@@ -82,8 +86,14 @@ class ConformanceSession:
 
         key = "mock-" + secrets.token_hex(12)
         with MockServer(quirks=option("conformance_mock_quirk"), api_key=key) as server:
-            yield Target(server.base_url, Secret(key), dict(MOCK_MODELS), name="reference mock",
-                         timeouts=timeouts, embedded_mock=True)
+            yield Target(
+                server.base_url,
+                Secret(key),
+                dict(MOCK_MODELS),
+                name="reference mock",
+                timeouts=timeouts,
+                embedded_mock=True,
+            )
 
     def finish(self) -> None:
         try:

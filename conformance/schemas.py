@@ -7,7 +7,7 @@ the strict parser, does not coerce (``"1700000000"`` stays a string and fails).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import jsonschema
@@ -30,7 +30,7 @@ def sdk_model(name: str) -> Any:
     return getattr(module, attr)
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema_for(name: str) -> dict[str, Any]:
     if name == "ModelList":
         # The SDK reads /models into a page object; the wire shape is OpenAI's ListModelsResponse.
@@ -47,7 +47,7 @@ def schema_for(name: str) -> dict[str, Any]:
     return TypeAdapter(sdk_model(name)).json_schema(mode="validation")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema_for(name))
 

@@ -57,7 +57,7 @@ def exception_name_for_status(status: int) -> str:
 
 
 def exception_class_for_status(status: int) -> type[openai.APIStatusError]:
-    return getattr(openai, exception_name_for_status(status))  # type: ignore[no-any-return]
+    return getattr(openai, exception_name_for_status(status))
 
 
 def http_module() -> ModuleType:

@@ -189,7 +189,11 @@ def parse_sse(body: bytes) -> SSEParse:
 
     if pending:
         result.undispatched = SSEEvent(
-            line=start_line, data="\n".join(data_parts), event=event_name, id=event_id, retry=retry,
+            line=start_line,
+            data="\n".join(data_parts),
+            event=event_name,
+            id=event_id,
+            retry=retry,
             data_lines=len(data_parts),
         )
         result.facts.append(("undispatched_at_eof", start_line, "last event has no blank line after it"))

@@ -11,18 +11,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     SUPPORTED = "supported"
     UNSUPPORTED = "unsupported"
     NONCONFORMANT = "nonconformant"
     SKIPPED = "skipped"
     ERROR = "error"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Oracle(str, enum.Enum):
+class Oracle(enum.StrEnum):
     """Which source of truth decided a verdict (DESIGN.md §1)."""
 
     SDK = "sdk"
@@ -30,17 +27,11 @@ class Oracle(str, enum.Enum):
     BEHAVIOUR = "behaviour"
     WIRE = "wire"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Level(str, enum.Enum):
+class Level(enum.StrEnum):
     REQUIRED = "required"
     RECOMMENDED = "recommended"
     OPTIONAL = "optional"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -146,6 +137,4 @@ class Findings:
         first = self.problems[0]
         more = len(self.problems) - 1
         reason = first.message + (f" (and {more} more)" if more else "")
-        return Outcome(
-            Status.NONCONFORMANT, reason, first.oracle, tuple(self.problems), tuple(self.notes)
-        )
+        return Outcome(Status.NONCONFORMANT, reason, first.oracle, tuple(self.problems), tuple(self.notes))

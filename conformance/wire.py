@@ -183,7 +183,7 @@ class Recorder:
         if not isinstance(body, dict):
             return
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
-        n = body.get("n") if isinstance(body.get("n"), int) else 1
+        n = body["n"] if isinstance(body.get("n"), int) else 1
         if isinstance(limit, int) and limit > 0:
             self.completion_tokens_requested += limit * max(n, 1)
         elif "messages" in body or "prompt" in body:
@@ -225,7 +225,7 @@ def capturing_transport(
 ) -> Any:
     """A transport for ``module`` (``httpx`` or ``httpx2``) that records and bounds everything."""
 
-    class BoundedStream(module.SyncByteStream):  # type: ignore[misc, name-defined]
+    class BoundedStream(module.SyncByteStream):  # type: ignore[name-defined]
         def __init__(self, inner: Any, exchange: RecordedExchange) -> None:
             self._inner = inner
             self._exchange = exchange
@@ -241,12 +241,10 @@ def capturing_transport(
                     elapsed = time.monotonic() - exchange.started
                     if exchange.body_bytes > timeouts.max_body_bytes:
                         raise TransportFailure(
-                            "too_large", f"body exceeded {timeouts.max_body_bytes} bytes without ending"
+                            "too_large", f"more than {timeouts.max_body_bytes} bytes and still going"
                         )
                     if elapsed > timeouts.total:
-                        raise TransportFailure(
-                            "too_slow", f"response still running after {timeouts.total:.0f} s"
-                        )
+                        raise TransportFailure("too_slow", f"still running after {timeouts.total:g} s")
                     yield chunk
                 exchange.complete = True
             except TransportFailure as failure:
@@ -254,7 +252,8 @@ def capturing_transport(
                 raise
             except module.TimeoutException as exc:
                 exchange.failure = TransportFailure(
-                    "stall", f"no byte for {timeouts.read:.0f} s after {exchange.body_bytes} body bytes ({type(exc).__name__})"
+                    "stall",
+                    f"no byte for {timeouts.read:g} s after {exchange.body_bytes} body bytes ({type(exc).__name__})",
                 )
                 raise
             except module.TransportError as exc:
@@ -266,7 +265,7 @@ def capturing_transport(
         def close(self) -> None:
             self._inner.close()
 
-    class CapturingTransport(module.BaseTransport):  # type: ignore[misc, name-defined]
+    class CapturingTransport(module.BaseTransport):  # type: ignore[name-defined]
         def __init__(self) -> None:
             # TCP_NODELAY: a POST is written as headers then body; without it Nagle's algorithm
             # meets the server's delayed ACK and every request costs 40 ms on loopback.
@@ -276,11 +275,7 @@ def capturing_transport(
             waits = 0
             while True:
                 response, exchange = self._send_once(request)
-                if (
-                    response.status_code != 429
-                    or request.extensions.get(NO_BACKOFF)
-                    or waits >= politeness.max_waits
-                ):
+                if response.status_code != 429 or request.extensions.get(NO_BACKOFF) or waits >= politeness.max_waits:
                     return response
                 recorder.rate_limit_responses.append(exchange)
                 delay, source = _retry_after_seconds(exchange.response_headers)
@@ -412,7 +407,10 @@ class WireClient:
             send_headers.setdefault("content-type", "application/json")
         scope_start = len(self.recorder.scope)
         request = self._client.build_request(
-            method, url, content=content, headers=send_headers,
+            method,
+            url,
+            content=content,
+            headers=send_headers,
             extensions={NO_BACKOFF: True} if no_backoff else {},
         )
         kwargs: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import Any
 
 from conformance.context import CheckContext
@@ -19,9 +20,10 @@ from conformance.sse import SSEParse
 from conformance.verdict import Findings, Oracle, Verdict, nonconformant
 from conformance.wire import WireResponse
 
-SHORT_REPLY = [{"role": "user", "content": "Reply with one short sentence about the sea."}]
+# Typed Any: checks send plain dicts, exactly as users do, not the SDK's TypedDicts.
+SHORT_REPLY: Any = [{"role": "user", "content": "Reply with one short sentence about the sea."}]
 # One robust outcome at temperature 0, so streamed and non-streamed answers can be compared.
-DETERMINISTIC = {
+DETERMINISTIC: dict[str, Any] = {
     "messages": [{"role": "user", "content": "Name three primary colours, separated by commas."}],
     "temperature": 0,
     "seed": 7,
@@ -39,6 +41,7 @@ def chat_body(ctx: CheckContext, **fields: Any) -> dict[str, Any]:
 
 
 # --- streams ------------------------------------------------------------------------------------
+
 
 @dataclass
 class StreamCapture:
@@ -84,9 +87,11 @@ def usage_stream(ctx: CheckContext) -> StreamCapture:
 
 def reference_completion(ctx: CheckContext) -> dict[str, Any]:
     """The non-streamed answer to the same request as :func:`plain_stream`."""
+
     def send() -> dict[str, Any]:
         response = ctx.require_ok(ctx.wire.post("chat/completions", chat_body(ctx, **DETERMINISTIC)))
         return json_object(response)
+
     return ctx.shared("chat.reference", send)
 
 
@@ -95,12 +100,19 @@ def json_object(response: WireResponse) -> dict[str, Any]:
     try:
         value = response.json()
     except ValueError:
-        raise Verdict(nonconformant(
-            f"the {response.status} body is not JSON ({response.content_type or 'no content-type'}): "
-            f"{response.body[:120]!r}", Oracle.WIRE)) from None
+        raise Verdict(
+            nonconformant(
+                f"the {response.status} body is not JSON ({response.content_type or 'no content-type'}): "
+                f"{response.body[:120]!r}",
+                Oracle.WIRE,
+            )
+        ) from None
     if not isinstance(value, dict):
-        raise Verdict(nonconformant(f"the {response.status} body is a JSON {type(value).__name__}, expected an object",
-                                    Oracle.WIRE))
+        raise Verdict(
+            nonconformant(
+                f"the {response.status} body is a JSON {type(value).__name__}, expected an object", Oracle.WIRE
+            )
+        )
     return value
 
 
@@ -112,8 +124,11 @@ def strict_sdk_json(ctx: CheckContext, call: Any, findings: Findings) -> tuple[A
     """
     raw = ctx.call_sdk(call)
     content_type = raw.http_response.headers.get("content-type", "")
-    findings.expect(content_type.startswith("application/json"), Oracle.WIRE,
-                    f"Content-Type: received {content_type!r}, expected application/json")
+    findings.expect(
+        content_type.startswith("application/json"),
+        Oracle.WIRE,
+        f"Content-Type: received {content_type!r}, expected application/json",
+    )
     try:
         body = json.loads(raw.http_response.content)
     except ValueError:
@@ -136,6 +151,7 @@ def message_text(body: dict[str, Any], index: int = 0) -> Any:
 
 # --- errors -------------------------------------------------------------------------------------
 
+
 def error_body_of(response: WireResponse) -> ErrorBody:
     return decode_error_body(response.status, response.content_type, response.body)
 
@@ -145,17 +161,22 @@ def judge_error(
     body: ErrorBody,
     *,
     status: int,
-    param: str | None | type[Ellipsis] = ...,  # type: ignore[valid-type]
+    param: str | None | EllipsisType = ...,
     what: str,
 ) -> None:
     """The common judgement of a provoked error: status (hence SDK class), envelope, param."""
     expected_exc = exception_name_for_status(status)
     if body.status < 400:
-        findings.add(Oracle.WIRE, f"{what}: answered HTTP {body.status} (no exception in the SDK), "
-                                  f"expected {status} ({expected_exc})")
+        findings.add(
+            Oracle.WIRE,
+            f"{what}: answered HTTP {body.status} (no exception in the SDK), expected {status} ({expected_exc})",
+        )
     elif body.status != status:
-        findings.add(Oracle.SDK, f"{what}: HTTP {body.status} makes the SDK raise "
-                                 f"{exception_name_for_status(body.status)}, expected {status} ({expected_exc})")
+        findings.add(
+            Oracle.SDK,
+            f"{what}: HTTP {body.status} makes the SDK raise "
+            f"{exception_name_for_status(body.status)}, expected {status} ({expected_exc})",
+        )
     findings.extend(Oracle.WIRE, [f"{what}: {p}" for p in envelope_problems(body)])
     if param is not ... and body.error is not None and body.param != param:
         findings.add(Oracle.WIRE, f"{what}: error.param: received {body.param!r}, expected {param!r}")

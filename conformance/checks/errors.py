@@ -7,7 +7,7 @@ from typing import Any
 
 import openai
 
-from conformance.checks._common import UNKNOWN_MODEL, WRONG_KEY, SHORT_REPLY, chat_body, error_body_of, judge_error
+from conformance.checks._common import SHORT_REPLY, UNKNOWN_MODEL, WRONG_KEY, chat_body, error_body_of, judge_error
 from conformance.checks.chat import basic_completion
 from conformance.context import CheckContext, StatusError
 from conformance.envelope import ErrorBody, decode_error_body
@@ -37,23 +37,38 @@ def _provoke(ctx: CheckContext, key: str, call: Any) -> Provoked:
         last = answered[-1]
         body = decode_error_body(last.status or 0, last.response_header("content-type") or "", bytes(last.body))
         return Provoked(exception, body, {k.lower(): v for k, v in last.response_headers})
+
     return ctx.shared(key, send)
 
 
 def invalid_param(ctx: CheckContext) -> Provoked:
     # A wrong type on a well-known field: every server must reject it (OpenAI: 400 invalid_type).
-    return _provoke(ctx, "error.invalid_param", lambda: ctx.sdk(strict=False).chat.completions.create(
-        model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=8, temperature="hot"))  # type: ignore[arg-type]
+    # It travels in extra_body, the way a user sends a value the SDK's types do not allow.
+    return _provoke(
+        ctx,
+        "error.invalid_param",
+        lambda: ctx.sdk(strict=False).chat.completions.create(
+            model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=8, extra_body={"temperature": "hot"}
+        ),
+    )
 
 
 def unknown_model(ctx: CheckContext) -> Provoked:
-    return _provoke(ctx, "error.unknown_model", lambda: ctx.sdk(strict=False).chat.completions.create(
-        model=UNKNOWN_MODEL, messages=SHORT_REPLY, max_tokens=8))
+    return _provoke(
+        ctx,
+        "error.unknown_model",
+        lambda: ctx.sdk(strict=False).chat.completions.create(model=UNKNOWN_MODEL, messages=SHORT_REPLY, max_tokens=8),
+    )
 
 
 def invalid_key(ctx: CheckContext) -> Provoked:
-    return _provoke(ctx, "error.invalid_key", lambda: ctx.sdk_with(api_key=WRONG_KEY).chat.completions.create(
-        model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=1))
+    return _provoke(
+        ctx,
+        "error.invalid_key",
+        lambda: ctx.sdk_with(api_key=WRONG_KEY).chat.completions.create(
+            model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=1
+        ),
+    )
 
 
 @check("errors.envelope.invalid_param")
@@ -92,8 +107,10 @@ def unknown_model_error(ctx: CheckContext) -> Outcome:
 
 def _open_server(body: ErrorBody) -> Outcome | None:
     if 200 <= body.status < 300:
-        return skipped(f"the server does not enforce authentication (HTTP {body.status} without a valid key): "
-                       "security finding, not a compatibility failure")
+        return skipped(
+            f"the server does not enforce authentication (HTTP {body.status} without a valid key): "
+            "security finding, not a compatibility failure"
+        )
     return None
 
 
@@ -130,29 +147,45 @@ def sdk_exception(ctx: CheckContext) -> Outcome:
         expected = exception_class_for_status(status)
         exc = provoked.exception
         if exc is None:
-            findings.add(Oracle.SDK, f"{what}: the SDK raised nothing (HTTP {provoked.body.status}), "
-                                     f"expected {expected.__name__}")
+            findings.add(
+                Oracle.SDK,
+                f"{what}: the SDK raised nothing (HTTP {provoked.body.status}), expected {expected.__name__}",
+            )
             continue
         if not isinstance(exc, expected):
-            findings.add(Oracle.SDK, f"{what}: the SDK raised {type(exc).__name__} (HTTP {exc.status_code}), "
-                                     f"expected {expected.__name__} (HTTP {status})")
+            findings.add(
+                Oracle.SDK,
+                f"{what}: the SDK raised {type(exc).__name__} (HTTP {exc.status_code}), "
+                f"expected {expected.__name__} (HTTP {status})",
+            )
         error = provoked.body.error
         if error is None:
-            findings.add(Oracle.SDK, f"{what}: {type(exc).__name__}.type/.code/.param are empty: the body has no "
-                                     "error object for the SDK to read")
+            findings.add(
+                Oracle.SDK,
+                f"{what}: {type(exc).__name__}.type/.code/.param are empty: the body has no "
+                "error object for the SDK to read",
+            )
             continue
         message = error.get("message")
         if isinstance(message, str) and message and message not in str(exc.message):
-            findings.add(Oracle.SDK, f"{what}: the exception message {str(exc.message)[:80]!r} does not carry the "
-                                     f"server's error.message")
+            findings.add(
+                Oracle.SDK,
+                f"{what}: the exception message {str(exc.message)[:80]!r} does not carry the server's error.message",
+            )
         for attribute in ("type", "param", "code"):
             wire_value = error.get(attribute)
             wire_value = str(wire_value) if attribute == "code" and wire_value is not None else wire_value
             if getattr(exc, attribute, None) != wire_value:
-                findings.add(Oracle.SDK, f"{what}: exception.{attribute} is {getattr(exc, attribute, None)!r}, "
-                                         f"the envelope says {wire_value!r}")
-    return findings.verdict("400/401/404 raise BadRequestError/AuthenticationError/NotFoundError carrying the "
-                            "server's message, type, param and code", Oracle.SDK)
+                findings.add(
+                    Oracle.SDK,
+                    f"{what}: exception.{attribute} is {getattr(exc, attribute, None)!r}, "
+                    f"the envelope says {wire_value!r}",
+                )
+    return findings.verdict(
+        "400/401/404 raise BadRequestError/AuthenticationError/NotFoundError carrying the "
+        "server's message, type, param and code",
+        Oracle.SDK,
+    )
 
 
 @check("errors.request_id")
@@ -162,14 +195,22 @@ def request_id(ctx: CheckContext) -> Outcome:
     success_id = success.http_response.headers.get("x-request-id")
     findings.expect(bool(success_id), Oracle.WIRE, "no x-request-id header on a successful completion")
     if success_id:
-        findings.expect(success.request_id == success_id, Oracle.SDK,
-                        f"the SDK's request_id is {success.request_id!r}, the header says {success_id!r}")
+        findings.expect(
+            success.request_id == success_id,
+            Oracle.SDK,
+            f"the SDK's request_id is {success.request_id!r}, the header says {success_id!r}",
+        )
     error = invalid_param(ctx)
     error_id = error.headers.get("x-request-id")
-    findings.expect(bool(error_id), Oracle.WIRE, f"no x-request-id header on an error response (HTTP {error.body.status})")
+    findings.expect(
+        bool(error_id), Oracle.WIRE, f"no x-request-id header on an error response (HTTP {error.body.status})"
+    )
     if error_id and error.exception is not None:
-        findings.expect(error.exception.request_id == error_id, Oracle.SDK,
-                        f"exception.request_id is {error.exception.request_id!r}, the header says {error_id!r}")
-    return findings.verdict("x-request-id on success and error responses, exposed by the SDK as request_id",
-                            Oracle.WIRE)
-
+        findings.expect(
+            error.exception.request_id == error_id,
+            Oracle.SDK,
+            f"exception.request_id is {error.exception.request_id!r}, the header says {error_id!r}",
+        )
+    return findings.verdict(
+        "x-request-id on success and error responses, exposed by the SDK as request_id", Oracle.WIRE
+    )

@@ -27,10 +27,14 @@ def models_list_includes_configured(ctx: CheckContext) -> Outcome:
     ids = {e.get("id") for e in entries if isinstance(e, dict)} if isinstance(entries, list) else set()
     findings = Findings()
     for capability, model in sorted(ctx.target.models.items()):
-        findings.expect(model in ids, Oracle.BEHAVIOUR,
-                        f"the configured {capability} model {model!r} is not in GET /models ({len(ids)} ids listed)")
-    return findings.verdict(f"every configured model is listed ({', '.join(sorted(ctx.target.models.values()))})",
-                            Oracle.BEHAVIOUR)
+        findings.expect(
+            model in ids,
+            Oracle.BEHAVIOUR,
+            f"the configured {capability} model {model!r} is not in GET /models ({len(ids)} ids listed)",
+        )
+    return findings.verdict(
+        f"every configured model is listed ({', '.join(sorted(ctx.target.models.values()))})", Oracle.BEHAVIOUR
+    )
 
 
 @check("models.retrieve")
@@ -40,8 +44,11 @@ def models_retrieve(ctx: CheckContext) -> Outcome:
     body, parsed = strict_sdk_json(ctx, lambda: ctx.sdk(strict=True).models.with_raw_response.retrieve(model), findings)
     findings.extend(Oracle.SCHEMA, schemas.validate(body, "Model"))
     if isinstance(body, dict):
-        findings.expect(body.get("id") == model, Oracle.BEHAVIOUR,
-                        f"id: received {body.get('id')!r}, expected the requested {model!r}")
+        findings.expect(
+            body.get("id") == model,
+            Oracle.BEHAVIOUR,
+            f"id: received {body.get('id')!r}, expected the requested {model!r}",
+        )
     return findings.verdict(f"GET /models/{model} returns the model object", Oracle.SCHEMA)
 
 

@@ -15,9 +15,9 @@ from conformance.checks._common import (
     DETERMINISTIC,
     chat_body,
     compact,
+    message_text,
     plain_stream,
     reference_completion,
-    message_text,
     usage_stream,
 )
 from conformance.checks.chat import usage_problems
@@ -58,8 +58,11 @@ def stream_content_type(ctx: CheckContext) -> Outcome:
     stream = plain_stream(ctx)
     content_type = stream.response.content_type
     findings = Findings()
-    findings.expect(content_type.lower().startswith("text/event-stream"), Oracle.WIRE,
-                    f"Content-Type: received {content_type!r}, expected text/event-stream")
+    findings.expect(
+        content_type.lower().startswith("text/event-stream"),
+        Oracle.WIRE,
+        f"Content-Type: received {content_type!r}, expected text/event-stream",
+    )
     return findings.verdict(f"Content-Type: {content_type}", Oracle.WIRE)
 
 
@@ -74,8 +77,9 @@ def stream_sse_framing(ctx: CheckContext) -> Outcome:
     for code, explanation in FRAMING_NOTES.items():
         if sse.has(code):
             findings.note(f"{explanation}: {len(sse.facts_of(code))} seen")
-    return findings.verdict(f"{len(sse.events)} events, each a JSON data line or [DONE] ended by a blank line",
-                            Oracle.WIRE)
+    return findings.verdict(
+        f"{len(sse.events)} events, each a JSON data line or [DONE] ended by a blank line", Oracle.WIRE
+    )
 
 
 @check("chat.stream.chunk_object")
@@ -86,7 +90,10 @@ def stream_chunk_object(ctx: CheckContext) -> Outcome:
     for event, value in stream.sse.json_chunks():
         checked += 1
         if not isinstance(value, dict):
-            findings.add(Oracle.SCHEMA, f"line {event.line}: the event's JSON is a {type(value).__name__}, expected a chunk object")
+            findings.add(
+                Oracle.SCHEMA,
+                f"line {event.line}: the event's JSON is a {type(value).__name__}, expected a chunk object",
+            )
             continue
         for problem in schemas.validate(value, "ChatCompletionChunk")[:3]:
             findings.add(Oracle.SCHEMA, f"line {event.line}: {problem}")
@@ -109,10 +116,16 @@ def stream_done_sentinel(ctx: CheckContext) -> Outcome:
             last = sse.events[-1].data[:80] if sse.events else "(no events)"
             findings.add(Oracle.WIRE, f"the stream ends without `data: [DONE]` (last event: {last!r})")
     else:
-        findings.expect(sse.events[-1] is done, Oracle.WIRE,
-                        f"events follow `[DONE]` (line {done.line}): [DONE] must be the last event")
-        findings.expect(not sse.bytes_after_done, Oracle.WIRE,
-                        f"bytes after `[DONE]`: {sse.bytes_after_done[:80]!r} (the body must end there)")
+        findings.expect(
+            sse.events[-1] is done,
+            Oracle.WIRE,
+            f"events follow `[DONE]` (line {done.line}): [DONE] must be the last event",
+        )
+        findings.expect(
+            not sse.bytes_after_done,
+            Oracle.WIRE,
+            f"bytes after `[DONE]`: {sse.bytes_after_done[:80]!r} (the body must end there)",
+        )
     if sse.has("done_with_suffix"):
         findings.note("an event starts with [DONE] but carries more text (the SDK still stops there)")
     return findings.verdict("`data: [DONE]` is the last event and the body ends after it", Oracle.WIRE)
@@ -125,7 +138,7 @@ def stream_finish_reason(ctx: CheckContext) -> Outcome:
     finishes: dict[Any, list[tuple[int, Any]]] = defaultdict(list)
     last_content: dict[Any, int] = {}
     seen: set[Any] = set()
-    for position, (line, chunk) in enumerate(stream.choice_chunks()):
+    for line, chunk in stream.choice_chunks():
         for choice in chunk.get("choices") or ():
             if not isinstance(choice, dict):
                 continue
@@ -142,10 +155,15 @@ def stream_finish_reason(ctx: CheckContext) -> Outcome:
         if not marks:
             findings.add(Oracle.BEHAVIOUR, f"choice {index}: no chunk carries a finish_reason")
         elif len(marks) > 1:
-            findings.add(Oracle.BEHAVIOUR, f"choice {index}: {len(marks)} chunks carry a non-null finish_reason "
-                                           f"({', '.join(repr(v) for _, v in marks[:4])}), expected exactly one")
+            findings.add(
+                Oracle.BEHAVIOUR,
+                f"choice {index}: {len(marks)} chunks carry a non-null finish_reason "
+                f"({', '.join(repr(v) for _, v in marks[:4])}), expected exactly one",
+            )
         elif index in last_content and marks[0][0] < last_content[index]:
-            findings.add(Oracle.BEHAVIOUR, f"choice {index}: content arrives after the finish_reason chunk (line {marks[0][0]})")
+            findings.add(
+                Oracle.BEHAVIOUR, f"choice {index}: content arrives after the finish_reason chunk (line {marks[0][0]})"
+            )
     reasons = ", ".join(f"{i}: {m[0][1]}" for i, m in finishes.items() if m)
     return findings.verdict(f"exactly one finish chunk per choice ({reasons})", Oracle.BEHAVIOUR)
 
@@ -156,15 +174,23 @@ def stream_matches_non_stream(ctx: CheckContext) -> Outcome:
     reference = message_text(reference_completion(ctx))
     findings = Findings()
     if streamed == reference:
-        return findings.verdict(f"streamed text equals the non-streamed text ({len(streamed)} characters)",
-                                Oracle.BEHAVIOUR)
+        return findings.verdict(
+            f"streamed text equals the non-streamed text ({len(streamed)} characters)", Oracle.BEHAVIOUR
+        )
     # Tell a server that streams something else from one that is merely not deterministic.
-    again = message_text(ctx.require_ok(ctx.wire.post("chat/completions", chat_body(ctx, **DETERMINISTIC))).json_or_none() or {})
+    again = message_text(
+        ctx.require_ok(ctx.wire.post("chat/completions", chat_body(ctx, **DETERMINISTIC))).json_or_none() or {}
+    )
     if again != reference:
-        return skipped("the server is not deterministic at temperature 0 with a seed "
-                       "(two identical non-streamed requests differ), so equality cannot be judged")
-    findings.add(Oracle.BEHAVIOUR, f"streamed text {compact(streamed, 80)} differs from the non-streamed text "
-                                   f"{compact(reference, 80)} (the non-streamed answer is repeatable)")
+        return skipped(
+            "the server is not deterministic at temperature 0 with a seed "
+            "(two identical non-streamed requests differ), so equality cannot be judged"
+        )
+    findings.add(
+        Oracle.BEHAVIOUR,
+        f"streamed text {compact(streamed, 80)} differs from the non-streamed text "
+        f"{compact(reference, 80)} (the non-streamed answer is repeatable)",
+    )
     return findings.verdict("")
 
 
@@ -177,17 +203,25 @@ def stream_include_usage(ctx: CheckContext) -> Outcome:
     if not with_usage:
         findings.add(Oracle.BEHAVIOUR, "stream_options.include_usage is true but no chunk carries usage")
         return findings.verdict("")
-    findings.expect(len(with_usage) == 1, Oracle.BEHAVIOUR,
-                    f"{len(with_usage)} chunks carry usage, expected exactly one (the last)")
+    findings.expect(
+        len(with_usage) == 1, Oracle.BEHAVIOUR, f"{len(with_usage)} chunks carry usage, expected exactly one (the last)"
+    )
     line, final = with_usage[-1]
-    findings.expect(final.get("choices") == [], Oracle.BEHAVIOUR,
-                    f"line {line}: the usage chunk has choices {compact(final.get('choices'), 60)}, expected []")
-    findings.expect(chunks and chunks[-1][1] is final, Oracle.BEHAVIOUR,
-                    f"line {line}: the usage chunk is not the last chunk before [DONE]")
+    findings.expect(
+        final.get("choices") == [],
+        Oracle.BEHAVIOUR,
+        f"line {line}: the usage chunk has choices {compact(final.get('choices'), 60)}, expected []",
+    )
+    findings.expect(
+        bool(chunks) and chunks[-1][1] is final,
+        Oracle.BEHAVIOUR,
+        f"line {line}: the usage chunk is not the last chunk before [DONE]",
+    )
     findings.extend(Oracle.BEHAVIOUR, usage_problems(final.get("usage"), "usage"))
     usage = final.get("usage") or {}
-    return findings.verdict(f"one final usage chunk (choices: [], total_tokens {usage.get('total_tokens')})",
-                            Oracle.BEHAVIOUR)
+    return findings.verdict(
+        f"one final usage chunk (choices: [], total_tokens {usage.get('total_tokens')})", Oracle.BEHAVIOUR
+    )
 
 
 @check("chat.stream.no_unrequested_usage")
@@ -196,8 +230,11 @@ def stream_no_unrequested_usage(ctx: CheckContext) -> Outcome:
     findings = Findings()
     for line, chunk in stream.chunks():
         if chunk.get("choices") == [] or ("usage" in chunk and "choices" not in chunk):
-            findings.add(Oracle.BEHAVIOUR, f"line {line}: a chunk without choices in a stream that did not ask for "
-                                           f"usage ({compact(chunk, 100)}): `chunk.choices[0]` raises IndexError")
+            findings.add(
+                Oracle.BEHAVIOUR,
+                f"line {line}: a chunk without choices in a stream that did not ask for "
+                f"usage ({compact(chunk, 100)}): `chunk.choices[0]` raises IndexError",
+            )
         elif chunk.get("usage") is not None:
             findings.note(f"line {line}: usage attached to a content chunk without include_usage (tolerated)")
     return findings.verdict("without include_usage every chunk carries a choice", Oracle.BEHAVIOUR)
@@ -234,11 +271,17 @@ def stream_role_first_delta(ctx: CheckContext) -> Outcome:
             index, role = choice.get("index"), choice["delta"].get("role")
             if index not in first_seen:
                 first_seen.add(index)
-                findings.expect(role == "assistant", Oracle.BEHAVIOUR,
-                                f"line {line}: choice {index}'s first delta has role {role!r}, expected 'assistant'")
+                findings.expect(
+                    role == "assistant",
+                    Oracle.BEHAVIOUR,
+                    f"line {line}: choice {index}'s first delta has role {role!r}, expected 'assistant'",
+                )
             elif role is not None:
-                findings.add(Oracle.BEHAVIOUR, f"line {line}: choice {index} repeats role {role!r} in a later delta "
-                                               "(clients start a new message on each role)")
+                findings.add(
+                    Oracle.BEHAVIOUR,
+                    f"line {line}: choice {index} repeats role {role!r} in a later delta "
+                    "(clients start a new message on each role)",
+                )
                 break
     return findings.verdict("role 'assistant' in the first delta only", Oracle.BEHAVIOUR)
 
@@ -252,7 +295,8 @@ def stream_sdk_iteration(ctx: CheckContext) -> Outcome:
     chunks = ctx.call_sdk(read)
     text = "".join(
         (choice.delta.content or "")
-        for chunk in chunks for choice in (getattr(chunk, "choices", None) or ())
+        for chunk in chunks
+        for choice in (getattr(chunk, "choices", None) or ())
         if getattr(choice, "delta", None) is not None
     )
     findings = Findings()

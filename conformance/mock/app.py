@@ -37,7 +37,7 @@ from conformance.mock.http import (
     unknown_route,
     wrong_method,
 )
-from conformance.mock.requests import ChatRequest, EmbeddingRequest, parse_chat_request, parse_embedding_request
+from conformance.mock.requests import ChatRequest, parse_chat_request, parse_embedding_request
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MODEL_CREATED = 1_700_000_000
@@ -104,8 +104,13 @@ class MockApp:
         self.requests_served += 1
         response = await self._respond(scope, receive)
         response = self.pipeline.apply("response", response)
-        await send({"type": "http.response.start", "status": response.status,
-                    "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
+            }
+        )
         if response.frames is None:
             await send({"type": "http.response.body", "body": response.body})
             return
@@ -133,9 +138,10 @@ class MockApp:
     async def _dispatch(self, incoming: Incoming) -> MockResponse:
         if not incoming.path.startswith("/v1/"):
             raise MockError(unknown_route(incoming.method, incoming.path))
-        subpath = incoming.path[len("/v1"):]
-        matched = [(method, handler, match) for method, pattern, handler in ROUTES
-                   if (match := pattern.fullmatch(subpath))]
+        subpath = incoming.path[len("/v1") :]
+        matched = [
+            (method, handler, match) for method, pattern, handler in ROUTES if (match := pattern.fullmatch(subpath))
+        ]
         if not matched:
             raise MockError(unknown_route(incoming.method, incoming.path))
         self._authenticate(incoming)
@@ -182,7 +188,12 @@ class MockApp:
     async def chat_completions(self, incoming: Incoming, match: re.Match[str]) -> MockResponse:
         request = parse_chat_request(incoming.json())
         self._model(request.model, "chat")
-        plans = [self.pipeline.apply("plan", plan_choice(request, i), request, request.stream) for i in range(request.n)]
+        declined = self.pipeline.first("chat_request", request)
+        if declined is not None:
+            raise MockError(declined)
+        plans = [
+            self.pipeline.apply("plan", plan_choice(request, i), request, request.stream) for i in range(request.n)
+        ]
         identity = {
             "id": "chatcmpl-" + uuid.uuid4().hex[:24],
             "created": int(time.time()),
@@ -212,7 +223,9 @@ class MockApp:
         }
         return json_response(200, self.pipeline.apply("completion", body, request))
 
-    def _stream(self, request: ChatRequest, plans: list[Plan], identity: dict[str, Any], usage: dict[str, Any]) -> MockResponse:
+    def _stream(
+        self, request: ChatRequest, plans: list[Plan], identity: dict[str, Any], usage: dict[str, Any]
+    ) -> MockResponse:
         chunks = self.pipeline.apply("chunks", _chunks(request, plans, identity, usage), request)
         frames = [f"data: {json.dumps(chunk, separators=(',', ':'), ensure_ascii=False)}\n\n" for chunk in chunks]
         frames.append("data: [DONE]\n\n")
@@ -229,8 +242,11 @@ class MockApp:
             raise MockError(declined)
         dimensions = request.dimensions or EMBEDDING_DIMENSIONS
         if dimensions > EMBEDDING_DIMENSIONS:
-            raise MockError(invalid_value(
-                "dimensions", f"This model supports at most {EMBEDDING_DIMENSIONS} dimensions, got {dimensions}."))
+            raise MockError(
+                invalid_value(
+                    "dimensions", f"This model supports at most {EMBEDDING_DIMENSIONS} dimensions, got {dimensions}."
+                )
+            )
         data = []
         for index, text in enumerate(request.inputs):
             # shortened vectors are the leading components, renormalised (as OpenAI's are)
@@ -238,8 +254,12 @@ class MockApp:
             encoded: Any = encode_base64(vector) if request.encoding_format == "base64" else vector
             data.append({"object": "embedding", "index": index, "embedding": encoded})
         tokens = sum(count_tokens(text) for text in request.inputs)
-        body = {"object": "list", "data": data, "model": request.model,
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        body = {
+            "object": "list",
+            "data": data,
+            "model": request.model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
         return json_response(200, self.pipeline.apply("embeddings", body, request))
 
 
@@ -250,20 +270,27 @@ def _usage(prompt: int, completion: int) -> dict[str, Any]:
         "total_tokens": prompt + completion,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0, "audio_tokens": 0,
-            "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0,
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
         },
     }
 
 
-def _chunks(request: ChatRequest, plans: list[Plan], identity: dict[str, Any], usage: dict[str, Any]) -> list[dict[str, Any]]:
+def _chunks(
+    request: ChatRequest, plans: list[Plan], identity: dict[str, Any], usage: dict[str, Any]
+) -> list[dict[str, Any]]:
     """One choice per chunk, as OpenAI streams: role first, content, one finish chunk, usage last."""
     extra = {"usage": None} if request.include_usage else {}
 
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {
-            "id": identity["id"], "object": "chat.completion.chunk", "created": identity["created"],
-            "model": identity["model"], "service_tier": "default",
+            "id": identity["id"],
+            "object": "chat.completion.chunk",
+            "created": identity["created"],
+            "model": identity["model"],
+            "service_tier": "default",
             "system_fingerprint": identity["system_fingerprint"],
             "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}],
             **extra,

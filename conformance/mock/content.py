@@ -12,6 +12,7 @@ import json
 import math
 import re
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 # Plain words, so that generated text reads like text and contains no stop-sequence surprises.
@@ -32,7 +33,7 @@ def fingerprint(value: Any) -> bytes:
     return hashlib.sha256(canonical.encode()).digest()
 
 
-def _stream_of_numbers(seed: bytes):  # type: ignore[no-untyped-def]
+def _stream_of_numbers(seed: bytes) -> Iterator[int]:
     counter = 0
     while True:
         block = hashlib.sha256(seed + counter.to_bytes(4, "big")).digest()
@@ -88,4 +89,3 @@ def normalised(vector: list[float]) -> list[float]:
     """Scale to unit length and round each value to float32."""
     norm = math.sqrt(sum(v * v for v in vector)) or 1.0
     return [struct.unpack("<f", struct.pack("<f", v / norm))[0] for v in vector]
-

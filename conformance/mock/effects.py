@@ -26,6 +26,8 @@ class Effects:
     error: Callable[[MockResponse, ErrorSpec], MockResponse] | None = None
     # skip authentication altogether
     no_auth: bool = False
+    # chat: decline a request up front (an ErrorSpec), or let it through (None)
+    chat_request: Callable[[ChatRequest], ErrorSpec | None] | None = None
     # what the model "generates" for one choice; streaming says which path asks
     plan: Callable[[Plan, ChatRequest, bool], Plan] | None = None
     # a non-streamed chat completion body

@@ -76,6 +76,7 @@ def render_error(spec: ErrorSpec) -> MockResponse:
 
 # --- the errors OpenAI answers, worded as OpenAI words them ---------------------------------
 
+
 def invalid_json() -> ErrorSpec:
     return ErrorSpec(
         400,
@@ -87,28 +88,38 @@ def invalid_json() -> ErrorSpec:
 
 
 def missing_parameter(name: str) -> ErrorSpec:
-    return ErrorSpec(400, f"Missing required parameter: '{name}'.", "validation", param=name,
-                     code="missing_required_parameter")
+    return ErrorSpec(
+        400, f"Missing required parameter: '{name}'.", "validation", param=name, code="missing_required_parameter"
+    )
 
 
 def invalid_type(name: str, expected: str, received: Any) -> ErrorSpec:
     return ErrorSpec(
         400,
         f"Invalid type for '{name}': expected {expected}, but got {_json_type(received)} instead.",
-        "validation", param=name, code="invalid_type",
+        "validation",
+        param=name,
+        code="invalid_type",
     )
 
 
-def out_of_range(name: str, value: Any, *, minimum: float | None = None, maximum: float | None = None) -> ErrorSpec:
-    kind = "integer" if isinstance(value, int) and not isinstance(value, bool) else "decimal"
+def out_of_range(
+    name: str, value: Any, *, kind: str, minimum: float | None = None, maximum: float | None = None
+) -> ErrorSpec:
     if maximum is not None and value > maximum:
         return ErrorSpec(
-            400, f"Invalid '{name}': {kind} above maximum value. Expected a value <= {maximum}, but got {value} instead.",
-            "validation", param=name, code=f"{kind}_above_max_value",
+            400,
+            f"Invalid '{name}': {kind} above maximum value. Expected a value <= {maximum}, but got {value} instead.",
+            "validation",
+            param=name,
+            code=f"{kind}_above_max_value",
         )
     return ErrorSpec(
-        400, f"Invalid '{name}': {kind} below minimum value. Expected a value >= {minimum}, but got {value} instead.",
-        "validation", param=name, code=f"{kind}_below_min_value",
+        400,
+        f"Invalid '{name}': {kind} below minimum value. Expected a value >= {minimum}, but got {value} instead.",
+        "validation",
+        param=name,
+        code=f"{kind}_below_min_value",
     )
 
 
@@ -122,7 +133,9 @@ def unknown_parameter(name: str) -> ErrorSpec:
 
 def model_not_found(model: str) -> ErrorSpec:
     return ErrorSpec(
-        404, f"The model `{model}` does not exist or you do not have access to it.", "not_found",
+        404,
+        f"The model `{model}` does not exist or you do not have access to it.",
+        "not_found",
         code="model_not_found",
     )
 
@@ -130,8 +143,10 @@ def model_not_found(model: str) -> ErrorSpec:
 def invalid_api_key(key: str) -> ErrorSpec:
     shown = f"{key[:3]}***{key[-2:]}" if len(key) > 8 else "***"
     return ErrorSpec(
-        401, f"Incorrect API key provided: {shown}. You can find your API key in your account settings.",
-        "auth", code="invalid_api_key",
+        401,
+        f"Incorrect API key provided: {shown}. You can find your API key in your account settings.",
+        "auth",
+        code="invalid_api_key",
     )
 
 
@@ -149,8 +164,12 @@ def unknown_route(method: str, path: str) -> ErrorSpec:
 
 
 def wrong_method(method: str, path: str, allowed: list[str]) -> ErrorSpec:
-    return ErrorSpec(405, f"Method {method} is not allowed for {path}; use {', '.join(allowed)}.", "method",
-                     headers=(("allow", ", ".join(allowed)),))
+    return ErrorSpec(
+        405,
+        f"Method {method} is not allowed for {path}; use {', '.join(allowed)}.",
+        "method",
+        headers=(("allow", ", ".join(allowed)),),
+    )
 
 
 def too_large(limit: int) -> ErrorSpec:

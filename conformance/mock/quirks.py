@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,6 +45,7 @@ class Quirk:
 
 # --- small pure transformations the table uses ----------------------------------------------
 
+
 def _each_choice(chunks: list[dict[str, Any]], change: Any) -> list[dict[str, Any]]:
     out = copy.deepcopy(chunks)
     for chunk in out:
@@ -66,12 +67,18 @@ def _error_body(response: MockResponse, spec: ErrorSpec, body: Any, status: int 
     return json_response(status or spec.status, body, headers)
 
 
-def _kinds(*kinds: str):  # type: ignore[no-untyped-def]
+ErrorRewrite = Callable[[MockResponse, ErrorSpec], MockResponse]
+
+
+def _kinds(*kinds: str) -> Callable[[ErrorRewrite], ErrorRewrite]:
     """Restrict an error rewrite to some kinds of error."""
-    def wrap(rewrite):  # type: ignore[no-untyped-def]
+
+    def wrap(rewrite: ErrorRewrite) -> ErrorRewrite:
         def effect(response: MockResponse, spec: ErrorSpec) -> MockResponse:
             return rewrite(response, spec) if spec.kind in kinds else response
+
         return effect
+
     return wrap
 
 
@@ -91,6 +98,7 @@ def _empty_string_finish(chunks: list[dict[str, Any]], request: ChatRequest) -> 
     def change(choice: dict[str, Any]) -> None:
         if choice.get("finish_reason") is None:
             choice["finish_reason"] = ""
+
     return _each_choice(chunks, change)
 
 
@@ -106,8 +114,16 @@ def _unrequested_usage_chunk(chunks: list[dict[str, Any]], request: ChatRequest)
 
 
 def _azure_filter_chunk(chunks: list[dict[str, Any]], request: ChatRequest) -> list[dict[str, Any]]:
-    first = {"id": "", "object": "", "created": 0, "model": "", "choices": [],
-             "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {"hate": {"filtered": False, "severity": "safe"}}}]}
+    first = {
+        "id": "",
+        "object": "",
+        "created": 0,
+        "model": "",
+        "choices": [],
+        "prompt_filter_results": [
+            {"prompt_index": 0, "content_filter_results": {"hate": {"filtered": False, "severity": "safe"}}}
+        ],
+    }
     return [first, *chunks]
 
 
@@ -116,6 +132,7 @@ def _repeat_role(chunks: list[dict[str, Any]], request: ChatRequest) -> list[dic
         delta = choice.get("delta")
         if isinstance(delta, dict) and "content" in delta:
             delta["role"] = "assistant"
+
     return _each_choice(chunks, change)
 
 
@@ -139,6 +156,7 @@ def _eos_token_chunks(chunks: list[dict[str, Any]], request: ChatRequest) -> lis
     def change(choice: dict[str, Any]) -> None:
         if choice.get("finish_reason") == "stop":
             choice["finish_reason"] = "eos_token"
+
     return _each_choice(chunks, change)
 
 
@@ -156,8 +174,10 @@ def _stream_ignores_sampling(plan: Plan, request: ChatRequest, streaming: bool) 
 
 def _zero_completion_usage(usage: dict[str, Any]) -> dict[str, Any]:
     usage = copy.deepcopy(usage)
-    usage["completion_tokens_details"] = {**(usage.get("completion_tokens_details") or {}),
-                                          "reasoning_tokens": usage["completion_tokens"]}
+    usage["completion_tokens_details"] = {
+        **(usage.get("completion_tokens_details") or {}),
+        "reasoning_tokens": usage["completion_tokens"],
+    }
     usage["completion_tokens"] = 0
     return usage
 
@@ -183,7 +203,13 @@ def _vendor_extension_chunks(chunks: list[dict[str, Any]], request: ChatRequest)
 
 
 def _flat_envelope(response: MockResponse, spec: ErrorSpec) -> MockResponse:
-    body = {"object": "error", "message": spec.message, "type": "BadRequestError", "param": spec.param, "code": spec.status}
+    body = {
+        "object": "error",
+        "message": spec.message,
+        "type": "BadRequestError",
+        "param": spec.param,
+        "code": spec.status,
+    }
     return _error_body(response, spec, body)
 
 
@@ -209,7 +235,9 @@ def _not_found_as_200(response: MockResponse, spec: ErrorSpec) -> MockResponse:
 @_kinds("validation", "json")
 def _validation_as_422(response: MockResponse, spec: ErrorSpec) -> MockResponse:
     loc = ["body", *(spec.param or "").split(".")] if spec.param else ["body"]
-    body = {"detail": [{"type": "json_invalid" if spec.kind == "json" else "value_error", "loc": loc, "msg": spec.message}]}
+    body = {
+        "detail": [{"type": "json_invalid" if spec.kind == "json" else "value_error", "loc": loc, "msg": spec.message}]
+    }
     return _error_body(response, spec, body, status=422)
 
 
@@ -236,9 +264,50 @@ def _strip_model_fields(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k not in ("created", "owned_by")}
 
 
+def _reject_system_role(request: ChatRequest) -> ErrorSpec | None:
+    for index, message in enumerate(request.messages):
+        if message.get("role") == "system":
+            return ErrorSpec(
+                400,
+                f"Unsupported value: 'messages[{index}].role' does not support 'system' with this model.",
+                "validation",
+                param=f"messages[{index}].role",
+                code="unsupported_value",
+            )
+    return None
+
+
+def _history_template_error(request: ChatRequest) -> ErrorSpec | None:
+    # The gateway drops assistant turns, so the model's chat template sees two user turns in a row.
+    if any(message.get("role") == "assistant" for message in request.messages):
+        return ErrorSpec(
+            500,
+            "Jinja Exception: Conversation roles must alternate user/assistant/user/assistant/...",
+            "server",
+            type="server_error",
+        )
+    return None
+
+
+def _all_index_zero(body: dict[str, Any], request: Any) -> dict[str, Any]:
+    return {**body, "data": [{**item, "index": 0} for item in body["data"]]}
+
+
 def _reject_base64(request: Any) -> ErrorSpec | None:
     if request.encoding_format == "base64":
         return ErrorSpec(400, "base64 encoding is not currently supported", "validation", param="encoding_format")
+    return None
+
+
+def _reject_dimensions(request: Any) -> ErrorSpec | None:
+    if request.dimensions is not None:
+        return ErrorSpec(
+            400,
+            f'Model "{request.model}" does not support matryoshka representation, changing '
+            "output dimensions will lead to poor results.",
+            "validation",
+            param="dimensions",
+        )
     return None
 
 
@@ -246,7 +315,7 @@ def _floats_for_base64(body: dict[str, Any], request: Any) -> dict[str, Any]:
     if request.encoding_format != "base64":
         return body
     body = copy.deepcopy(body)
-    for item, text in zip(body["data"], request.inputs):
+    for item, text in zip(body["data"], request.inputs, strict=True):
         item["embedding"] = embedding_vector(text, request.dimensions or 256)
     return body
 
@@ -257,7 +326,7 @@ def _full_dimensions(body: dict[str, Any], request: Any) -> dict[str, Any]:
     from conformance.floats import encode_base64
 
     body = copy.deepcopy(body)
-    for item, text in zip(body["data"], request.inputs):
+    for item, text in zip(body["data"], request.inputs, strict=True):
         vector = embedding_vector(text, 256)
         item["embedding"] = encode_base64(vector) if request.encoding_format == "base64" else vector
     return body
@@ -266,6 +335,7 @@ def _full_dimensions(body: dict[str, Any], request: Any) -> dict[str, Any]:
 def _frames_text(transform: Any) -> Any:
     def effect(frames: list[str], request: ChatRequest) -> list[str]:
         return [transform(frame) for frame in frames]
+
     return effect
 
 
@@ -295,7 +365,8 @@ def _all(features: Sequence[str], verdict: str = NONCONFORMANT) -> dict[str, str
 _TABLE: tuple[Quirk, ...] = (
     # --- streaming ---------------------------------------------------------------------------
     Quirk(
-        "stream.done_missing", "streaming",
+        "stream.done_missing",
+        "streaming",
         "The stream ends after the last chunk without `data: [DONE]`.",
         "quirks-catalog stream.done_missing: ikawrakow/ik_llama.cpp#467, oobabooga/textgen#4778, "
         "chand1012/openai-cf-workers-ai#7",
@@ -303,21 +374,24 @@ _TABLE: tuple[Quirk, ...] = (
         detects={"chat.stream.done_sentinel": NONCONFORMANT},
     ),
     Quirk(
-        "stream.no_terminal_finish_reason", "streaming",
+        "stream.no_terminal_finish_reason",
+        "streaming",
         "No chunk ever carries `finish_reason` (the key is absent everywhere).",
         "quirks-catalog stream.no_terminal_finish_reason: mudler/LocalAI#1744, mattermost/mattermost-plugin-agents#143",
         Effects(chunks=_drop_finish_reason),
         detects={"chat.stream.finish_reason": NONCONFORMANT},
     ),
     Quirk(
-        "stream.finish_reason_empty_string", "streaming",
-        "Non-final chunks carry `finish_reason: \"\"` instead of null.",
+        "stream.finish_reason_empty_string",
+        "streaming",
+        'Non-final chunks carry `finish_reason: ""` instead of null.',
         "quirks-catalog stream.finish_reason_empty_string: ollama/ollama#4357, sigoden/aichat#580",
         Effects(chunks=_empty_string_finish),
         detects={"chat.stream.finish_reason": NONCONFORMANT, CHUNK_SCHEMA: NONCONFORMANT},
     ),
     Quirk(
-        "stream.usage_never_sent", "streaming",
+        "stream.usage_never_sent",
+        "streaming",
         "`stream_options.include_usage` is accepted and ignored: no usage chunk.",
         "quirks-catalog stream.usage_never_sent: ollama/ollama#4448, lmstudio-ai/lmstudio-js#184, "
         "huggingface/text-generation-inference#2531",
@@ -325,52 +399,65 @@ _TABLE: tuple[Quirk, ...] = (
         detects={"chat.stream.include_usage": NONCONFORMANT},
     ),
     Quirk(
-        "stream.usage_chunk_unrequested", "streaming",
+        "stream.usage_chunk_unrequested",
+        "streaming",
         "A usage-only chunk with `choices: []` is sent although `include_usage` was not requested.",
         "quirks-catalog stream.usage_chunk_unrequested: Arthur-Ficial/apfel#100, nguyenphutrong/quotio#460",
         Effects(chunks=_unrequested_usage_chunk),
         detects={"chat.stream.no_unrequested_usage": NONCONFORMANT},
     ),
     Quirk(
-        "stream.empty_choices_chunk", "streaming",
+        "stream.empty_choices_chunk",
+        "streaming",
         "A first chunk with `choices: []`, empty id/object and `prompt_filter_results` (Azure content filter).",
         "quirks-catalog stream.empty_choices_chunk: AbanteAI/archive-old-cli-mentat#429, pydantic/pydantic-ai#164, "
         "langfuse/langfuse#2833",
         Effects(chunks=_azure_filter_chunk),
-        detects={CHUNK_SCHEMA: NONCONFORMANT, "chat.stream.no_unrequested_usage": NONCONFORMANT,
-                 "chat.stream.stable_id": NONCONFORMANT},
+        detects={
+            CHUNK_SCHEMA: NONCONFORMANT,
+            "chat.stream.no_unrequested_usage": NONCONFORMANT,
+            "chat.stream.stable_id": NONCONFORMANT,
+        },
     ),
     Quirk(
-        "stream.custom_event_types", "streaming",
+        "stream.custom_event_types",
+        "streaming",
         "A named event (`event: hermes.tool.progress`) with foreign JSON is interleaved with the chunks.",
         "quirks-catalog stream.custom_event_types: janhq/jan#8392",
-        Effects(frames=lambda frames, request: _insert_frame(
-            frames, 'event: hermes.tool.progress\ndata: {"step":1,"status":"running"}\n\n', len(frames) // 2)),
+        Effects(
+            frames=lambda frames, request: _insert_frame(
+                frames, 'event: hermes.tool.progress\ndata: {"step":1,"status":"running"}\n\n', len(frames) // 2
+            )
+        ),
         detects={"chat.stream.sse_framing": NONCONFORMANT, CHUNK_SCHEMA: NONCONFORMANT},
     ),
     Quirk(
-        "stream.comment_rewrapped", "streaming",
+        "stream.comment_rewrapped",
+        "streaming",
         "A keep-alive comment re-wrapped as data (`data: : OPENROUTER PROCESSING`).",
         "quirks-catalog stream.comment_keepalive (invalid variant): mnfst/llm-gateway#2053, openai/openai-go#621",
         Effects(frames=lambda frames, request: _insert_frame(frames, "data: : OPENROUTER PROCESSING\n\n", 1)),
         detects={"chat.stream.sse_framing": NONCONFORMANT, "chat.stream.sdk_iteration": NONCONFORMANT},
     ),
     Quirk(
-        "stream.content_type_mismatch", "streaming",
+        "stream.content_type_mismatch",
+        "streaming",
         "SSE is sent with `Content-Type: application/json`.",
         "quirks-catalog stream.content_type_mismatch: decolua/9router#3492, tinyhumansai/tinyagents#56",
         Effects(stream_headers=_json_content_type),
         detects={"chat.stream.content_type": NONCONFORMANT},
     ),
     Quirk(
-        "stream.delta_repeats_role", "streaming",
-        "`role: \"assistant\"` is repeated in every content delta.",
+        "stream.delta_repeats_role",
+        "streaming",
+        '`role: "assistant"` is repeated in every content delta.',
         "quirks-catalog stream.delta_repeats_role_and_empty_fields: Portkey-AI/gateway#1338, karthink/gptel#592",
         Effects(chunks=_repeat_role),
         detects={"chat.stream.role_first_delta": NONCONFORMANT},
     ),
     Quirk(
-        "stream.sampling_params_dropped", "streaming",
+        "stream.sampling_params_dropped",
+        "streaming",
         "The streaming path drops `seed` and sampling parameters, so it answers differently from the "
         "non-streaming path for the same request.",
         "InternLM/lmdeploy#423 (stream and non-stream handled differently), "
@@ -380,7 +467,8 @@ _TABLE: tuple[Quirk, ...] = (
     ),
     # --- response shape ----------------------------------------------------------------------
     Quirk(
-        "resp.created_not_integer", "chat",
+        "resp.created_not_integer",
+        "chat",
         "`created` is a float (`1744857525.254391`) in completions and chunks.",
         "quirks-catalog resp.created_not_integer: spiceai/spiceai#5418, siyuan-note/siyuan#14787, "
         "sashabaranov/go-openai#1003",
@@ -388,111 +476,157 @@ _TABLE: tuple[Quirk, ...] = (
         detects={"chat.basic": NONCONFORMANT, CHUNK_SCHEMA: NONCONFORMANT},
     ),
     Quirk(
-        "resp.finish_reason_nonstandard", "chat",
-        "`finish_reason: \"eos_token\"` instead of `\"stop\"`.",
+        "resp.finish_reason_nonstandard",
+        "chat",
+        '`finish_reason: "eos_token"` instead of `"stop"`.',
         "quirks-catalog resp.finish_reason_nonstandard: huggingface/text-generation-inference#2296, "
         "openai/openai-dotnet#267",
         Effects(completion=_eos_token_body, chunks=_eos_token_chunks),
         detects={"chat.basic": NONCONFORMANT, CHUNK_SCHEMA: NONCONFORMANT},
     ),
     Quirk(
-        "resp.object_value_nonstandard", "chat",
-        "`object: \"chat.completions\"` instead of `\"chat.completion\"`.",
+        "resp.object_value_nonstandard",
+        "chat",
+        '`object: "chat.completions"` instead of `"chat.completion"`.',
         "quirks-catalog resp.object_value_nonstandard: David-Kunz/gen.nvim#54",
         Effects(completion=lambda body, request: {**body, "object": "chat.completions"}),
         detects={"chat.basic": NONCONFORMANT},
     ),
     Quirk(
-        "resp.id_empty_or_null", "chat",
+        "resp.id_empty_or_null",
+        "chat",
         "Completion `id` is null and chunk ids are empty strings.",
         "quirks-catalog resp.id_empty_or_null: microsoft/autogen#4878, huggingface/text-generation-inference#2794",
-        Effects(completion=lambda body, request: {**body, "id": None},
-                chunks=lambda chunks, request: [{**c, "id": ""} for c in chunks]),
+        Effects(
+            completion=lambda body, request: {**body, "id": None},
+            chunks=lambda chunks, request: [{**c, "id": ""} for c in chunks],
+        ),
         detects={"chat.basic": NONCONFORMANT, "chat.stream.stable_id": NONCONFORMANT},
     ),
     Quirk(
-        "resp.length_finish_as_stop", "chat",
-        "A reply cut by `max_tokens` reports `finish_reason: \"stop\"`, not `\"length\"`.",
-        "mudler/LocalAI#3533, llm-d/llm-d-inference-sim#29, huggingface/transformers#42157, ikawrakow/ik_llama.cpp#2321",
+        "resp.length_finish_as_stop",
+        "chat",
+        'A reply cut by `max_tokens` reports `finish_reason: "stop"`, not `"length"`.',
+        "mudler/LocalAI#3533, llm-d/llm-d-inference-sim#29, huggingface/transformers#42157, "
+        "ikawrakow/ik_llama.cpp#2321",
         Effects(plan=_length_as_stop),
         detects={"chat.max_tokens.length": NONCONFORMANT},
     ),
     Quirk(
-        "resp.usage_arithmetic", "chat",
+        "resp.usage_arithmetic",
+        "chat",
         "`usage.completion_tokens` is 0 while `total_tokens` still counts the output (tokens moved to details).",
         "router-for-me/CLIProxyAPI#5733, Clarifai/clarifai-python#978, langgenius/dify#19175",
         Effects(completion=_usage_mismatch_body, chunks=_usage_mismatch_chunks),
         detects={"chat.usage": NONCONFORMANT, "chat.stream.include_usage": NONCONFORMANT},
     ),
+    Quirk(
+        "params.system_role_rejected",
+        "chat",
+        'A `system` message is declined: 400 `unsupported_value` with `param: "messages[0].role"`.',
+        "tailcallhq/forgecode#1177 (OpenAI o1 models), BerriAI/litellm#4377 (vLLM serving Gemma), "
+        "sgl-project/sglang#892, arcee-ai/fastmlx#22",
+        Effects(chat_request=_reject_system_role),
+        detects={"chat.messages.system": UNSUPPORTED},
+    ),
+    Quirk(
+        "params.history_template_error",
+        "chat",
+        'Any history with an assistant turn fails in the chat template: 500 "Conversation roles must alternate".',
+        "infiniflow/ragflow#6880, nextai-translator/raycast-openai-translator#34, OpenSecretCloud/opensecret#120",
+        Effects(chat_request=_history_template_error),
+        detects={"chat.messages.multi_turn": NONCONFORMANT},
+    ),
     # --- models --------------------------------------------------------------------------------
     Quirk(
-        "models.not_list_envelope", "models",
-        "`GET /models` returns a bare JSON array instead of `{\"object\": \"list\", \"data\": [...]}`.",
+        "models.not_list_envelope",
+        "models",
+        '`GET /models` returns a bare JSON array instead of `{"object": "list", "data": [...]}`.',
         "quirks-catalog models.not_list_envelope: songquanpeng/one-api#128, vllm-project/router#134",
         Effects(models=_bare_model_array),
         detects={"models.list": NONCONFORMANT},
     ),
     Quirk(
-        "models.entry_fields_missing", "models",
+        "models.entry_fields_missing",
+        "models",
         "Model objects carry only `id` and `object` (no `created`, no `owned_by`).",
-        "quirks-catalog models.entry_fields_missing_or_fake: webai-at-home/webai-at-home#208, mistralai/client-python#83",
-        Effects(models=lambda body: {**body, "data": [_strip_model_fields(m) for m in body["data"]]},
-                model=_strip_model_fields),
+        "quirks-catalog models.entry_fields_missing_or_fake: webai-at-home/webai-at-home#208, "
+        "mistralai/client-python#83",
+        Effects(
+            models=lambda body: {**body, "data": [_strip_model_fields(m) for m in body["data"]]},
+            model=_strip_model_fields,
+        ),
         detects={"models.list": NONCONFORMANT, "models.retrieve": NONCONFORMANT},
+    ),
+    Quirk(
+        "models.list_incomplete",
+        "models",
+        "`GET /models` answers an empty list although the models work when named (load-on-demand servers).",
+        "quirks-catalog models.no_capability_metadata; madroidmaq/mlx-omni-server#130, oobabooga/textgen#4997",
+        Effects(models=lambda body: {**body, "data": []}),
+        detects={"models.list.includes_configured": NONCONFORMANT},
     ),
     # --- errors ----------------------------------------------------------------------------------
     Quirk(
-        "error.flat_envelope", "errors",
-        "Errors carry message/type/param/code at the top level (`{\"object\": \"error\", ...}`), code an integer.",
+        "error.flat_envelope",
+        "errors",
+        'Errors carry message/type/param/code at the top level (`{"object": "error", ...}`), code an integer.',
         "quirks-catalog error.flat_envelope: vllm-project/vllm#12886, llm-d/llm-d-inference-sim#135",
         Effects(error=_flat_envelope),
         detects=_all(ERROR_FEATURES),
     ),
     Quirk(
-        "error.string_error", "errors",
-        "Errors are `{\"error\": \"<text>\"}`.",
+        "error.string_error",
+        "errors",
+        'Errors are `{"error": "<text>"}`.',
         "quirks-catalog error.string_error: lmstudio-ai/lmstudio-bug-tracker#169, ollama/ollama#15934",
         Effects(error=_string_error),
         detects=_all(ERROR_FEATURES),
     ),
     Quirk(
-        "error.detail_envelope", "errors",
-        "Errors are FastAPI's `{\"detail\": \"<text>\"}`.",
+        "error.detail_envelope",
+        "errors",
+        'Errors are FastAPI\'s `{"detail": "<text>"}`.',
         "quirks-catalog error.detail_envelope: xtekky/gpt4free#2149, open-webui/open-webui#8048",
         Effects(error=_detail_envelope),
         detects=_all(ERROR_FEATURES),
     ),
     Quirk(
-        "auth.error_not_envelope", "auth",
-        "401 answers are `{\"error\": \"Unauthorized\"}`.",
+        "auth.error_not_envelope",
+        "auth",
+        '401 answers are `{"error": "Unauthorized"}`.',
         "quirks-catalog auth.error_not_envelope: vLLM API-server auth middleware; llm-d/llm-d-inference-sim#482",
         Effects(error=_unauthorized_string),
         # the SDK still raises AuthenticationError, but its .type/.code are empty
         detects=_all(("errors.auth.missing_key", "errors.auth.invalid_key", "errors.sdk_exception")),
     ),
     Quirk(
-        "error.http_200_with_error", "errors",
-        "An unknown model is answered `200 {\"object\": \"error\", \"code\": 404, ...}`.",
+        "error.http_200_with_error",
+        "errors",
+        'An unknown model is answered `200 {"object": "error", "code": 404, ...}`.',
         "quirks-catalog error.http_200_with_error: runpod-workers/worker-vllm#57, SillyTavern/SillyTavern#5945",
         Effects(error=_not_found_as_200),
         detects=_all(("errors.unknown_model", "models.retrieve.unknown", "errors.sdk_exception")),
     ),
     Quirk(
-        "params.extra_forbidden_422", "errors",
-        "Request validation fails with FastAPI's `422 {\"detail\": [...]}`.",
+        "params.extra_forbidden_422",
+        "errors",
+        'Request validation fails with FastAPI\'s `422 {"detail": [...]}`.',
         "quirks-catalog params.extra_forbidden_422: mistralai/platform-docs-public#7, UKGovernmentBEIS/inspect_ai#1612",
         Effects(error=_validation_as_422),
         detects=_all(VALIDATION_FEATURES),
     ),
     Quirk(
-        "error.5xx_for_client_fault", "errors",
+        "error.5xx_for_client_fault",
+        "errors",
         "Invalid input is answered `500 server_error`.",
         "quirks-catalog error.5xx_for_client_fault: ggml-org/llama.cpp#19774, theroyallab/tabbyAPI#268",
         Effects(error=_validation_as_500),
         detects=_all(VALIDATION_FEATURES),
     ),
     Quirk(
-        "error.request_id_missing", "errors",
+        "error.request_id_missing",
+        "errors",
         "Responses carry no `x-request-id` header (the SDK's `request_id` is None).",
         "vllm-project/vllm#9593 (added in #9594), openai-php/client#283",
         Effects(response=_drop_request_id),
@@ -500,57 +634,82 @@ _TABLE: tuple[Quirk, ...] = (
     ),
     # --- embeddings ------------------------------------------------------------------------------
     Quirk(
-        "emb.base64_rejected", "embeddings",
-        "`encoding_format: \"base64\"` (the SDK's default) is declined: 400 with `param: \"encoding_format\"`.",
+        "emb.base64_rejected",
+        "embeddings",
+        '`encoding_format: "base64"` (the SDK\'s default) is declined: 400 with `param: "encoding_format"`.',
         "quirks-catalog emb.base64_rejected: vllm-project/vllm#6174, michaelfeil/infinity#349",
         Effects(embeddings_request=_reject_base64),
         detects={"embeddings.base64": UNSUPPORTED},
     ),
     Quirk(
-        "emb.base64_ignored", "embeddings",
-        "`encoding_format: \"base64\"` is answered with float arrays.",
-        "quirks-catalog emb.base64_ignored: lmstudio-ai/lmstudio-bug-tracker#756, runpod-workers/worker-infinity-embedding#30",
+        "emb.base64_ignored",
+        "embeddings",
+        '`encoding_format: "base64"` is answered with float arrays.',
+        "quirks-catalog emb.base64_ignored: lmstudio-ai/lmstudio-bug-tracker#756, "
+        "runpod-workers/worker-infinity-embedding#30",
         Effects(embeddings=_floats_for_base64),
         detects={"embeddings.base64": NONCONFORMANT},
     ),
     Quirk(
-        "emb.usage_or_model_missing", "embeddings",
+        "emb.usage_or_model_missing",
+        "embeddings",
         "Embeddings responses carry `model: null` and `usage: null`.",
         "quirks-catalog emb.usage_or_model_missing: api7/aisix#474, opea-project/GenAIComps#926",
         Effects(embeddings=lambda body, request: {**body, "model": None, "usage": None}),
         detects={"embeddings.basic": NONCONFORMANT},
     ),
     Quirk(
-        "emb.dimensions_ignored", "embeddings",
+        "emb.dimensions_ignored",
+        "embeddings",
         "`dimensions` is accepted and ignored: full-size vectors come back.",
         "quirks-catalog emb.dimensions_ignored: ggml-org/llama.cpp#25210",
         Effects(embeddings=_full_dimensions),
         detects={"embeddings.dimensions": NONCONFORMANT},
     ),
+    Quirk(
+        "emb.dimensions_rejected",
+        "embeddings",
+        '`dimensions` is declined: 400 with `param: "dimensions"` (the model has no matryoshka support).',
+        "quirks-catalog emb.dimensions_rejected: garrytan/gbrain#3699, plastic-labs/honcho#772, BerriAI/litellm#26787",
+        Effects(embeddings_request=_reject_dimensions),
+        detects={"embeddings.dimensions": UNSUPPORTED},
+    ),
+    Quirk(
+        "emb.index_wrong",
+        "embeddings",
+        "Every item of a batch answer carries `index: 0`.",
+        "BerriAI/litellm#25656 (Gemini batch), samfoy/pi-session-search#13, xorbitsai/inference#5240",
+        Effects(embeddings=_all_index_zero),
+        detects={"embeddings.batch": NONCONFORMANT},
+    ),
     # --- benign: allowed variations that must not be failed ------------------------------------
     Quirk(
-        "stream.data_prefix_no_space", "streaming",
+        "stream.data_prefix_no_space",
+        "streaming",
         "`data:{...}` without the optional space (valid SSE).",
         "quirks-catalog stream.data_prefix_no_space: karthink/gptel#592, huggingface/huggingface_hub#4536",
         Effects(frames=_frames_text(lambda frame: frame.replace("data: ", "data:"))),
         notes={"chat.stream.sse_framing": "without the optional space"},
     ),
     Quirk(
-        "stream.crlf_framing", "streaming",
+        "stream.crlf_framing",
+        "streaming",
         "CRLF line endings (valid SSE).",
         "quirks-catalog stream.crlf_framing: Routstr/routstr-core#543, miruamel/xuan#194",
         Effects(frames=_frames_text(lambda frame: frame.replace("\n", "\r\n"))),
         notes={"chat.stream.sse_framing": "CRLF"},
     ),
     Quirk(
-        "stream.comment_keepalive", "streaming",
+        "stream.comment_keepalive",
+        "streaming",
         "SSE comment lines (`: keep-alive`) between events (valid SSE, clients ignore them).",
         "quirks-catalog stream.comment_keepalive (valid variant): OpenRouter, llama.cpp",
         Effects(frames=lambda frames, request: [part for frame in frames for part in (": keep-alive\n\n", frame)]),
         notes={"chat.stream.sse_framing": "comment"},
     ),
     Quirk(
-        "resp.extra_fields_nonstandard", "chat",
+        "resp.extra_fields_nonstandard",
+        "chat",
         "Vendor extension fields (`stop_reason`, `prompt_logprobs`, `kv_transfer_params`) beside the standard ones.",
         "quirks-catalog resp.extra_fields_nonstandard: vllm-project/vllm#9601, openai/openai-go#227",
         Effects(completion=_vendor_extension_body, chunks=_vendor_extension_chunks),

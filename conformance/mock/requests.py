@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from conformance.mock.http import (
@@ -46,8 +46,9 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Rule:
         if not _is_int(value):
             return invalid_type(name, "an integer", value)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            return out_of_range(name, value, minimum=minimum, maximum=maximum)
+            return out_of_range(name, value, minimum=minimum, maximum=maximum, kind="integer")
         return None
+
     return rule
 
 
@@ -56,8 +57,9 @@ def number(minimum: float, maximum: float) -> Rule:
         if not _is_number(value):
             return invalid_type(name, "a decimal", value)
         if value < minimum or value > maximum:
-            return out_of_range(name, value, minimum=minimum, maximum=maximum)
+            return out_of_range(name, value, minimum=minimum, maximum=maximum, kind="decimal")
         return None
+
     return rule
 
 
@@ -77,6 +79,7 @@ def one_of(*choices: str) -> Rule:
             listed = ", ".join(f"'{c}'" for c in choices)
             return invalid_value(name, f"Invalid value: '{value}'. Supported values are: {listed}.")
         return None
+
     return rule
 
 
@@ -85,7 +88,9 @@ def stop_rule(name: str, value: Any) -> ErrorSpec | None:
         return None
     if isinstance(value, list):
         if len(value) > 4:
-            return invalid_value(name, f"Invalid '{name}': array too long. Expected at most 4 items.", "array_above_max_length")
+            return invalid_value(
+                name, f"Invalid '{name}': array too long. Expected at most 4 items.", "array_above_max_length"
+            )
         for index, item in enumerate(value):
             if not isinstance(item, str):
                 return invalid_type(f"{name}[{index}]", "a string", item)
@@ -104,6 +109,7 @@ def string_map(value_rule: Rule, max_keys: int = 16) -> Rule:
             if problem:
                 return problem
         return None
+
     return rule
 
 
@@ -146,7 +152,9 @@ CHAT_RULES: dict[str, Rule] = {
     "user": string,
     "metadata": string_map(string),
     "tools": array_rule,
-    "tool_choice": lambda name, value: None if isinstance(value, (str, dict)) else invalid_type(name, "a string or object", value),
+    "tool_choice": lambda name, value: (
+        None if isinstance(value, (str, dict)) else invalid_type(name, "a string or object", value)
+    ),
     "parallel_tool_calls": boolean,
     "response_format": object_rule,
     "store": boolean,
@@ -166,7 +174,7 @@ EMBEDDING_RULES: dict[str, Rule] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def sdk_body_fields(params_module: str, class_name: str) -> frozenset[str]:
     """Every body field the pinned SDK can send for this endpoint."""
     module = __import__(params_module, fromlist=[class_name])
@@ -210,14 +218,24 @@ def _validate_message(index: int, message: Any) -> None:
     elif isinstance(content, list):
         allowed = PART_TYPES.get(role, ("text",))
         if not content and role != "assistant":
-            raise MockError(invalid_value(f"{where}.content", f"Invalid '{where}.content': empty array. Expected an array with minimum length 1.", "empty_array"))
+            raise MockError(
+                invalid_value(
+                    f"{where}.content",
+                    f"Invalid '{where}.content': empty array. Expected an array with minimum length 1.",
+                    "empty_array",
+                )
+            )
         for part_index, part in enumerate(content):
             part_where = f"{where}.content[{part_index}]"
             if not isinstance(part, dict):
                 raise MockError(invalid_type(part_where, "an object", part))
             if part.get("type") not in allowed:
                 listed = ", ".join(f"'{t}'" for t in allowed)
-                raise MockError(invalid_value(f"{part_where}.type", f"Invalid value: '{part.get('type')}'. Supported values are: {listed}."))
+                raise MockError(
+                    invalid_value(
+                        f"{part_where}.type", f"Invalid value: '{part.get('type')}'. Supported values are: {listed}."
+                    )
+                )
             if part["type"] == "text" and not isinstance(part.get("text"), str):
                 raise MockError(invalid_type(f"{part_where}.text", "a string", part.get("text")))
     elif not isinstance(content, str):
@@ -241,8 +259,22 @@ class ChatRequest:
 
     def generation_key(self) -> dict[str, Any]:
         """What decides the content: everything but transport and limits (streamed == not)."""
-        ignored = {"stream", "stream_options", "max_tokens", "max_completion_tokens", "n", "user",
-                   "metadata", "store", "temperature", "top_p", "service_tier"}
+        ignored = {
+            "stream",
+            "stream_options",
+            "max_tokens",
+            "max_completion_tokens",
+            "n",
+            "user",
+            "stop",
+            "metadata",
+            "store",
+            "temperature",
+            "top_p",
+            "service_tier",
+            "logprobs",
+            "top_logprobs",
+        }
         return {k: v for k, v in self.raw.items() if k not in ignored}
 
 
@@ -252,16 +284,27 @@ def parse_chat_request(body: Any) -> ChatRequest:
     for required in ("model", "messages"):
         if body.get(required) is None:
             raise MockError(missing_parameter(required))
-    _check_fields(body, CHAT_RULES, sdk_body_fields("openai.types.chat.completion_create_params", "CompletionCreateParamsBase"))
+    _check_fields(
+        body, CHAT_RULES, sdk_body_fields("openai.types.chat.completion_create_params", "CompletionCreateParamsBase")
+    )
     messages = body["messages"]
     if not messages:
-        raise MockError(invalid_value("messages", "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", "empty_array"))
+        raise MockError(
+            invalid_value(
+                "messages",
+                "Invalid 'messages': empty array. Expected an array with minimum length 1, "
+                "but got an empty array instead.",
+                "empty_array",
+            )
+        )
     for index, message in enumerate(messages):
         _validate_message(index, message)
     stream = bool(body.get("stream"))
     options = body.get("stream_options")
     if options is not None and not stream:
-        raise MockError(invalid_value("stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled."))
+        raise MockError(
+            invalid_value("stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+        )
     if body.get("top_logprobs") is not None and not body.get("logprobs"):
         raise MockError(invalid_value("top_logprobs", "'top_logprobs' requires 'logprobs' to be true."))
     stop = body.get("stop")
@@ -299,8 +342,14 @@ def _embedding_inputs(value: Any) -> list[str]:
         if all(isinstance(v, list) and v and all(_is_int(t) for t in v) for v in value):
             return [" ".join(map(str, v)) for v in value]
     if isinstance(value, list) and not value:
-        raise MockError(invalid_value("input", "Invalid 'input': empty array. Expected an array with minimum length 1.", "empty_array"))
-    raise MockError(invalid_type("input", "a string, array of strings, array of integers or array of integer arrays", value))
+        raise MockError(
+            invalid_value(
+                "input", "Invalid 'input': empty array. Expected an array with minimum length 1.", "empty_array"
+            )
+        )
+    raise MockError(
+        invalid_type("input", "a string, array of strings, array of integers or array of integer arrays", value)
+    )
 
 
 def parse_embedding_request(body: Any) -> EmbeddingRequest:
@@ -309,8 +358,11 @@ def parse_embedding_request(body: Any) -> EmbeddingRequest:
     for required in ("model", "input"):
         if body.get(required) is None:
             raise MockError(missing_parameter(required))
-    _check_fields(body, EMBEDDING_RULES | {"input": lambda n, v: None},
-                  sdk_body_fields("openai.types.embedding_create_params", "EmbeddingCreateParams"))
+    _check_fields(
+        body,
+        EMBEDDING_RULES | {"input": lambda n, v: None},
+        sdk_body_fields("openai.types.embedding_create_params", "EmbeddingCreateParams"),
+    )
     inputs = _embedding_inputs(body["input"])
     if any(text == "" for text in inputs):
         raise MockError(invalid_value("input", "Invalid 'input': empty string. Expected a non-empty string."))

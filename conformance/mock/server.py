@@ -48,8 +48,12 @@ class MockServer:
         self._socket = bind_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
         config = uvicorn.Config(
-            self.app, lifespan="off", log_level="warning", access_log=False,
-            timeout_graceful_shutdown=1, timeout_keep_alive=5,
+            self.app,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=5,
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
@@ -63,9 +67,7 @@ class MockServer:
         return f"{self.origin}/v1"
 
     def start(self) -> MockServer:
-        self._thread = threading.Thread(
-            target=self._serve, name=f"conformance-mock-{self.port}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, name=f"conformance-mock-{self.port}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:

@@ -17,12 +17,16 @@ def render_summary(results: dict[str, Any], *, width: int = 120, files: list[str
     id_width = max((len(f) for f in features), default=10)
     verdict_width = max(len(v) for v in MARK.values())
     reason_width = max(width - id_width - verdict_width - 4, 30)
-    lines = [f"{'feature'.ljust(id_width)}  {'verdict'.ljust(verdict_width)}  reason",
-             f"{'-' * id_width}  {'-' * verdict_width}  {'-' * min(reason_width, 40)}"]
+    lines = [
+        f"{'feature'.ljust(id_width)}  {'verdict'.ljust(verdict_width)}  reason",
+        f"{'-' * id_width}  {'-' * verdict_width}  {'-' * min(reason_width, 40)}",
+    ]
     for feature_id, feature in features.items():
         reason = feature["reason"].splitlines()[0] if feature["reason"] else ""
-        lines.append(f"{feature_id.ljust(id_width)}  {MARK[feature['status']].ljust(verdict_width)}  "
-                     f"{_clip(reason, reason_width)}")
+        lines.append(
+            f"{feature_id.ljust(id_width)}  {MARK[feature['status']].ljust(verdict_width)}  "
+            f"{_clip(reason, reason_width)}"
+        )
     summary = results["summary"]
     lines += [
         "",
@@ -35,8 +39,10 @@ def render_summary(results: dict[str, Any], *, width: int = 120, files: list[str
         lines.append(f"rate limited: backed off {len(backoffs)} time(s), honouring Retry-After")
     required_errors = [f for f, v in features.items() if v["status"] == "error" and v["level"] == "required"]
     if required_errors:
-        lines.append(f"warning: {len(required_errors)} required feature(s) could not be decided "
-                     f"({', '.join(required_errors[:5])}); the run is not certified")
+        lines.append(
+            f"warning: {len(required_errors)} required feature(s) could not be decided "
+            f"({', '.join(required_errors[:5])}); the run is not certified"
+        )
     lines.append("CERTIFIED" if results.get("certified") else "NOT CERTIFIED")
     if files:
         lines.append("wrote " + ", ".join(files))

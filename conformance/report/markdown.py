@@ -62,7 +62,12 @@ def render_matrix(results: dict[str, Any]) -> str:
         by_area.setdefault(feature.get("area") or feature_id.split(".")[0], []).append((feature_id, feature))
     order = [a for a in areas if a in by_area] + sorted(a for a in by_area if a not in areas)
     for area in order:
-        lines += [f"## {areas.get(area, area.title())}", "", "| Feature | Level | Verdict | Reason |", "|---|---|---|---|"]
+        lines += [
+            f"## {areas.get(area, area.title())}",
+            "",
+            "| Feature | Level | Verdict | Reason |",
+            "|---|---|---|---|",
+        ]
         for feature_id, feature in by_area[area]:
             reason = feature["reason"]
             notes = feature.get("notes") or []

@@ -98,7 +98,7 @@ def validate_results(results: dict[str, Any]) -> None:
 def load_results(path: Path) -> dict[str, Any]:
     results = json.loads(Path(path).read_text(encoding="utf-8"))
     validate_results(results)
-    return results  # type: ignore[no-any-return]
+    return results
 
 
 def dumps(results: dict[str, Any]) -> str:

@@ -1,0 +1,77 @@
+"""The catalog is data; every ID has exactly one check and every check one ID."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from conformance.catalog import DEFAULT_CATALOG_PATH, CatalogError, load_catalog, parse_catalog
+from conformance.registry import load_checks
+from conformance.sdkfields import UnresolvedField, resolve
+from conformance.verdict import Level
+
+
+@pytest.fixture(scope="module")
+def document() -> dict:
+    return yaml.safe_load(DEFAULT_CATALOG_PATH.read_text())
+
+
+def test_catalog_has_the_first_cut_of_features() -> None:
+    catalog = load_catalog()
+    assert len(catalog) >= 30
+    areas = {feature.area for feature in catalog}
+    assert {"models", "chat", "streaming", "errors", "embeddings"} <= areas
+
+
+def test_every_catalog_id_has_a_check_and_every_check_a_catalog_id() -> None:
+    catalog_ids = set(load_catalog().features)
+    check_ids = set(load_checks())
+    assert catalog_ids - check_ids == set(), "catalog features without a check"
+    assert check_ids - catalog_ids == set(), "checks without a catalog feature"
+
+
+def test_every_feature_is_complete() -> None:
+    for feature in load_catalog():
+        assert feature.title and feature.endpoint and len(feature.description) >= 10, feature.id
+        assert isinstance(feature.level, Level)
+        assert feature.sdk_fields, f"{feature.id} lists no sdk_fields"
+
+
+@pytest.mark.parametrize("path", sorted({p for f in load_catalog() for p in f.sdk_fields}))
+def test_sdk_fields_resolve_in_the_pinned_sdk(path: str) -> None:
+    resolve(path)
+
+
+def test_an_unknown_sdk_field_is_caught() -> None:
+    with pytest.raises(UnresolvedField):
+        resolve("ChatCompletion.choices[].message.no_such_field")
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["features"].append(copy.deepcopy(d["features"][0])), "duplicate feature id"),
+        (lambda d: d["features"][0].update(area="nowhere"), "unknown area"),
+        (lambda d: d["features"][0].pop("description"), "description"),
+        (lambda d: d["features"][0].update(level="mandatory"), "level"),
+        (lambda d: d["features"][0].update(id="Chat Basic"), "id"),
+    ],
+)
+def test_a_broken_catalog_fails_loudly(document: dict, mutate, message: str) -> None:
+    broken = copy.deepcopy(document)
+    mutate(broken)
+    with pytest.raises(CatalogError, match=message):
+        parse_catalog(broken)
+
+
+def test_select_by_id_glob_prefix_and_area() -> None:
+    catalog = load_catalog()
+    assert [f.id for f in catalog.select(["chat.basic"])] == ["chat.basic"]
+    assert {f.id for f in catalog.select(["chat.stream.*"])} == {
+        f.id for f in catalog if f.id.startswith("chat.stream.")
+    }
+    assert catalog.select(["chat.stream"]) == catalog.select(["chat.stream.*"])
+    assert {f.area for f in catalog.select(["embeddings"])} == {"embeddings"}
+    assert catalog.select(["nothing.matches"]) == []

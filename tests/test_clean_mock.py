@@ -1,0 +1,43 @@
+"""Against the faithful reference mock every feature is supported, cheaply."""
+
+from __future__ import annotations
+
+from conformance.catalog import load_catalog
+from conformance.engine import RunResult
+from conformance.report.results import build_results, is_certified, validate_results
+from conformance.verdict import Status
+
+
+def test_every_feature_is_supported_against_the_clean_mock(clean_run: RunResult) -> None:
+    not_supported = {
+        fid: (r.outcome.status.value, r.outcome.reason)
+        for fid, r in clean_run.results.items()
+        if r.outcome.status is not Status.SUPPORTED
+    }
+    assert not_supported == {}
+    assert set(clean_run.results) == set(load_catalog().features)
+
+
+def test_every_verdict_records_its_oracle_and_evidence(clean_run: RunResult) -> None:
+    for feature_id, result in clean_run.results.items():
+        assert result.outcome.oracle is not None, feature_id
+        assert result.outcome.evidence, f"{feature_id} has no evidence"
+        for exchange in result.outcome.evidence:
+            assert exchange["request"]["method"] in ("GET", "POST")
+            assert "response" in exchange
+
+
+def test_the_run_counts_requests_and_bounds_every_generation(clean_run: RunResult) -> None:
+    assert 10 < clean_run.requests < 60
+    assert clean_run.completion_tokens_requested > 0
+    # every chat request the suite sends carries max_tokens: a paid run must cost cents
+    assert clean_run.unbounded_generation_requests == 0
+    assert clean_run.completion_tokens_requested < 1000
+
+
+def test_results_json_validates_against_the_shipped_schema(clean_run: RunResult) -> None:
+    results = build_results(clean_run, load_catalog())
+    validate_results(results)
+    assert results["summary"]["supported"] == len(results["features"])
+    assert results["certified"] is True
+    assert is_certified(results["features"])

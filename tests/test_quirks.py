@@ -1,0 +1,63 @@
+"""Every quirk is detected by exactly the features it names, and moves nothing else.
+
+This is how the suite's power to detect real bugs is itself tested: each quirk reproduces a
+vendor's documented wire bug; a quirk no check detects fails here, and so does a check that
+cries wolf on a benign deviation.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conformance.catalog import load_catalog
+from conformance.engine import RunResult
+from conformance.mock.quirks import QUIRKS, Quirk
+from conformance.verdict import Status
+from tests.conftest import run_against_mock
+
+# Features proven able to fail by a unit test instead of a quirk, and where.
+PROVEN_ELSEWHERE: dict[str, str] = {}
+
+
+def test_the_quirk_table_is_large_enough_and_well_formed() -> None:
+    assert len(QUIRKS) >= 12
+    catalog = load_catalog()
+    for quirk in QUIRKS.values():
+        assert quirk.description and quirk.area and quirk.source, quirk.id
+        # a source names a public report (owner/repo#N), a quirk-catalog entry or a vendor doc
+        assert re.search(r"[\w.-]+/[\w.-]+#\d+|quirks-catalog|platform\.|docs", quirk.source), quirk.id
+        for feature_id, verdict in quirk.detects.items():
+            assert feature_id in catalog.features, f"{quirk.id} names unknown feature {feature_id}"
+            assert verdict in (Status.NONCONFORMANT.value, Status.UNSUPPORTED.value, Status.SKIPPED.value)
+        for feature_id in quirk.notes:
+            assert feature_id in catalog.features
+        assert quirk.detects or quirk.notes, f"{quirk.id} neither detected nor noted"
+
+
+def test_every_feature_can_be_made_to_fail() -> None:
+    detected = {feature for quirk in QUIRKS.values() for feature in quirk.detects}
+    never = set(load_catalog().features) - detected - set(PROVEN_ELSEWHERE)
+    assert never == set(), "features no quirk (and no unit test) can make fail"
+
+
+@pytest.mark.parametrize("quirk", list(QUIRKS.values()), ids=list(QUIRKS))
+def test_quirk_moves_exactly_the_features_it_names(quirk: Quirk, clean_run: RunResult) -> None:
+    run = run_against_mock([quirk.id])
+    changed = {
+        feature_id: result.outcome.status.value
+        for feature_id, result in run.results.items()
+        if result.outcome.status is not clean_run.results[feature_id].outcome.status
+    }
+    assert changed == dict(quirk.detects), "\n".join(
+        f"{fid}: {run.results[fid].outcome.status.value}: {run.results[fid].outcome.reason}"
+        for fid in set(changed) | set(quirk.detects)
+    )
+    for feature_id in quirk.detects:
+        outcome = run.results[feature_id].outcome
+        assert outcome.evidence, f"{feature_id} failed without evidence"
+        assert outcome.oracle is not None
+    for feature_id, text in quirk.notes.items():
+        notes = " ".join(run.results[feature_id].outcome.notes)
+        assert text.lower() in notes.lower(), f"{feature_id} does not report the benign deviation: {notes!r}"
