@@ -20,7 +20,7 @@ from conformance.report.results import build_results, exit_code
 from conformance.target import ConfigError, Secret, Target, Timeouts, resolve_target
 from conformance.wire import TransportFailure, WireClient
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_USAGE = 0, 2
 MOCK_MODELS = {"chat": "mock-chat", "embeddings": "mock-embed"}
 
 

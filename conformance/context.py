@@ -132,16 +132,6 @@ class CheckContext:
                 ) from exc
             raise
 
-    def expect_sdk_error(self, call: Callable[[], Any]) -> openai.APIStatusError | None:
-        """Run an SDK call that should fail with an HTTP error; return the exception (or None)."""
-        try:
-            self.call_sdk(call)
-        except StatusError as exc:
-            cause = exc.__cause__
-            assert isinstance(cause, openai.APIStatusError)
-            return cause
-        return None
-
     def _error_body(self, exc: openai.APIStatusError) -> ErrorBody:
         exchange = self._last_response()
         if exchange is not None:

@@ -11,7 +11,6 @@ import importlib
 import os
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any
 
 import openai
 
@@ -20,7 +19,6 @@ from conformance.wire import Recorder, capturing_transport, http_timeout
 
 SDK_PACKAGE = "openai"
 SDK_VERSION: str = openai.__version__
-SDK_MAJOR = int(SDK_VERSION.split(".")[0])
 
 # openai-python's status -> exception table (``OpenAI._make_status_error``, identical in 1.109.1
 # and 3.54.0, dossier §4). Every other status >= 500 is InternalServerError; any other status is
@@ -120,17 +118,3 @@ def describe_exception(exc: BaseException) -> str:
 def _first_line(text: str, limit: int = 300) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def exception_attributes(exc: openai.APIError) -> dict[str, Any]:
-    attrs: dict[str, Any] = {
-        "class": type(exc).__name__,
-        "message": exc.message,
-        "type": getattr(exc, "type", None),
-        "code": getattr(exc, "code", None),
-        "param": getattr(exc, "param", None),
-    }
-    if isinstance(exc, openai.APIStatusError):
-        attrs["status_code"] = exc.status_code
-        attrs["request_id"] = exc.request_id
-    return attrs

@@ -46,7 +46,6 @@ class SSEParse:
     # an event still pending at EOF (no blank line after it): clients drop it silently
     undispatched: SSEEvent | None = None
     bytes_after_done: bytes = b""
-    decode_error: str | None = None
 
     def has(self, code: str) -> bool:
         return any(c == code for c, _, _ in self.facts)
@@ -119,7 +118,6 @@ def parse_sse(body: bytes) -> SSEParse:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        result.decode_error = str(exc)
         result.facts.append(("invalid_utf8", 0, str(exc)))
         text = body.decode("utf-8", errors="replace")
 
@@ -139,7 +137,7 @@ def parse_sse(body: bytes) -> SSEParse:
     seen_done = False
     done_line = 0
 
-    def dispatch(line_no: int) -> None:
+    def dispatch() -> None:
         nonlocal data_parts, event_name, event_id, retry, pending
         event = SSEEvent(
             line=start_line,
@@ -157,7 +155,7 @@ def parse_sse(body: bytes) -> SSEParse:
             result.facts.append(("after_done", index, line[:200]))
         if line == "":
             if pending:
-                dispatch(index)
+                dispatch()
                 if result.events[-1].is_done and not seen_done:
                     seen_done = True
                     done_line = index

@@ -63,14 +63,6 @@ class Outcome:
     def with_evidence(self, evidence: tuple[dict[str, Any], ...]) -> Outcome:
         return replace(self, evidence=evidence)
 
-    def with_notes(self, notes: tuple[str, ...]) -> Outcome:
-        merged = tuple(dict.fromkeys(self.notes + notes))
-        return replace(self, notes=merged)
-
-
-def supported(reason: str, oracle: Oracle | None = None, notes: tuple[str, ...] = ()) -> Outcome:
-    return Outcome(Status.SUPPORTED, reason, oracle, notes=notes)
-
 
 def unsupported(reason: str, oracle: Oracle = Oracle.WIRE) -> Outcome:
     return Outcome(Status.UNSUPPORTED, reason, oracle)
@@ -125,11 +117,6 @@ class Findings:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-    def stop_if_failed(self) -> None:
-        """End the check now when something already failed (later steps would only cascade)."""
-        if self.problems:
-            raise Verdict(self.verdict(""))
 
     def verdict(self, supported_reason: str, oracle: Oracle | None = None) -> Outcome:
         if not self.problems:

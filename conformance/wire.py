@@ -62,11 +62,9 @@ class RecordedExchange:
     started: float
     status: int | None = None
     response_headers: list[tuple[str, str]] = field(default_factory=list)
-    http_version: str = ""
     body: bytearray = field(default_factory=bytearray)
     body_bytes: int = 0
     elapsed: float | None = None
-    complete: bool = False
     failure: TransportFailure | None = None
     note: str | None = None
 
@@ -246,7 +244,6 @@ def capturing_transport(
                     if elapsed > timeouts.total:
                         raise TransportFailure("too_slow", f"still running after {timeouts.total:g} s")
                     yield chunk
-                exchange.complete = True
             except TransportFailure as failure:
                 exchange.failure = failure
                 raise
@@ -313,7 +310,6 @@ def capturing_transport(
                 raise
             exchange.status = response.status_code
             exchange.response_headers = list(response.headers.multi_items())
-            exchange.http_version = response.extensions.get("http_version", b"").decode("ascii", "replace")
             wrapped = module.Response(
                 status_code=response.status_code,
                 headers=response.headers,

@@ -33,8 +33,6 @@ BASIC_MAX_TOKENS = 24
 UNKNOWN_MODEL = "conformance-no-such-model-7f3a"
 WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
 
-FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
-
 
 def chat_body(ctx: CheckContext, **fields: Any) -> dict[str, Any]:
     return {"model": ctx.chat_model, **fields}

@@ -12,7 +12,7 @@ from conformance.verdict import Findings, Oracle, Outcome
 @check("models.list")
 def models_list(ctx: CheckContext) -> Outcome:
     findings = Findings()
-    body, page = strict_sdk_json(ctx, lambda: ctx.sdk(strict=True).models.with_raw_response.list(), findings)
+    body, _ = strict_sdk_json(ctx, lambda: ctx.sdk(strict=True).models.with_raw_response.list(), findings)
     findings.extend(Oracle.SCHEMA, schemas.validate(body, "ModelList"))
     count = len(body["data"]) if isinstance(body, dict) and isinstance(body.get("data"), list) else 0
     return findings.verdict(f"lists {count} models in OpenAI's list shape", Oracle.SCHEMA)

@@ -87,7 +87,6 @@ class MockApp:
         self.api_key = api_key
         self.pipeline = Pipeline(effects)
         self.models = {model.id: model for model in models}
-        self.requests_served = 0
 
     # --- ASGI --------------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -101,7 +100,6 @@ class MockApp:
                     return
         if scope["type"] != "http":
             return
-        self.requests_served += 1
         response = await self._respond(scope, receive)
         response = self.pipeline.apply("response", response)
         await send(

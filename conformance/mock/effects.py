@@ -9,7 +9,7 @@ which quirks exist.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,9 +44,6 @@ class Effects:
     # embeddings: decline a request up front, or change the body
     embeddings_request: Callable[[EmbeddingRequest], ErrorSpec | None] | None = None
     embeddings: Callable[[dict[str, Any], EmbeddingRequest], dict[str, Any]] | None = None
-
-
-HOOKS = tuple(f.name for f in fields(Effects) if f.name != "no_auth")
 
 
 class Pipeline:

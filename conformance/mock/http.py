@@ -23,10 +23,6 @@ class MockResponse:
         lowered = name.lower()
         return next((v for k, v in self.headers if k.lower() == lowered), None)
 
-    def set_header(self, name: str, value: str) -> None:
-        lowered = name.lower()
-        self.headers = [(k, v) for k, v in self.headers if k.lower() != lowered] + [(lowered, value)]
-
     def drop_header(self, name: str) -> None:
         lowered = name.lower()
         self.headers = [(k, v) for k, v in self.headers if k.lower() != lowered]

@@ -95,11 +95,5 @@ def validate_results(results: dict[str, Any]) -> None:
     jsonschema.validate(results, results_schema(), cls=jsonschema.Draft202012Validator)
 
 
-def load_results(path: Path) -> dict[str, Any]:
-    results = json.loads(Path(path).read_text(encoding="utf-8"))
-    validate_results(results)
-    return results
-
-
 def dumps(results: dict[str, Any]) -> str:
     return json.dumps(results, indent=2, ensure_ascii=False) + "\n"
