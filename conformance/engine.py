@@ -10,9 +10,7 @@ import datetime as dt
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-
-import httpx
+from dataclasses import dataclass, field, replace
 
 from conformance import sdk as sdk_module
 from conformance.catalog import Catalog, Feature
@@ -193,7 +191,7 @@ class Engine:
         if failure.kind == "no_response":
             if self._target_alive():
                 return nonconformant(
-                    f"no response to this request within {self.target.timeouts.read:.0f} s, "
+                    f"no response to this request within {self.target.timeouts.read:g} s, "
                     "although the server answers other requests",
                     Oracle.WIRE,
                 )
@@ -207,23 +205,20 @@ class Engine:
         return nonconformant(f"{what}: {failure.detail}", Oracle.WIRE)
 
     def _target_alive(self) -> bool:
-        """Does the target answer at all? Decides between 'server stalls here' and 'harness blind'."""
+        """Does the target answer at all? Decides between 'server stalls here' and 'harness blind'.
+
+        The probe is part of the evidence: it shows the server answering while this request got nothing.
+        """
         try:
-            httpx.get(
-                self.target.url("models"),
-                timeout=self.target.timeouts.read,
-                trust_env=False,
-                headers={"authorization": f"Bearer {self.target.api_key.reveal()}"},
-            )
-            return True
-        except httpx.HTTPError:
+            response = self.wire.get("models")
+        except TransportFailure:
             return False
+        response.exchange.note = "liveness probe: does the server answer other requests?"
+        return True
 
 
 def _redact_outcome(outcome: Outcome, redactor: Redactor) -> Outcome:
     """Reasons and notes can quote server text; they pass the same redaction as evidence."""
-    from dataclasses import replace
-
     return replace(
         outcome,
         reason=redactor.text(outcome.reason),
