@@ -21,7 +21,7 @@ from conformance.target import ConfigError, Secret, Target, Timeouts, resolve_ta
 from conformance.wire import TransportFailure, WireClient
 
 EXIT_OK, EXIT_USAGE = 0, 2
-MOCK_MODELS = {"chat": "mock-chat", "embeddings": "mock-embed"}
+MOCK_MODELS = {"chat": "mock-chat", "tools": "mock-chat", "vision": "mock-chat", "embeddings": "mock-embed"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--api-key", help="the target's API key (env OPENAI_API_KEY)")
     run.add_argument("--model", help="the chat model to test")
     run.add_argument("--embedding-model", help="the embeddings model to test (embeddings features are skipped without)")
+    run.add_argument("--tools-model", help="the model for tool calling (default: the chat model)")
+    run.add_argument("--vision-model", help="a model that accepts images (image features are skipped without)")
     run.add_argument("--config", type=Path, help="a target YAML file (base_url, api_key_env, models)")
     run.add_argument(
         "--out", type=Path, default=Path("reports/latest"), help="output directory (default reports/latest)"
@@ -99,7 +101,7 @@ def _target_for(args: argparse.Namespace) -> Iterator[Target]:
     target = resolve_target(
         base_url=args.base_url,
         api_key=args.api_key,
-        models={"chat": args.model, "embeddings": args.embedding_model},
+        models=_flag_models(args),
         config_path=args.config,
         timeouts=timeouts,
     )
@@ -119,10 +121,19 @@ def _target_for(args: argparse.Namespace) -> Iterator[Target]:
     with server:
         models = {
             **MOCK_MODELS,
-            **{k: v for k, v in {"chat": args.model, "embeddings": args.embedding_model}.items() if v},
+            **{k: v for k, v in _flag_models(args).items() if v},
         }
         name = "reference mock" + (f" with {', '.join(args.mock_quirk)}" if args.mock_quirk else "")
         yield Target(server.base_url, Secret(key), models, name=name, timeouts=timeouts, embedded_mock=True)
+
+
+def _flag_models(args: argparse.Namespace) -> dict[str, str | None]:
+    return {
+        "chat": args.model,
+        "tools": args.tools_model,
+        "vision": args.vision_model,
+        "embeddings": args.embedding_model,
+    }
 
 
 def preflight(wire: WireClient) -> None:

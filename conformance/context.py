@@ -18,7 +18,7 @@ import openai
 
 from conformance import sdk as sdk_module
 from conformance.catalog import Feature
-from conformance.envelope import ErrorBody, decode_error_body
+from conformance.envelope import DeclineParam, ErrorBody, decode_error_body
 from conformance.target import Target
 from conformance.verdict import Oracle, Verdict, nonconformant
 from conformance.wire import (
@@ -38,7 +38,7 @@ _SDK_DIR = os.path.dirname(openai.__file__)
 class StatusError(Exception):
     """The server answered an error status where the check expected success."""
 
-    def __init__(self, body: ErrorBody, decline_param: str | None = None) -> None:
+    def __init__(self, body: ErrorBody, decline_param: DeclineParam = None) -> None:
         super().__init__(body.summary())
         self.body = body
         self.decline_param = decline_param
@@ -85,6 +85,14 @@ class CheckContext:
     def embedding_model(self) -> str:
         return self.target.models["embeddings"]
 
+    @property
+    def tools_model(self) -> str:
+        return self.target.models.get("tools") or self.chat_model
+
+    @property
+    def vision_model(self) -> str:
+        return self.target.models["vision"]
+
     # --- the SDK ---------------------------------------------------------------------------
     def sdk(self, *, strict: bool = True) -> openai.OpenAI:
         """The SDK client: ``strict`` validates responses (an oracle), lax is what users run."""
@@ -97,7 +105,7 @@ class CheckContext:
         """A one-off SDK client (another key, base URL, headers)."""
         return sdk_module.make_client(self.target, self.recorder, strict=strict, **overrides)
 
-    def call_sdk(self, call: Callable[[], T], *, decline_param: str | None = None) -> T:
+    def call_sdk(self, call: Callable[[], T], *, decline_param: DeclineParam = None) -> T:
         """Run an SDK call; turn whatever goes wrong into the matching typed exception."""
         try:
             return call()
@@ -153,7 +161,7 @@ class CheckContext:
         return TransportProblem(failure)
 
     # --- raw HTTP --------------------------------------------------------------------------
-    def require_ok(self, response: WireResponse, *, decline_param: str | None = None) -> WireResponse:
+    def require_ok(self, response: WireResponse, *, decline_param: DeclineParam = None) -> WireResponse:
         """A raw response that must be a success; an error status becomes a StatusError."""
         if response.status >= 300:
             raise StatusError(decode_error_body(response.status, response.content_type, response.body), decline_param)

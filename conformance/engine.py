@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -150,8 +151,12 @@ class Engine:
     def _run_check(self, feature: Feature, spec: CheckSpec) -> Outcome:
         scope = self.recorder.begin_scope()
         ctx = CheckContext(feature, self.target, self.recorder, self.wire, self.state, scope)
+        caught: list[warnings.WarningMessage] = []
         try:
-            outcome = spec.function(ctx)
+            with warnings.catch_warnings(record=True) as caught:
+                # The SDK's own warnings (pydantic on a wrong-typed field) are evidence: keep them.
+                warnings.simplefilter("always")
+                outcome = spec.function(ctx)
         except Verdict as verdict:
             outcome = verdict.outcome
         except StatusError as error:
@@ -166,6 +171,7 @@ class Engine:
             )
         finally:
             self.recorder.end_scope()
+        outcome = _with_warnings(outcome, caught)
         exchanges = ctx.exchanges()[:MAX_EVIDENCE_EXCHANGES]
         evidence = tuple(exchange.to_evidence(self.redactor) for exchange in exchanges)
         outcome = outcome.with_evidence(evidence)
@@ -215,6 +221,16 @@ class Engine:
             return False
         response.exchange.note = "liveness probe: does the server answer other requests?"
         return True
+
+
+def _with_warnings(outcome: Outcome, caught: list[warnings.WarningMessage]) -> Outcome:
+    notes: list[str] = []
+    for warning in caught:
+        lines = [line.strip() for line in str(warning.message).splitlines() if line.strip()]
+        note = f"the SDK warned: {lines[-1][:200]}" if lines else ""
+        if note and note not in notes and note not in outcome.notes:
+            notes.append(note)
+    return replace(outcome, notes=outcome.notes + tuple(notes[:3])) if notes else outcome
 
 
 def _redact_outcome(outcome: Outcome, redactor: Redactor) -> Outcome:

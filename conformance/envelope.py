@@ -14,10 +14,13 @@ from typing import Any
 
 from conformance.sdk import exception_name_for_status
 
-# A feature is declined honestly with 400 (invalid request: the feature or value is not
-# supported) or 404 (the endpoint or model does not exist): the SDK raises BadRequestError /
-# NotFoundError, which is what client code catches. 422, 5xx and everything else are not.
-DECLINE_STATUSES = (400, 404)
+# A feature is declined honestly with 400 (the feature or value is not supported), 404 (the endpoint
+# or model does not exist) or 403 (this key may not use it): the SDK raises BadRequestError,
+# NotFoundError or PermissionDeniedError, which is what client code catches. 422, 5xx and anything
+# else are not honest declines.
+DECLINE_STATUSES = (400, 403, 404)
+# The field (or fields) an honest decline must name in error.param; None: any or none.
+DeclineParam = str | tuple[str, ...] | None
 
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|\bFile \"[^\"]+\", line \d+")
 
@@ -115,7 +118,17 @@ def envelope_problems(body: ErrorBody) -> list[str]:
     return problems
 
 
-def judge_decline(body: ErrorBody, *, param: str | None = None) -> tuple[bool, list[str]]:
+def param_names(received: Any, fields: str | tuple[str, ...]) -> bool:
+    """Does ``error.param`` name one of ``fields`` or a path inside it (``response_format.type``, ``tools[0]``)?"""
+    if not isinstance(received, str):
+        return False
+    for field in (fields,) if isinstance(fields, str) else fields:
+        if received == field or received.startswith((field + ".", field + "[")):
+            return True
+    return False
+
+
+def judge_decline(body: ErrorBody, *, param: DeclineParam = None) -> tuple[bool, list[str]]:
     """Is this error response an honest "no"? Returns (honest, problems).
 
     Honest means: status 400 or 404, the full envelope, and ``error.param`` naming ``param``
@@ -130,6 +143,6 @@ def judge_decline(body: ErrorBody, *, param: str | None = None) -> tuple[bool, l
             problems.insert(0, f"HTTP {body.status} (SDK raises {exc} and retries): a client-side problem must be 4xx")
         else:
             problems.insert(0, f"HTTP {body.status} (SDK raises {exc}): expected 400 or 404 to decline")
-    if param is not None and body.error is not None and body.param != param:
+    if param is not None and body.error is not None and not param_names(body.param, param):
         problems.append(f"error.param: received {body.param!r}, expected {param!r}")
     return (not problems, problems)

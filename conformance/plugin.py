@@ -36,6 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-api-key", help="target API key (env OPENAI_API_KEY)")
     group.addoption("--conformance-model", help="chat model")
     group.addoption("--conformance-embedding-model", help="embeddings model")
+    group.addoption("--conformance-tools-model", help="tool-calling model (default: the chat model)")
+    group.addoption("--conformance-vision-model", help="a model that accepts images")
     group.addoption("--conformance-config", type=Path, help="target YAML file")
     group.addoption("--conformance-out", type=Path, help="write results.json, matrix.md and junit.xml here")
     group.addoption("--conformance-timeout", type=float, default=Timeouts.read, help="read timeout in seconds")
@@ -72,7 +74,12 @@ class ConformanceSession:
             target = resolve_target(
                 base_url=option("conformance_base_url"),
                 api_key=option("conformance_api_key"),
-                models={"chat": option("conformance_model"), "embeddings": option("conformance_embedding_model")},
+                models={
+                    "chat": option("conformance_model"),
+                    "tools": option("conformance_tools_model"),
+                    "vision": option("conformance_vision_model"),
+                    "embeddings": option("conformance_embedding_model"),
+                },
                 config_path=option("conformance_config"),
                 timeouts=timeouts,
             )

@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
-# Capability names a target can configure a model for; features list what they need.
-CAPABILITIES = ("chat", "embeddings")
+# Capability names a target can configure a model for; features list what they need. "tools"
+# falls back to the chat model (most chat models call tools, and one that cannot declines honestly);
+# "vision" and "embeddings" have no fallback: their features are skipped without a model.
+CAPABILITIES = ("chat", "tools", "vision", "embeddings")
 
 
 class ConfigError(ValueError):
@@ -156,6 +158,7 @@ def resolve_target(
             merged[capability] = model
     if not merged.get("chat"):
         raise ConfigError("no chat model: pass --model NAME (or models.chat in --config)")
+    merged.setdefault("tools", merged["chat"])
 
     return Target(
         base_url=base_url,

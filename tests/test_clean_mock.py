@@ -28,11 +28,11 @@ def test_every_verdict_records_its_oracle_and_evidence(clean_run: RunResult) -> 
 
 
 def test_the_run_counts_requests_and_bounds_every_generation(clean_run: RunResult) -> None:
-    assert 10 < clean_run.requests < 60
-    assert clean_run.completion_tokens_requested > 0
-    # every chat request the suite sends carries max_tokens: a paid run must cost cents
+    # a cost guard: shared requests keep a run near one request per feature, and every chat request
+    # the suite sends carries max_tokens, so a run against a paid endpoint costs cents
+    assert 10 < clean_run.requests <= 1.2 * len(clean_run.results)
     assert clean_run.unbounded_generation_requests == 0
-    assert clean_run.completion_tokens_requested < 1000
+    assert 0 < clean_run.completion_tokens_requested < 2500
 
 
 def test_results_json_validates_against_the_shipped_schema(clean_run: RunResult) -> None:

@@ -134,7 +134,7 @@ def test_a_target_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         config = tmp_path / "target.yaml"
         config.write_text(
             f"name: Config target\nbase_url: {server.base_url}\napi_key_env: VENDOR_KEY\n"
-            "models:\n  chat: mock-chat\n  embeddings: mock-embed\n"
+            "models:\n  chat: mock-chat\n  vision: mock-chat\n  embeddings: mock-embed\n"
         )
         monkeypatch.setenv("VENDOR_KEY", "cfg-key-123")
         assert main(["run", "--config", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 0

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from conformance.catalog import load_catalog
+from conformance.mock.quirks import QUIRKS
+from conformance.registry import load_checks
 
 
 def pytest_checks(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -40,11 +42,13 @@ def test_pyargs_collects_one_test_per_feature_and_passes_on_the_clean_mock(tmp_p
 
 
 def test_a_quirk_fails_exactly_its_features(tmp_path: Path) -> None:
-    done = pytest_checks("--conformance-mock-quirk", "stream.finish_reason_empty_string", cwd=tmp_path)
+    quirk = QUIRKS["stream.finish_reason_empty_string"]
+    done = pytest_checks("--conformance-mock-quirk", quirk.id, cwd=tmp_path)
     assert done.returncode == 1
-    assert "2 failed" in done.stdout
-    assert "FAILED streaming.py::chat.stream.finish_reason" in done.stdout
-    assert "FAILED streaming.py::chat.stream.chunk_object" in done.stdout
+    assert f"{len(quirk.detects)} failed" in done.stdout
+    for feature_id in quirk.detects:
+        module = load_checks()[feature_id].function.__module__.rsplit(".", 1)[-1]
+        assert f"FAILED {module}.py::{feature_id}" in done.stdout
 
 
 def test_an_honest_decline_of_an_optional_feature_is_a_skip(tmp_path: Path) -> None:

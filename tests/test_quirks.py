@@ -26,8 +26,8 @@ def test_the_quirk_table_is_large_enough_and_well_formed() -> None:
     catalog = load_catalog()
     for quirk in QUIRKS.values():
         assert quirk.description and quirk.area and quirk.source, quirk.id
-        # a source names a public report (owner/repo#N), a quirk-catalog entry or a vendor doc
-        assert re.search(r"[\w.-]+/[\w.-]+#\d+|quirks-catalog|platform\.|docs", quirk.source), quirk.id
+        # a source names a public report (owner/repo#N), a quirk-catalog entry, a vendor doc or a seed document
+        assert re.search(r"[\w.-]+/[\w.-]+#\d+|quirks-catalog|platform\.|docs|seeds/\d{3}", quirk.source), quirk.id
         for feature_id, verdict in quirk.detects.items():
             assert feature_id in catalog.features, f"{quirk.id} names unknown feature {feature_id}"
             assert verdict in (Status.NONCONFORMANT.value, Status.UNSUPPORTED.value, Status.SKIPPED.value)

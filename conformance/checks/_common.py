@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from types import EllipsisType
 from typing import Any
 
 from conformance.context import CheckContext
-from conformance.envelope import ErrorBody, decode_error_body, envelope_problems
+from conformance.envelope import DeclineParam, ErrorBody, decode_error_body, envelope_problems
 from conformance.sdk import exception_name_for_status
 from conformance.sse import SSEParse
 from conformance.verdict import Findings, Oracle, Verdict, nonconformant
@@ -34,8 +36,74 @@ UNKNOWN_MODEL = "conformance-no-such-model-7f3a"
 WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
 
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@cache
+def fixture_text(relative: str) -> str:
+    return (FIXTURES / relative).read_text(encoding="utf-8")
+
+
+def fixture_json(relative: str) -> Any:
+    return json.loads(fixture_text(relative))
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (FIXTURES / relative).read_bytes()
+
+
 def chat_body(ctx: CheckContext, **fields: Any) -> dict[str, Any]:
     return {"model": ctx.chat_model, **fields}
+
+
+def complete(ctx: CheckContext, *, decline_param: DeclineParam = None, **body: Any) -> dict[str, Any]:
+    """A non-streamed completion through the SDK as users run it (lax), read from the raw body.
+
+    The SDK path proves the request is sendable and the answer reachable; the raw JSON is the
+    truth the checks judge (the lax parser would hide a wrong type).
+    """
+    body.setdefault("model", ctx.chat_model)
+    raw = ctx.call_sdk(
+        lambda: ctx.sdk(strict=False).chat.completions.with_raw_response.create(**body), decline_param=decline_param
+    )
+    try:
+        value = json.loads(raw.http_response.content)
+    except ValueError:
+        raise Verdict(
+            nonconformant(f"the body is not JSON: {raw.http_response.content[:120]!r}", Oracle.WIRE)
+        ) from None
+    if not isinstance(value, dict):
+        raise Verdict(nonconformant(f"the body is a JSON {type(value).__name__}, expected an object", Oracle.WIRE))
+    return value
+
+
+def first_choice(body: dict[str, Any]) -> dict[str, Any]:
+    choices = body.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        return choices[0]
+    raise Verdict(
+        nonconformant(f"choices: received {compact(choices, 80)}, expected at least one choice", Oracle.BEHAVIOUR)
+    )
+
+
+def first_message(body: dict[str, Any]) -> dict[str, Any]:
+    message = first_choice(body).get("message")
+    if isinstance(message, dict):
+        return message
+    raise Verdict(
+        nonconformant(f"choices[0].message: received {compact(message, 80)}, expected an object", Oracle.BEHAVIOUR)
+    )
+
+
+def expect_reply(findings: Findings, body: dict[str, Any]) -> str:
+    """The reply text of choice 0; a missing, empty or non-string content is a problem."""
+    content = first_message(body).get("content")
+    findings.expect(
+        isinstance(content, str) and content.strip() != "",
+        Oracle.BEHAVIOUR,
+        f"message.content: received {compact(content, 80)}, expected the reply text",
+    )
+    return content if isinstance(content, str) else ""
 
 
 # --- streams ------------------------------------------------------------------------------------
@@ -67,7 +135,7 @@ class StreamCapture:
         return "".join(parts)
 
 
-def raw_stream(ctx: CheckContext, body: dict[str, Any], *, decline_param: str | None = None) -> StreamCapture:
+def raw_stream(ctx: CheckContext, body: dict[str, Any], *, decline_param: DeclineParam = None) -> StreamCapture:
     response = ctx.wire.post("chat/completions", {**body, "stream": True})
     ctx.require_ok(response, decline_param=decline_param)
     return StreamCapture(response, response.sse())

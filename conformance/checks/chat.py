@@ -1,7 +1,8 @@
-"""POST /chat/completions without streaming: shape, messages, limits, usage."""
+"""POST /chat/completions without streaming: shape, messages, limits, sampling parameters, usage."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -9,12 +10,20 @@ from conformance import schemas
 from conformance.checks._common import (
     BASIC_MAX_TOKENS,
     SHORT_REPLY,
+    compact,
+    complete,
     declared_extension_note,
+    expect_reply,
+    first_choice,
+    fixture_bytes,
     strict_sdk_json,
 )
-from conformance.context import CheckContext
+from conformance.context import CheckContext, StatusError
+from conformance.envelope import judge_decline
 from conformance.registry import check
-from conformance.verdict import Findings, Oracle, Outcome
+from conformance.verdict import Findings, Oracle, Outcome, Status, Verdict, nonconformant, unsupported
+
+COUNT_PROMPT: Any = [{"role": "user", "content": "Count from 1 to 20, separated by single spaces, and nothing else."}]
 
 
 def basic_completion(ctx: CheckContext) -> Any:
@@ -29,6 +38,14 @@ def basic_completion(ctx: CheckContext) -> Any:
     )
 
 
+def basic_body(ctx: CheckContext) -> dict[str, Any] | None:
+    try:
+        body = json.loads(basic_completion(ctx).http_response.content)
+    except ValueError:
+        return None  # chat.basic reports the body itself
+    return body if isinstance(body, dict) else None
+
+
 def _extension_fields(body: dict[str, Any]) -> list[str]:
     found = [key for key in body if key not in schemas.declared_fields("ChatCompletion")]
     choice_fields = {"index", "message", "finish_reason", "logprobs"}
@@ -39,6 +56,8 @@ def _extension_fields(body: dict[str, Any]) -> list[str]:
             message = choice.get("message")
             if isinstance(message, dict):
                 found += [f"choices[].message.{k}" for k in message if k not in message_fields]
+                if message.get("tool_calls") == []:
+                    found.append("choices[].message.tool_calls (an empty list)")
     return sorted(set(found))
 
 
@@ -64,7 +83,7 @@ def chat_basic(ctx: CheckContext) -> Outcome:
             findings.expect(
                 isinstance(content, str) and content.strip() != "",
                 Oracle.BEHAVIOUR,
-                f"message.content: received {content!r}, expected the reply text",
+                f"message.content: received {compact(content, 80)}, expected the reply text",
             )
     extensions = _extension_fields(body)
     if extensions:
@@ -72,37 +91,29 @@ def chat_basic(ctx: CheckContext) -> Outcome:
     return findings.verdict("the completion parses in the strict SDK and matches its schema", Oracle.SCHEMA)
 
 
-def _reply_text(ctx: CheckContext, messages: Any) -> Outcome:
-    completion = ctx.call_sdk(
-        lambda: ctx.sdk(strict=False).chat.completions.create(
-            model=ctx.chat_model, messages=messages, max_tokens=BASIC_MAX_TOKENS
-        )
-    )
+# --- messages ------------------------------------------------------------------------------------
+
+
+def _reply(ctx: CheckContext, messages: Any, *, model: str | None = None, **extra: Any) -> Outcome:
     findings = Findings()
-    choices = getattr(completion, "choices", None) or []
-    content = choices[0].message.content if choices and getattr(choices[0], "message", None) else None
-    findings.expect(
-        isinstance(content, str) and content.strip() != "",
-        Oracle.BEHAVIOUR,
-        f"message.content: received {content!r}, expected a reply",
-    )
-    return findings.verdict(f"answered: {str(content)[:60]!r}", Oracle.BEHAVIOUR)
+    body = complete(ctx, model=model or ctx.chat_model, messages=messages, max_tokens=BASIC_MAX_TOKENS, **extra)
+    text = expect_reply(findings, body)
+    return findings.verdict(f"answered: {text[:60]!r}", Oracle.BEHAVIOUR)
 
 
 @check("chat.messages.system")
 def chat_messages_system(ctx: CheckContext) -> Outcome:
-    return _reply_text(
-        ctx,
-        [
-            {"role": "system", "content": "You are a terse assistant."},
-            *SHORT_REPLY,
-        ],
-    )
+    return _reply(ctx, [{"role": "system", "content": "You are a terse assistant."}, *SHORT_REPLY])
+
+
+@check("chat.messages.developer")
+def chat_messages_developer(ctx: CheckContext) -> Outcome:
+    return _reply(ctx, [{"role": "developer", "content": "You are a terse assistant."}, *SHORT_REPLY])
 
 
 @check("chat.messages.multi_turn")
 def chat_messages_multi_turn(ctx: CheckContext) -> Outcome:
-    return _reply_text(
+    return _reply(
         ctx,
         [
             {"role": "user", "content": "My favourite colour is blue."},
@@ -112,32 +123,324 @@ def chat_messages_multi_turn(ctx: CheckContext) -> Outcome:
     )
 
 
+@check("chat.messages.content_parts")
+def chat_messages_content_parts(ctx: CheckContext) -> Outcome:
+    return _reply(
+        ctx,
+        [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Reply with one short sentence"},
+                    {"type": "text", "text": "about the sea."},
+                ],
+            }
+        ],
+    )
+
+
+@check("chat.messages.name")
+def chat_messages_name(ctx: CheckContext) -> Outcome:
+    return _reply(ctx, [{"role": "user", "name": "alice", "content": "Reply with one short sentence about the sea."}])
+
+
+@check("chat.messages.image_url")
+def chat_messages_image_url(ctx: CheckContext) -> Outcome:
+    png = base64.b64encode(fixture_bytes("images/red-square.png")).decode()
+    return _reply(
+        ctx,
+        [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What colour is this square? Answer in one word."},
+                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}", "detail": "low"}},
+                ],
+            }
+        ],
+        model=ctx.vision_model,
+    )
+
+
+# --- limits --------------------------------------------------------------------------------------
+
+
+def _cut_by_limit(ctx: CheckContext, field: str) -> Outcome:
+    limit = 5
+    limits: dict[str, Any] = {field: limit}
+    body = complete(ctx, messages=COUNT_PROMPT, **limits)
+    findings = Findings()
+    choice = first_choice(body)
+    findings.expect(
+        choice.get("finish_reason") == "length",
+        Oracle.BEHAVIOUR,
+        f"finish_reason: received {choice.get('finish_reason')!r} for a reply cut at {field}={limit}, "
+        "expected 'length'",
+    )
+    completion_tokens = (body.get("usage") or {}).get("completion_tokens")
+    if isinstance(completion_tokens, int):
+        findings.expect(
+            completion_tokens <= limit,
+            Oracle.BEHAVIOUR,
+            f"usage.completion_tokens: received {completion_tokens}, expected at most {field}={limit}",
+        )
+    return findings.verdict(f"{field}={limit} cuts the reply with finish_reason 'length'", Oracle.BEHAVIOUR)
+
+
 @check("chat.max_tokens.length")
 def chat_max_tokens_length(ctx: CheckContext) -> Outcome:
-    limit = 5
-    completion = ctx.call_sdk(
-        lambda: ctx.sdk(strict=False).chat.completions.create(
-            model=ctx.chat_model,
-            max_tokens=limit,
-            messages=[{"role": "user", "content": "Count from 1 to 100, separated by spaces."}],
+    return _cut_by_limit(ctx, "max_tokens")
+
+
+@check("chat.max_completion_tokens.length")
+def chat_max_completion_tokens_length(ctx: CheckContext) -> Outcome:
+    return _cut_by_limit(ctx, "max_completion_tokens")
+
+
+def _count_reference(ctx: CheckContext) -> str:
+    """A reply long enough to hold stop sequences (shared by both stop features)."""
+
+    def send() -> str:
+        body = complete(ctx, messages=COUNT_PROMPT, max_tokens=24, temperature=0)
+        content = first_choice(body).get("message", {}).get("content")
+        if not isinstance(content, str):
+            raise Verdict(
+                nonconformant(
+                    f"the reference reply's content is {compact(content, 60)}, expected text", Oracle.BEHAVIOUR
+                )
+            )
+        return content
+
+    return ctx.shared("chat.count_reference", send)
+
+
+def _stop(ctx: CheckContext, as_array: bool) -> Outcome:
+    reference = _count_reference(ctx)
+    words = reference.split()
+    if len(words) < 6:
+        raise Verdict(
+            Outcome(Status.SKIPPED, f"the reference reply is too short to place stop sequences in: {reference[:60]!r}")
         )
-    )
+    stops = [" " + words[2], " " + words[4]] if as_array else [" " + words[2]]
+    stop: Any = stops if as_array else stops[0]
+    body = complete(ctx, messages=COUNT_PROMPT, max_tokens=24, temperature=0, stop=stop, decline_param="stop")
     findings = Findings()
-    choice = completion.choices[0] if completion.choices else None
-    finish = getattr(choice, "finish_reason", None)
-    findings.expect(
-        finish == "length",
-        Oracle.BEHAVIOUR,
-        f"finish_reason: received {finish!r} for a reply cut at max_tokens={limit}, expected 'length'",
-    )
-    usage = completion.usage
-    if usage is not None and isinstance(usage.completion_tokens, int):
+    choice = first_choice(body)
+    content = (choice.get("message") or {}).get("content")
+    text = content if isinstance(content, str) else ""
+    for sequence in stops:
         findings.expect(
-            usage.completion_tokens <= limit,
-            Oracle.BEHAVIOUR,
-            f"usage.completion_tokens: received {usage.completion_tokens}, expected at most max_tokens={limit}",
+            sequence not in text, Oracle.BEHAVIOUR, f"the reply contains the stop sequence {sequence!r}: {text[:80]!r}"
         )
-    return findings.verdict(f"max_tokens={limit} cuts the reply with finish_reason 'length'", Oracle.BEHAVIOUR)
+    findings.expect(
+        choice.get("finish_reason") == "stop",
+        Oracle.BEHAVIOUR,
+        f"finish_reason: received {choice.get('finish_reason')!r} after a stop sequence, expected 'stop'",
+    )
+    return findings.verdict(f"stops before {stop!r}: {text[:60]!r}", Oracle.BEHAVIOUR)
+
+
+@check("chat.stop.string")
+def chat_stop_string(ctx: CheckContext) -> Outcome:
+    return _stop(ctx, as_array=False)
+
+
+@check("chat.stop.array")
+def chat_stop_array(ctx: CheckContext) -> Outcome:
+    return _stop(ctx, as_array=True)
+
+
+@check("chat.n")
+def chat_n(ctx: CheckContext) -> Outcome:
+    body = complete(ctx, messages=SHORT_REPLY, max_tokens=12, n=2, temperature=1, decline_param="n")
+    findings = Findings()
+    choices: list[Any] = body["choices"] if isinstance(body.get("choices"), list) else []
+    indexes = sorted(c["index"] for c in choices if isinstance(c, dict) and isinstance(c.get("index"), int))
+    findings.expect(
+        len(choices) == 2,
+        Oracle.BEHAVIOUR,
+        f"n=2 answered with {len(choices)} choice(s): silently ignored (decline with 400 and param 'n')",
+    )
+    findings.expect(
+        indexes == [0, 1] or len(choices) != 2, Oracle.BEHAVIOUR, f"choice indexes {indexes}, expected [0, 1]"
+    )
+    for choice in choices:
+        content = (choice.get("message") or {}).get("content") if isinstance(choice, dict) else None
+        findings.expect(
+            isinstance(content, str) and content != "",
+            Oracle.BEHAVIOUR,
+            f"choice {choice.get('index') if isinstance(choice, dict) else '?'} has no reply text",
+        )
+    return findings.verdict("n=2 gives two choices with indexes 0 and 1", Oracle.BEHAVIOUR)
+
+
+@check("chat.seed")
+def chat_seed(ctx: CheckContext) -> Outcome:
+    def seeded() -> str:
+        body = complete(
+            ctx,
+            messages=[{"role": "user", "content": "Invent a name for a boat."}],
+            max_tokens=12,
+            temperature=1,
+            seed=4242,
+            decline_param="seed",
+        )
+        content = (first_choice(body).get("message") or {}).get("content")
+        return content if isinstance(content, str) else ""
+
+    first, second = seeded(), seeded()
+    findings = Findings()
+    if first == second:
+        return findings.verdict("the same seed reproduces the same reply at temperature 1", Oracle.BEHAVIOUR)
+    # Determinism is best effort (OpenAI says so): one disagreement gets one more try, on record.
+    third = seeded()
+    if third in (first, second):
+        findings.note("needed a third request: two of three replies with the same seed agree (best effort)")
+        return findings.verdict("the same seed reproduces the reply (two of three)", Oracle.BEHAVIOUR)
+    findings.add(
+        Oracle.BEHAVIOUR,
+        f"three requests with seed 4242 gave three different replies: {first[:30]!r}, "
+        f"{second[:30]!r}, {third[:30]!r} (seed is accepted and ignored)",
+    )
+    return findings.verdict("")
+
+
+@check("chat.response.system_fingerprint")
+def chat_system_fingerprint(ctx: CheckContext) -> Outcome:
+    body = basic_body(ctx) or {}
+    value = body.get("system_fingerprint")
+    if value is None:
+        return unsupported(
+            "the completion carries no system_fingerprint (optional; clients tracking backend changes cannot)",
+            Oracle.BEHAVIOUR,
+        )
+    findings = Findings()
+    findings.expect(
+        isinstance(value, str) and value != "",
+        Oracle.SCHEMA,
+        f"system_fingerprint: received {compact(value)}, expected a non-empty string",
+    )
+    return findings.verdict(f"system_fingerprint {value!r}", Oracle.SCHEMA)
+
+
+# --- sampling parameters ---------------------------------------------------------------------------
+
+
+def _accepts_and_bounds(ctx: CheckContext, field: str, good: list[Any], bad: Any) -> Outcome:
+    """In-range values are honoured (200); an out-of-range value is a 400 naming the field."""
+    for value in good:
+        complete(ctx, messages=SHORT_REPLY, max_tokens=4, decline_param=field, **{field: value})
+    findings = Findings()
+    try:
+        complete(ctx, messages=SHORT_REPLY, max_tokens=4, **{field: bad})
+    except StatusError as error:
+        _, problems = judge_decline(error.body, param=field)
+        if error.body.status in (403, 404):  # an honest "no" elsewhere, but a bad value is a 400
+            problems.insert(0, f"HTTP {error.body.status}, expected 400")
+        findings.extend(Oracle.WIRE, [f"{field}={bad!r}: {p}" for p in problems])
+    else:
+        findings.add(
+            Oracle.BEHAVIOUR,
+            f"{field}={bad!r} is out of range and was accepted (silently clamped or "
+            "ignored), expected 400 with param '" + field + "'",
+        )
+    return findings.verdict(
+        f"{field} {', '.join(map(str, good))} accepted; {bad} rejected with 400 param {field!r}", Oracle.BEHAVIOUR
+    )
+
+
+@check("chat.params.temperature")
+def chat_params_temperature(ctx: CheckContext) -> Outcome:
+    return _accepts_and_bounds(ctx, "temperature", [0, 1.5], 2.5)
+
+
+@check("chat.params.top_p")
+def chat_params_top_p(ctx: CheckContext) -> Outcome:
+    return _accepts_and_bounds(ctx, "top_p", [0.5], 1.5)
+
+
+@check("chat.params.penalties")
+def chat_params_penalties(ctx: CheckContext) -> Outcome:
+    complete(ctx, messages=SHORT_REPLY, max_tokens=4, frequency_penalty=0.5, decline_param="frequency_penalty")
+    return _accepts_and_bounds(ctx, "presence_penalty", [0.5], 2.5)
+
+
+@check("chat.params.logit_bias")
+def chat_params_logit_bias(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    body = complete(
+        ctx,
+        messages=SHORT_REPLY,
+        max_tokens=BASIC_MAX_TOKENS,
+        logit_bias={"100": -1, "200": 1},
+        decline_param="logit_bias",
+    )
+    expect_reply(findings, body)
+    return findings.verdict("logit_bias is accepted", Oracle.BEHAVIOUR)
+
+
+@check("chat.params.identifiers")
+def chat_params_identifiers(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    body = complete(
+        ctx,
+        messages=SHORT_REPLY,
+        max_tokens=BASIC_MAX_TOKENS,
+        user="conformance-user",
+        safety_identifier="conformance-suite",
+        prompt_cache_key="openai-conformance",
+        metadata={"suite": "openai-conformance"},
+    )
+    expect_reply(findings, body)
+    return findings.verdict("user, safety_identifier, prompt_cache_key and metadata are accepted", Oracle.BEHAVIOUR)
+
+
+@check("chat.logprobs")
+def chat_logprobs(ctx: CheckContext) -> Outcome:
+    body = complete(ctx, messages=SHORT_REPLY, max_tokens=8, logprobs=True, top_logprobs=2, decline_param="logprobs")
+    findings = Findings()
+    choice = first_choice(body)
+    logprobs = choice.get("logprobs")
+    entries = logprobs.get("content") if isinstance(logprobs, dict) else None
+    if not isinstance(entries, list) or not entries:
+        findings.add(
+            Oracle.BEHAVIOUR,
+            f"logprobs=true answered with logprobs {compact(logprobs, 100)}: expected "
+            "{'content': [{'token', 'logprob', 'bytes', 'top_logprobs'}, ...]}",
+        )
+        return findings.verdict("")
+    for position, entry in enumerate(entries[:50]):
+        where = f"logprobs.content[{position}]"
+        if not isinstance(entry, dict):
+            findings.add(Oracle.BEHAVIOUR, f"{where}: received {compact(entry)}, expected an object")
+            continue
+        findings.expect(isinstance(entry.get("token"), str), Oracle.BEHAVIOUR, f"{where}.token is not a string")
+        logprob = entry.get("logprob")
+        findings.expect(
+            isinstance(logprob, (int, float)) and logprob <= 0,
+            Oracle.BEHAVIOUR,
+            f"{where}.logprob: received {logprob!r}, expected a number <= 0",
+        )
+        top = entry.get("top_logprobs")
+        findings.expect(
+            isinstance(top, list) and len(top) == 2,
+            Oracle.BEHAVIOUR,
+            f"{where}.top_logprobs: received {compact(top, 60)}, expected 2 entries (top_logprobs=2)",
+        )
+        if len(findings.problems) > 4:
+            break
+    content = (choice.get("message") or {}).get("content")
+    tokens = "".join(e.get("token", "") for e in entries if isinstance(e, dict) and isinstance(e.get("token"), str))
+    if isinstance(content, str) and findings.ok:
+        findings.expect(
+            tokens == content,
+            Oracle.BEHAVIOUR,
+            f"the logprob tokens spell {tokens[:60]!r}, the content is {content[:60]!r}",
+        )
+    return findings.verdict(f"{len(entries)} token logprobs with 2 alternatives each", Oracle.BEHAVIOUR)
+
+
+# --- usage -----------------------------------------------------------------------------------------
 
 
 def usage_problems(usage: Any, where: str) -> list[str]:
@@ -160,16 +463,30 @@ def usage_problems(usage: Any, where: str) -> list[str]:
         problems.append(f"{where}.prompt_tokens is 0 for a non-empty prompt")
     if counts["completion_tokens"] == 0:
         problems.append(f"{where}.completion_tokens is 0 although text was generated")
+    # details, where present: each a count, none above the total it details
+    for details_key, total_key in (
+        ("prompt_tokens_details", "prompt_tokens"),
+        ("completion_tokens_details", "completion_tokens"),
+    ):
+        details = usage.get(details_key)
+        if details is None:
+            continue
+        if not isinstance(details, dict):
+            problems.append(f"{where}.{details_key}: received {compact(details)}, expected an object")
+            continue
+        for key, value in details.items():
+            if value is None:
+                continue
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+                problems.append(f"{where}.{details_key}.{key}: received {value!r}, expected a non-negative integer")
+            elif value > counts[total_key]:
+                problems.append(f"{where}.{details_key}.{key} = {value} exceeds {total_key} = {counts[total_key]}")
     return problems
 
 
 @check("chat.usage")
 def chat_usage(ctx: CheckContext) -> Outcome:
-    raw = basic_completion(ctx)
-    try:
-        body = json.loads(raw.http_response.content)
-    except ValueError:
-        body = None  # chat.basic reports the body itself
+    body = basic_body(ctx)
     findings = Findings()
     usage = body.get("usage") if isinstance(body, dict) else None
     findings.extend(Oracle.BEHAVIOUR, usage_problems(usage, "usage"))

@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import openai
+
 from conformance import schemas
 from conformance.checks._common import (
     DETERMINISTIC,
+    SHORT_REPLY,
     chat_body,
     compact,
+    error_body_of,
+    judge_error,
     message_text,
     plain_stream,
     reference_completion,
@@ -303,3 +308,92 @@ def stream_sdk_iteration(ctx: CheckContext) -> Outcome:
     findings.expect(len(chunks) > 0, Oracle.SDK, "the SDK's stream yields no chunk at all")
     findings.expect(text != "", Oracle.SDK, "the SDK's stream yields no content")
     return findings.verdict(f"the SDK iterates the stream: {len(chunks)} chunks, {len(text)} characters", Oracle.SDK)
+
+
+@check("chat.stream.error_shape")
+def stream_error_shape(ctx: CheckContext) -> Outcome:
+    """A stream request the server must refuse: refused before streaming, or refused in a frame the SDK raises."""
+    body = chat_body(ctx, messages=SHORT_REPLY, max_tokens=8, stream=True, temperature="hot")
+    response = ctx.wire.post("chat/completions", body)
+    findings = Findings()
+    if response.status >= 300:
+        judge_error(
+            findings, error_body_of(response), status=400, param="temperature", what='stream with temperature: "hot"'
+        )
+        return findings.verdict("refused before streaming: 400 in the OpenAI envelope", Oracle.WIRE)
+    error_frames = [
+        (event, value)
+        for event, value in response.sse().json_chunks()
+        if event.event == "error" or (isinstance(value, dict) and "error" in value)
+    ]
+    if not error_frames:
+        findings.add(
+            Oracle.BEHAVIOUR,
+            'temperature: "hot" was answered 200 with an ordinary stream: the invalid request is silently accepted',
+        )
+        return findings.verdict("")
+    for event, value in error_frames:
+        error = value.get("error") if isinstance(value, dict) else None
+        if not (isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"]):
+            named = " (`event: error`)" if event.event == "error" else ""
+            findings.add(
+                Oracle.WIRE,
+                f"line {event.line}: the error frame{named} {compact(value, 100)} carries no "
+                "`error` object with a message: openai-python raises only on data.error, so "
+                "users see a garbage chunk or nothing",
+            )
+    if findings.ok:
+        raised = _sdk_raises_in_stream(ctx, body)
+        findings.expect(raised, Oracle.SDK, "the SDK iterated the stream without raising the error")
+        findings.note("the error arrives after a 200 (in the stream), which the SDK raises as openai.APIError")
+    return findings.verdict(
+        'the in-stream error is `data: {"error": {...}}`, raised by the SDK as APIError', Oracle.SDK
+    )
+
+
+def _sdk_raises_in_stream(ctx: CheckContext, body: dict[str, Any]) -> bool:
+    fields = {k: v for k, v in body.items() if k not in ("stream", "temperature")}
+    try:
+        stream = ctx.sdk(strict=False).chat.completions.create(**fields, stream=True, extra_body={"temperature": "hot"})
+        for _ in stream:
+            pass
+    except openai.APIError:
+        return True
+    return False
+
+
+@check("chat.stream.sdk_helper")
+def stream_sdk_helper(ctx: CheckContext) -> Outcome:
+    def run() -> tuple[list[str], str, Any]:
+        deltas: list[str] = []
+        with ctx.sdk(strict=False).chat.completions.stream(**chat_body(ctx, **DETERMINISTIC)) as stream:
+            for event in stream:
+                if event.type == "content.delta":
+                    deltas.append(event.delta)
+            final = stream.get_final_completion()
+        return deltas, "".join(deltas), final
+
+    deltas, streamed, final = ctx.call_sdk(run)
+    findings = Findings()
+    findings.expect(
+        bool(deltas),
+        Oracle.SDK,
+        "the stream helper emitted no content.delta event (it drops chunks "
+        "whose object is not 'chat.completion.chunk')",
+    )
+    choice = final.choices[0] if final.choices else None
+    content = choice.message.content if choice is not None else None
+    findings.expect(
+        content == streamed and bool(content),
+        Oracle.SDK,
+        f"get_final_completion() content {compact(content, 60)} differs from the streamed deltas "
+        f"{compact(streamed, 60)}",
+    )
+    findings.expect(
+        choice is not None and choice.finish_reason is not None,
+        Oracle.SDK,
+        "get_final_completion() has no finish_reason",
+    )
+    return findings.verdict(
+        f"client.chat.completions.stream(): {len(deltas)} deltas, final completion assembled", Oracle.SDK
+    )

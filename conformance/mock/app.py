@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.floats import encode_base64
-from conformance.mock.content import count_tokens, embedding_vector, fingerprint, normalised, prompt_tokens
+from conformance.mock import chat_render
+from conformance.mock.chat_request import ChatRequest, parse_chat_request
+from conformance.mock.content import count_tokens, embedding_vector, fingerprint, normalised
 from conformance.mock.effects import Effects, Pipeline
 from conformance.mock.generation import Plan, plan_choice
 from conformance.mock.http import (
@@ -37,7 +39,7 @@ from conformance.mock.http import (
     unknown_route,
     wrong_method,
 )
-from conformance.mock.requests import ChatRequest, parse_chat_request, parse_embedding_request
+from conformance.mock.requests import parse_embedding_request
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MODEL_CREATED = 1_700_000_000
@@ -71,6 +73,14 @@ class Incoming:
             return json.loads(self.body)
         except ValueError:
             raise MockError(invalid_json()) from None
+
+    def asks_to_stream(self) -> bool:
+        """Did the body ask for a stream (whatever else is wrong with it)?"""
+        try:
+            body = json.loads(self.body)
+        except ValueError:
+            return False
+        return isinstance(body, dict) and body.get("stream") is True
 
 
 Handler = Callable[["MockApp", Incoming, re.Match[str]], Awaitable[MockResponse]]
@@ -120,18 +130,19 @@ class MockApp:
         method = scope["method"]
         path = scope["path"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        incoming = Incoming(method, path, headers, b"")
         try:
-            body = await _read_body(receive)
-            response = await self._dispatch(Incoming(method, path, headers, body))
+            incoming.body = await _read_body(receive)
+            response = await self._dispatch(incoming)
         except MockError as error:
-            response = self._error(error.spec)
+            response = self._error(error.spec, incoming)
         if response.header("x-request-id") is None:
             response.headers.append(("x-request-id", request_id()))
         response.headers.append(("openai-processing-ms", "1"))
         return response
 
-    def _error(self, spec: ErrorSpec) -> MockResponse:
-        return self.pipeline.apply("error", render_error(spec), spec)
+    def _error(self, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
+        return self.pipeline.apply("error", render_error(spec), spec, incoming)
 
     async def _dispatch(self, incoming: Incoming) -> MockResponse:
         if not incoming.path.startswith("/v1/"):
@@ -184,7 +195,7 @@ class MockApp:
 
     # --- chat completions --------------------------------------------------------------------
     async def chat_completions(self, incoming: Incoming, match: re.Match[str]) -> MockResponse:
-        request = parse_chat_request(incoming.json())
+        request = parse_chat_request(self.pipeline.apply("request_body", incoming.json()))
         self._model(request.model, "chat")
         declined = self.pipeline.first("chat_request", request)
         if declined is not None:
@@ -198,33 +209,16 @@ class MockApp:
             "model": request.model,
             "system_fingerprint": "fp_" + fingerprint(request.model).hex()[:10],
         }
-        usage = _usage(prompt_tokens(request.messages), sum(p.completion_tokens for p in plans))
+        usage = chat_render.usage(request, plans)
         if request.stream:
             return self._stream(request, plans, identity, usage)
-        body = {
-            "id": identity["id"],
-            "object": "chat.completion",
-            "created": identity["created"],
-            "model": identity["model"],
-            "choices": [
-                {
-                    "index": index,
-                    "message": {"role": "assistant", "content": plan.text, "refusal": None, "annotations": []},
-                    "logprobs": None,
-                    "finish_reason": plan.finish_reason,
-                }
-                for index, plan in enumerate(plans)
-            ],
-            "usage": usage,
-            "service_tier": "default",
-            "system_fingerprint": identity["system_fingerprint"],
-        }
+        body = chat_render.completion_body(request, plans, identity, usage)
         return json_response(200, self.pipeline.apply("completion", body, request))
 
     def _stream(
         self, request: ChatRequest, plans: list[Plan], identity: dict[str, Any], usage: dict[str, Any]
     ) -> MockResponse:
-        chunks = self.pipeline.apply("chunks", _chunks(request, plans, identity, usage), request)
+        chunks = self.pipeline.apply("chunks", chat_render.chunks(request, plans, identity, usage), request)
         frames = [f"data: {json.dumps(chunk, separators=(',', ':'), ensure_ascii=False)}\n\n" for chunk in chunks]
         frames.append("data: [DONE]\n\n")
         frames = self.pipeline.apply("frames", frames, request)
@@ -259,54 +253,6 @@ class MockApp:
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
         return json_response(200, self.pipeline.apply("embeddings", body, request))
-
-
-def _usage(prompt: int, completion: int) -> dict[str, Any]:
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {
-            "reasoning_tokens": 0,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
-        },
-    }
-
-
-def _chunks(
-    request: ChatRequest, plans: list[Plan], identity: dict[str, Any], usage: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """One choice per chunk, as OpenAI streams: role first, content, one finish chunk, usage last."""
-    extra = {"usage": None} if request.include_usage else {}
-
-    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {
-            "id": identity["id"],
-            "object": "chat.completion.chunk",
-            "created": identity["created"],
-            "model": identity["model"],
-            "service_tier": "default",
-            "system_fingerprint": identity["system_fingerprint"],
-            "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}],
-            **extra,
-        }
-
-    out = [chunk(i, {"role": "assistant", "content": "", "refusal": None}) for i in range(len(plans))]
-    longest = max((len(p.tokens) for p in plans), default=0)
-    for position in range(longest):
-        for index, plan in enumerate(plans):
-            if position < len(plan.tokens):
-                out.append(chunk(index, {"content": plan.tokens[position]}))
-    out.extend(chunk(i, {}, plan.finish_reason) for i, plan in enumerate(plans))
-    if request.include_usage:
-        final = chunk(0, {})
-        final["choices"] = []
-        final["usage"] = usage
-        out.append(final)
-    return out
 
 
 async def _read_body(receive: Any) -> bytes:

@@ -42,11 +42,15 @@ def _stream_of_numbers(seed: bytes) -> Iterator[int]:
         counter += 1
 
 
-def generate_tokens(seed: bytes) -> list[str]:
-    """8 to 15 tokens forming one sentence: 'Quick', ' silver', ..., ' hills.'"""
+def generate_tokens(seed: bytes, banned: frozenset[str] = frozenset()) -> list[str]:
+    """8 to 15 tokens forming one sentence: 'Quick', ' silver', ..., ' hills.'
+
+    ``banned`` words (logit_bias -100 in the mock's vocabulary) are never produced.
+    """
     numbers = _stream_of_numbers(seed)
+    allowed = [word for word in VOCABULARY if word not in banned] or list(VOCABULARY)
     length = MIN_WORDS + next(numbers) % (MAX_WORDS - MIN_WORDS + 1)
-    words = [VOCABULARY[next(numbers) % len(VOCABULARY)] for _ in range(length)]
+    words = [allowed[next(numbers) % len(allowed)] for _ in range(length)]
     words[0] = words[0].capitalize()
     words[-1] += "."
     return [words[0]] + [" " + word for word in words[1:]]

@@ -13,19 +13,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from conformance.mock.app import Incoming
+    from conformance.mock.chat_request import ChatRequest
     from conformance.mock.generation import Plan
     from conformance.mock.http import ErrorSpec, MockResponse
-    from conformance.mock.requests import ChatRequest, EmbeddingRequest
+    from conformance.mock.requests import EmbeddingRequest
 
 
 @dataclass(frozen=True)
 class Effects:
     # every response, last thing before sending
     response: Callable[[MockResponse], MockResponse] | None = None
-    # an OpenAI error the mock is about to send (default rendering already applied)
-    error: Callable[[MockResponse, ErrorSpec], MockResponse] | None = None
+    # an OpenAI error the mock is about to send (default rendering already applied), and the request
+    error: Callable[[MockResponse, ErrorSpec, Incoming], MockResponse] | None = None
     # skip authentication altogether
     no_auth: bool = False
+    # chat: the raw JSON body, before validation (a server that rewrites or drops fields)
+    request_body: Callable[[Any], Any] | None = None
     # chat: decline a request up front (an ErrorSpec), or let it through (None)
     chat_request: Callable[[ChatRequest], ErrorSpec | None] | None = None
     # what the model "generates" for one choice; streaming says which path asks

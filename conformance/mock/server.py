@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -13,10 +14,15 @@ from typing import Any
 import uvicorn
 
 from conformance.mock.app import DEFAULT_MODELS, MockApp, MockModel
-from conformance.mock.quirks import QUIRKS, Quirk, resolve_quirks
+from conformance.mock.quirks import Quirk, resolve_quirks
 
 DEFAULT_API_KEY = "mock-api-key"
 LOOPBACK = "127.0.0.1"
+
+
+# asyncio logs "socket.send() raised exception." whenever a client hangs up mid-stream, which
+# checks of broken streams do on purpose: that is the mock's noise, not the user's business.
+logging.getLogger("asyncio").setLevel(logging.ERROR)
 
 
 def bind_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
@@ -99,7 +105,3 @@ class MockServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
-
-
-def list_quirks() -> list[Quirk]:
-    return list(QUIRKS.values())

@@ -1,0 +1,33 @@
+"""What a quirk is: a named, sourced deviation, its effects, and the verdicts that must detect it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from conformance.mock.effects import Effects
+
+NONCONFORMANT = "nonconformant"
+UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class Quirk:
+    id: str
+    area: str
+    description: str
+    source: str
+    effects: Effects
+    # feature id -> the verdict it must take with this quirk on (every other feature: unchanged)
+    detects: Mapping[str, str] = field(default_factory=dict)
+    # benign quirks: feature id -> text its notes must mention (the deviation is reported, not failed)
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def benign(self) -> bool:
+        return not self.detects
+
+
+def detected(*groups: Iterable[str], verdict: str = NONCONFORMANT) -> dict[str, str]:
+    """Every feature of the given groups, with one verdict."""
+    return {feature: verdict for group in groups for feature in group}

@@ -1,0 +1,107 @@
+"""Small pure transformations the quirk tables share, and the feature groups they name."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from conformance.mock.chat_request import ChatRequest
+from conformance.mock.content import count_tokens, prompt_tokens
+from conformance.mock.http import ErrorSpec, MockResponse, json_response
+
+Chunks = list[dict[str, Any]]
+ErrorRewrite = Callable[[MockResponse, ErrorSpec, Any], MockResponse]
+
+# Features that judge an error the suite provokes on purpose: any envelope defect moves them all.
+VALIDATION_FEATURES = (
+    "errors.envelope.invalid_param",
+    "errors.envelope.missing_field",
+    "errors.invalid_json",
+    "errors.sdk_exception",
+    "chat.params.temperature",
+    "chat.params.top_p",
+    "chat.params.penalties",
+    "chat.stream.error_shape",
+)
+ERROR_FEATURES = (
+    *VALIDATION_FEATURES,
+    "errors.unknown_model",
+    "errors.auth.missing_key",
+    "errors.auth.invalid_key",
+    "models.retrieve.unknown",
+)
+CHUNK_SCHEMA = "chat.stream.chunk_object"
+
+
+def each_choice(chunks: Chunks, change: Callable[[dict[str, Any]], Any]) -> Chunks:
+    out = copy.deepcopy(chunks)
+    for chunk in out:
+        for choice in chunk.get("choices") or ():
+            change(choice)
+    return out
+
+
+def each_tool_delta(chunks: Chunks, change: Callable[[dict[str, Any], bool], Any]) -> Chunks:
+    """Call ``change(delta, first)`` on every streamed tool-call delta; ``first`` marks a call's opening."""
+    out = copy.deepcopy(chunks)
+    opened: set[Any] = set()
+    for chunk in out:
+        for choice in chunk.get("choices") or ():
+            for delta in (choice.get("delta") or {}).get("tool_calls") or ():
+                first = delta.get("index") not in opened
+                opened.add(delta.get("index"))
+                change(delta, first)
+    return out
+
+
+def each_message(body: dict[str, Any], change: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    body = copy.deepcopy(body)
+    for choice in body.get("choices") or ():
+        change(choice.get("message") or {})
+    return body
+
+
+def stream_usage(chunks: Chunks, request: ChatRequest) -> dict[str, int]:
+    text = "".join(
+        (choice.get("delta") or {}).get("content") or "" for chunk in chunks for choice in chunk.get("choices") or ()
+    )
+    prompt, completion = prompt_tokens(request.messages), count_tokens(text)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def error_body(response: MockResponse, spec: ErrorSpec, body: Any, status: int | None = None) -> MockResponse:
+    headers = [(k, v) for k, v in response.headers if k != "content-type"]
+    return json_response(status or spec.status, body, headers)
+
+
+def sse_body(response: MockResponse, frames: list[str]) -> MockResponse:
+    headers = [(k, v) for k, v in response.headers if k != "content-type"]
+    return MockResponse(200, [("content-type", "text/event-stream"), *headers], frames=[f.encode() for f in frames])
+
+
+def kinds(*names: str) -> Callable[[ErrorRewrite], ErrorRewrite]:
+    """Restrict an error rewrite to some kinds of error."""
+
+    def wrap(rewrite: ErrorRewrite) -> ErrorRewrite:
+        def effect(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+            return rewrite(response, spec, incoming) if spec.kind in names else response
+
+        return effect
+
+    return wrap
+
+
+def insert_frame(frames: list[str], frame: str, position: int) -> list[str]:
+    return frames[:position] + [frame] + frames[position:]
+
+
+def frames_text(transform: Callable[[str], str]) -> Callable[[list[str], ChatRequest], list[str]]:
+    def effect(frames: list[str], request: ChatRequest) -> list[str]:
+        return [transform(frame) for frame in frames]
+
+    return effect
+
+
+def decline(status: int, message: str, param: str | None = None, code: str | None = None) -> ErrorSpec:
+    return ErrorSpec(status, message, "validation", param=param, code=code)

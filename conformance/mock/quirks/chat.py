@@ -1,0 +1,548 @@
+"""Chat quirks: response shape, messages, limits and sampling parameters."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from conformance.mock.chat_request import ChatRequest
+from conformance.mock.content import generate_tokens
+from conformance.mock.effects import Effects
+from conformance.mock.generation import Plan, plan_choice
+from conformance.mock.http import ErrorSpec, MockResponse
+from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
+from conformance.mock.quirks._shared import CHUNK_SCHEMA, Chunks, decline, each_choice, each_message, error_body
+
+# Features that read the reply text of an ordinary non-streamed completion.
+REPLY_READERS = (
+    "chat.basic",
+    "chat.messages.system",
+    "chat.messages.developer",
+    "chat.messages.multi_turn",
+    "chat.messages.content_parts",
+    "chat.messages.name",
+    "chat.messages.image_url",
+    "chat.params.logit_bias",
+    "chat.params.identifiers",
+    "chat.response_format.text",
+    "chat.stop.string",
+    "chat.stop.array",
+    "chat.n",
+    "chat.tools.none",
+    "chat.tools.loop",
+    "chat.tools.foreign_ids",
+    "chat.response_format.json_object",
+    "chat.response_format.json_schema",
+    "chat.parse",
+    "chat.stream.matches_non_stream",
+)
+
+
+def _float_created_body(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+    return {**body, "created": body["created"] + 0.254391}
+
+
+def _float_created_chunks(chunks: Chunks, request: ChatRequest) -> Chunks:
+    return [{**c, "created": c["created"] + 0.254391} for c in chunks]
+
+
+def _eos_token_body(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+    body = copy.deepcopy(body)
+    for choice in body["choices"]:
+        if choice["finish_reason"] == "stop":
+            choice["finish_reason"] = "eos_token"
+    return body
+
+
+def _eos_token_chunks(chunks: Chunks, request: ChatRequest) -> Chunks:
+    def change(choice: dict[str, Any]) -> None:
+        if choice.get("finish_reason") == "stop":
+            choice["finish_reason"] = "eos_token"
+
+    return each_choice(chunks, change)
+
+
+def _length_as_stop(plan: Plan, request: ChatRequest, streaming: bool) -> Plan:
+    return replace(plan, finish_reason="stop") if plan.finish_reason == "length" else plan
+
+
+def _stop_ignored(plan: Plan, request: ChatRequest, streaming: bool) -> Plan:
+    return plan_choice(replace(request, stop=()), 0) if request.stop and not plan.tool_calls else plan
+
+
+def _seed_ignored(plan: Plan, request: ChatRequest, streaming: bool) -> Plan:
+    """Sampling at temperature > 0 ignores the seed: every such reply is drawn afresh."""
+    if (request.raw.get("temperature") or 0) < 0.5 or plan.tool_calls:
+        return plan
+    return replace(plan, tokens=tuple(generate_tokens(uuid.uuid4().bytes)))
+
+
+def _zero_completion_usage(usage: dict[str, Any]) -> dict[str, Any]:
+    usage = copy.deepcopy(usage)
+    usage["completion_tokens_details"] = {
+        **(usage.get("completion_tokens_details") or {}),
+        "reasoning_tokens": usage["completion_tokens"],
+    }
+    usage["completion_tokens"] = 0
+    return usage
+
+
+def _vendor_extension_body(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+    body = copy.deepcopy(body)
+    body.update({"prompt_logprobs": None, "kv_transfer_params": None})
+    for choice in body["choices"]:
+        choice["stop_reason"] = None
+    return body
+
+
+def _reasoning_content(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+    return each_message(body, lambda message: message.setdefault("reasoning_content", "Thinking it over."))
+
+
+def _empty_tool_calls(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+    return each_message(body, lambda message: message.setdefault("tool_calls", []))
+
+
+def _content_as_parts(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+    def change(message: dict[str, Any]) -> None:
+        if isinstance(message.get("content"), str):
+            message["content"] = [{"type": "text", "text": message["content"]}]
+
+    return each_message(body, change)
+
+
+def _one_choice_only(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+    return {**body, "choices": body["choices"][:1]}
+
+
+def _legacy_logprobs(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+    """vLLM once answered chat logprobs in the legacy completions shape."""
+    body = copy.deepcopy(body)
+    for choice in body["choices"]:
+        entries = (choice.get("logprobs") or {}).get("content")
+        if entries:
+            choice["logprobs"] = {
+                "tokens": [e["token"] for e in entries],
+                "token_logprobs": [e["logprob"] for e in entries],
+                "top_logprobs": [{t["token"]: t["logprob"] for t in e["top_logprobs"]} for e in entries],
+                "text_offset": [0] * len(entries),
+            }
+    return body
+
+
+def _drop_logprobs(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+    return {**body, "choices": [{**c, "logprobs": None} for c in body["choices"]]}
+
+
+def _reject_role(role: str, spec: ErrorSpec) -> Any:
+    def effect(request: ChatRequest) -> ErrorSpec | None:
+        return spec if any(m.get("role") == role for m in request.messages) else None
+
+    return effect
+
+
+def _reject_when(predicate: Any, spec: ErrorSpec) -> Any:
+    def effect(request: ChatRequest) -> ErrorSpec | None:
+        return spec if predicate(request) else None
+
+    return effect
+
+
+def _history_template_error(request: ChatRequest) -> ErrorSpec | None:
+    # The gateway drops assistant turns, so the model's chat template sees two user turns in a row.
+    if any(message.get("role") == "assistant" for message in request.messages):
+        return ErrorSpec(
+            500,
+            "Jinja Exception: Conversation roles must alternate user/assistant/user/assistant/...",
+            "server",
+            type="server_error",
+        )
+    return None
+
+
+def _has_parts(request: ChatRequest) -> bool:
+    return any(isinstance(m.get("content"), list) for m in request.messages)
+
+
+def _clamp_ranges(body: Any) -> Any:
+    """Anthropic's layer clamps temperature above 1 (and here top_p above 1) instead of rejecting it."""
+    if isinstance(body, dict):
+        body = dict(body)
+        for field in ("temperature", "top_p"):
+            if isinstance(body.get(field), (int, float)) and body[field] > 1:
+                body[field] = 1
+    return body
+
+
+def _drop_field(name: str) -> Any:
+    def effect(body: Any) -> Any:
+        return {k: v for k, v in body.items() if k != name} if isinstance(body, dict) else body
+
+    return effect
+
+
+def _gemini_unknown_field(request: ChatRequest) -> ErrorSpec | None:
+    if request.raw.get("frequency_penalty") is not None:
+        return ErrorSpec(
+            400,
+            'Invalid JSON payload received. Unknown name "frequency_penalty": Cannot find field.',
+            "gemini_unknown_field",
+        )
+    return None
+
+
+def _gemini_error_list(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+    if spec.kind != "gemini_unknown_field":
+        return response
+    return error_body(response, spec, [{"error": {"code": 400, "message": spec.message, "status": "INVALID_ARGUMENT"}}])
+
+
+def _fastapi_422(spec_kind: str) -> Any:
+    def effect(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+        if spec.kind != spec_kind:
+            return response
+        body = {
+            "detail": [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ["body", spec.param],
+                    "msg": "Extra inputs are not permitted",
+                    "input": None,
+                }
+            ]
+        }
+        return error_body(response, spec, body, status=422)
+
+    return effect
+
+
+def _mistral_extra(field: str) -> Any:
+    """Mistral's pydantic models forbid extra fields: metadata, message-level name."""
+
+    def effect(request: ChatRequest) -> ErrorSpec | None:
+        if field == "metadata" and request.raw.get("metadata") is not None:
+            return ErrorSpec(422, "Extra inputs are not permitted", "extra_forbidden", param="metadata")
+        if field == "name" and any("name" in m for m in request.messages):
+            return ErrorSpec(422, "Extra inputs are not permitted", "extra_forbidden", param="messages.0.user.name")
+        return None
+
+    return effect
+
+
+TABLE: tuple[Quirk, ...] = (
+    # --- response shape ----------------------------------------------------------------------
+    Quirk(
+        "resp.created_not_integer",
+        "chat",
+        "`created` is a float (`1744857525.254391`) in completions and chunks.",
+        "quirks-catalog resp.created_not_integer: spiceai/spiceai#5418, siyuan-note/siyuan#14787, "
+        "sashabaranov/go-openai#1003",
+        Effects(completion=_float_created_body, chunks=_float_created_chunks),
+        detects={"chat.basic": NONCONFORMANT, CHUNK_SCHEMA: NONCONFORMANT},
+    ),
+    Quirk(
+        "resp.finish_reason_nonstandard",
+        "chat",
+        '`finish_reason: "eos_token"` instead of `"stop"`.',
+        "quirks-catalog resp.finish_reason_nonstandard: huggingface/text-generation-inference#2296, "
+        "openai/openai-dotnet#267",
+        Effects(completion=_eos_token_body, chunks=_eos_token_chunks),
+        detects={
+            "chat.basic": NONCONFORMANT,
+            CHUNK_SCHEMA: NONCONFORMANT,
+            "chat.stop.string": NONCONFORMANT,
+            "chat.stop.array": NONCONFORMANT,
+            "chat.tools.named": NONCONFORMANT,
+            "chat.tools.loop": NONCONFORMANT,
+        },
+    ),
+    Quirk(
+        "resp.object_value_nonstandard",
+        "chat",
+        '`object: "chat.completions"` instead of `"chat.completion"`.',
+        "quirks-catalog resp.object_value_nonstandard: David-Kunz/gen.nvim#54",
+        Effects(completion=lambda body, request: {**body, "object": "chat.completions"}),
+        detects={"chat.basic": NONCONFORMANT},
+    ),
+    Quirk(
+        "resp.id_empty_or_null",
+        "chat",
+        "Completion `id` is null and chunk ids are empty strings.",
+        "quirks-catalog resp.id_empty_or_null: microsoft/autogen#4878, huggingface/text-generation-inference#2794",
+        Effects(
+            completion=lambda body, request: {**body, "id": None},
+            chunks=lambda chunks, request: [{**c, "id": ""} for c in chunks],
+        ),
+        detects={"chat.basic": NONCONFORMANT, "chat.stream.stable_id": NONCONFORMANT},
+    ),
+    Quirk(
+        "resp.content_array",
+        "chat",
+        '`message.content` is an array of parts (`[{"type": "text", ...}]`), not a string.',
+        "quirks-catalog resp.content_array: vercel/ai#17779, vercel/ai#15890 (Mistral)",
+        Effects(completion=_content_as_parts),
+        detects=dict.fromkeys(REPLY_READERS, NONCONFORMANT),
+    ),
+    Quirk(
+        "resp.length_finish_as_stop",
+        "chat",
+        'A reply cut by the token limit reports `finish_reason: "stop"`, not `"length"`.',
+        "mudler/LocalAI#3533, llm-d/llm-d-inference-sim#29, huggingface/transformers#42157, "
+        "ikawrakow/ik_llama.cpp#2321",
+        Effects(plan=_length_as_stop),
+        detects={"chat.max_tokens.length": NONCONFORMANT, "chat.max_completion_tokens.length": NONCONFORMANT},
+    ),
+    Quirk(
+        "resp.usage_arithmetic",
+        "chat",
+        "`usage.completion_tokens` is 0 while `total_tokens` still counts the output (tokens moved to details).",
+        "router-for-me/CLIProxyAPI#5733, Clarifai/clarifai-python#978, langgenius/dify#19175",
+        Effects(
+            completion=lambda body, request: {**body, "usage": _zero_completion_usage(body["usage"])},
+            chunks=lambda chunks, request: [
+                {**c, "usage": _zero_completion_usage(c["usage"])} if c.get("usage") else c for c in chunks
+            ],
+        ),
+        detects={"chat.usage": NONCONFORMANT, "chat.stream.include_usage": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.system_fingerprint_missing",
+        "chat",
+        "Completions carry no `system_fingerprint` (FlexAI documents it as not exposed).",
+        "seeds/004 (FlexAI: system_fingerprint 'No, not exposed')",
+        Effects(completion=lambda body, request: {k: v for k, v in body.items() if k != "system_fingerprint"}),
+        detects={"chat.response.system_fingerprint": UNSUPPORTED},
+    ),
+    # --- messages -----------------------------------------------------------------------------
+    Quirk(
+        "params.system_role_rejected",
+        "chat",
+        'A `system` message is declined: 400 `unsupported_value` with `param: "messages[0].role"`.',
+        "tailcallhq/forgecode#1177 (OpenAI o1 models), BerriAI/litellm#4377 (vLLM serving Gemma), "
+        "sgl-project/sglang#892, arcee-ai/fastmlx#22",
+        Effects(
+            chat_request=_reject_role(
+                "system",
+                decline(
+                    400,
+                    "Unsupported value: 'messages[0].role' does not support 'system' with this model.",
+                    param="messages[0].role",
+                    code="unsupported_value",
+                ),
+            )
+        ),
+        detects={"chat.messages.system": UNSUPPORTED},
+    ),
+    Quirk(
+        "params.developer_role_rejected",
+        "chat",
+        'A `developer` message is refused: 400 "Unexpected message role." with an integer `code`.',
+        "quirks-catalog params.developer_role_rejected: ogx-ai/ogx#6069, can1357/oh-my-pi#843, "
+        "peonist-ai/halogen-server#3",
+        Effects(
+            chat_request=_reject_role(
+                "developer", ErrorSpec(400, "Unexpected message role.", "developer_role", type="BadRequestError")
+            ),
+            error=lambda response, spec, incoming: (
+                error_body(
+                    response, spec, {"error": {"message": spec.message, "type": spec.type, "param": None, "code": 400}}
+                )
+                if spec.kind == "developer_role"
+                else response
+            ),
+        ),
+        detects={"chat.messages.developer": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.history_template_error",
+        "chat",
+        'Any history with an assistant turn fails in the chat template: 500 "Conversation roles must alternate".',
+        "infiniflow/ragflow#6880, nextai-translator/raycast-openai-translator#34, OpenSecretCloud/opensecret#120",
+        Effects(chat_request=_history_template_error),
+        detects={
+            "chat.messages.multi_turn": NONCONFORMANT,
+            "chat.tools.loop": NONCONFORMANT,
+            "chat.tools.foreign_ids": NONCONFORMANT,
+        },
+    ),
+    Quirk(
+        "params.content_parts_500",
+        "chat",
+        "Message content given as an array of parts fails with 500.",
+        "quirks-catalog error.5xx_for_client_fault: infiniflow/ragflow#15359",
+        Effects(
+            chat_request=_reject_when(
+                _has_parts, ErrorSpec(500, "'list' object has no attribute 'strip'", "server", type="server_error")
+            )
+        ),
+        detects={"chat.messages.content_parts": NONCONFORMANT, "chat.messages.image_url": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.message_name_rejected",
+        "chat",
+        "A message carrying `name` is refused with FastAPI's 422 `extra_forbidden`.",
+        "quirks-catalog params.extra_forbidden_422: mistralai/platform-docs-public#7, crewAIInc/crewAI#60",
+        Effects(chat_request=_mistral_extra("name"), error=_fastapi_422("extra_forbidden")),
+        detects={"chat.messages.name": NONCONFORMANT},
+    ),
+    # --- limits and sampling ------------------------------------------------------------------
+    Quirk(
+        "params.max_completion_tokens_ignored",
+        "chat",
+        "`max_completion_tokens` is silently dropped (only `max_tokens` is read).",
+        "ikawrakow/ik_llama.cpp#2321, voideditor/void#128",
+        Effects(request_body=_drop_field("max_completion_tokens")),
+        detects={"chat.max_completion_tokens.length": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.stop_type_strict",
+        "chat",
+        "`stop` as a string is declined (only a list is accepted): 400 naming `stop`.",
+        "quirks-catalog params.stop_type_strict: raullenchai/Rapid-MLX#2358, mudler/LocalAI#153",
+        Effects(
+            chat_request=_reject_when(
+                lambda r: isinstance(r.raw.get("stop"), str),
+                decline(400, "Invalid request body: stop: Input should be a valid list", param="stop"),
+            )
+        ),
+        detects={"chat.stop.string": UNSUPPORTED},
+    ),
+    Quirk(
+        "params.stop_ignored",
+        "chat",
+        "`stop` is accepted and ignored: generation runs past the stop sequences.",
+        "Blaizzy/mlx-vlm#1044, NVIDIA-NeMo/Megatron-Bridge#5815, dphnAI/sonar#742",
+        Effects(plan=_stop_ignored),
+        detects={"chat.stop.string": NONCONFORMANT, "chat.stop.array": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.n_ignored",
+        "chat",
+        "`n: 2` is answered with a single choice.",
+        "quirks-catalog params.n_ignored: OpenRouterArchived/openrouter-runner#99, InternLM/lmdeploy#1787",
+        Effects(completion=_one_choice_only),
+        detects={"chat.n": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.n_rejected",
+        "chat",
+        '`n > 1` is declined: 400 with `param: "n"` (FlexAI\'s documented behaviour).',
+        "seeds/004 (FlexAI: 'sending n > 1 returns a 400 with param: \"n\"')",
+        Effects(
+            chat_request=_reject_when(
+                lambda r: r.n > 1, decline(400, "Only one completion per request is supported: n must be 1.", param="n")
+            )
+        ),
+        detects={"chat.n": UNSUPPORTED},
+    ),
+    Quirk(
+        "params.seed_ignored",
+        "chat",
+        "`seed` is accepted and ignored: sampled replies differ from request to request.",
+        "quirks-catalog params.documented_param_rejected_or_clamped: platform.claude.com/docs (OpenAI SDK "
+        "compatibility: seed ignored), CherryHQ/cherry-studio#6347",
+        Effects(plan=_seed_ignored),
+        detects={"chat.seed": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.ranges_clamped",
+        "chat",
+        "Out-of-range `temperature` and `top_p` are silently clamped to 1 instead of rejected.",
+        "quirks-catalog params.documented_param_rejected_or_clamped: platform.claude.com/docs (OpenAI SDK "
+        "compatibility: temperature clamped)",
+        Effects(request_body=_clamp_ranges),
+        detects={"chat.params.temperature": NONCONFORMANT, "chat.params.top_p": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.unknown_field_400",
+        "chat",
+        "`frequency_penalty` is refused as an unknown field, in a list-shaped error body.",
+        "quirks-catalog params.unknown_field_400: versun/RSSBox#132, bytedance/deer-flow#1515 (Gemini)",
+        Effects(chat_request=_gemini_unknown_field, error=_gemini_error_list),
+        detects={"chat.params.penalties": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.logit_bias_unsupported",
+        "chat",
+        "`logit_bias` is declined: 400 `unsupported_parameter` naming it.",
+        "quirks-catalog params.documented_param_rejected_or_clamped: thingsboard/thingsboard#15256 (Azure)",
+        Effects(
+            chat_request=_reject_when(
+                lambda r: r.raw.get("logit_bias") is not None,
+                decline(
+                    400,
+                    "Unsupported parameter: 'logit_bias' is not supported with this model.",
+                    param="logit_bias",
+                    code="unsupported_parameter",
+                ),
+            )
+        ),
+        detects={"chat.params.logit_bias": UNSUPPORTED},
+    ),
+    Quirk(
+        "params.metadata_forbidden",
+        "chat",
+        "`metadata` is refused with FastAPI's 422 `extra_forbidden`.",
+        "quirks-catalog params.extra_forbidden_422: mistralai/platform-docs-public#7, OpenHands/OpenHands-CLI#83",
+        Effects(chat_request=_mistral_extra("metadata"), error=_fastapi_422("extra_forbidden")),
+        detects={"chat.params.identifiers": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.logprobs_shape",
+        "chat",
+        "Chat logprobs come in the legacy completions shape (`tokens`, `token_logprobs`, ...).",
+        "quirks-catalog params.logprobs_shape: vllm-project/vllm#3179, abetlen/llama-cpp-python#1787",
+        Effects(completion=_legacy_logprobs),
+        detects={"chat.logprobs": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.logprobs_dropped",
+        "chat",
+        "`logprobs: true` is accepted and ignored: `logprobs` is null.",
+        "quirks-catalog params.logprobs_shape: ollama/ollama#16117",
+        Effects(completion=_drop_logprobs),
+        detects={"chat.logprobs": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.logprobs_rejected",
+        "chat",
+        "`logprobs` is declined: 400 naming it (FlexAI: 'Not at launch').",
+        "seeds/004 (FlexAI: logprobs, top_logprobs 'No')",
+        Effects(
+            chat_request=_reject_when(
+                lambda r: r.logprobs, decline(400, "logprobs are not supported.", param="logprobs")
+            )
+        ),
+        detects={"chat.logprobs": UNSUPPORTED},
+    ),
+    # --- benign: allowed variations that must not be failed ------------------------------------
+    Quirk(
+        "resp.extra_fields_nonstandard",
+        "chat",
+        "Vendor extension fields (`stop_reason`, `prompt_logprobs`, `kv_transfer_params`) beside the standard ones.",
+        "quirks-catalog resp.extra_fields_nonstandard: vllm-project/vllm#9601, openai/openai-go#227",
+        Effects(
+            completion=_vendor_extension_body,
+            chunks=lambda chunks, request: each_choice(chunks, lambda choice: choice.setdefault("stop_reason", None)),
+        ),
+        notes={"chat.basic": "vendor extension fields"},
+    ),
+    Quirk(
+        "resp.reasoning_content_extension",
+        "chat",
+        "`message.reasoning_content` beside the content (DeepSeek, vLLM reasoning parsers).",
+        "quirks-catalog resp.reasoning_content_extension: karthink/gptel#592, SaladDay/cc-switch-cli#170",
+        Effects(completion=_reasoning_content),
+        notes={"chat.basic": "reasoning_content"},
+    ),
+    Quirk(
+        "resp.tool_calls_empty_array",
+        "chat",
+        "`tool_calls: []` on plain answers (schema-valid; reported, not failed).",
+        "quirks-catalog resp.tool_calls_empty_array: vllm-project/vllm#9601, jekalmin/extended_openai_conversation#456",
+        Effects(completion=_empty_tool_calls),
+        notes={"chat.basic": "tool_calls (an empty list)"},
+    ),
+)

@@ -1,0 +1,104 @@
+"""POST /embeddings quirks."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from conformance.floats import encode_base64
+from conformance.mock.content import embedding_vector
+from conformance.mock.effects import Effects
+from conformance.mock.http import ErrorSpec
+from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
+from conformance.mock.quirks._shared import decline
+
+NATIVE_DIMENSIONS = 256
+
+
+def _reject_base64(request: Any) -> ErrorSpec | None:
+    if request.encoding_format == "base64":
+        return decline(400, "base64 encoding is not currently supported", param="encoding_format")
+    return None
+
+
+def _reject_dimensions(request: Any) -> ErrorSpec | None:
+    if request.dimensions is not None:
+        return decline(
+            400,
+            f'Model "{request.model}" does not support matryoshka representation, changing '
+            "output dimensions will lead to poor results.",
+            param="dimensions",
+        )
+    return None
+
+
+def _floats_for_base64(body: dict[str, Any], request: Any) -> dict[str, Any]:
+    if request.encoding_format != "base64":
+        return body
+    body = copy.deepcopy(body)
+    for item, text in zip(body["data"], request.inputs, strict=True):
+        item["embedding"] = embedding_vector(text, request.dimensions or NATIVE_DIMENSIONS)
+    return body
+
+
+def _full_dimensions(body: dict[str, Any], request: Any) -> dict[str, Any]:
+    if not request.dimensions:
+        return body
+    body = copy.deepcopy(body)
+    for item, text in zip(body["data"], request.inputs, strict=True):
+        vector = embedding_vector(text, NATIVE_DIMENSIONS)
+        item["embedding"] = encode_base64(vector) if request.encoding_format == "base64" else vector
+    return body
+
+
+TABLE: tuple[Quirk, ...] = (
+    Quirk(
+        "emb.base64_rejected",
+        "embeddings",
+        '`encoding_format: "base64"` (the SDK\'s default) is declined: 400 with `param: "encoding_format"`.',
+        "quirks-catalog emb.base64_rejected: vllm-project/vllm#6174, michaelfeil/infinity#349",
+        Effects(embeddings_request=_reject_base64),
+        detects={"embeddings.base64": UNSUPPORTED},
+    ),
+    Quirk(
+        "emb.base64_ignored",
+        "embeddings",
+        '`encoding_format: "base64"` is answered with float arrays.',
+        "quirks-catalog emb.base64_ignored: lmstudio-ai/lmstudio-bug-tracker#756, "
+        "runpod-workers/worker-infinity-embedding#30",
+        Effects(embeddings=_floats_for_base64),
+        detects={"embeddings.base64": NONCONFORMANT},
+    ),
+    Quirk(
+        "emb.usage_or_model_missing",
+        "embeddings",
+        "Embeddings responses carry `model: null` and `usage: null`.",
+        "quirks-catalog emb.usage_or_model_missing: api7/aisix#474, opea-project/GenAIComps#926",
+        Effects(embeddings=lambda body, request: {**body, "model": None, "usage": None}),
+        detects={"embeddings.basic": NONCONFORMANT},
+    ),
+    Quirk(
+        "emb.dimensions_ignored",
+        "embeddings",
+        "`dimensions` is accepted and ignored: full-size vectors come back.",
+        "quirks-catalog emb.dimensions_ignored: ggml-org/llama.cpp#25210",
+        Effects(embeddings=_full_dimensions),
+        detects={"embeddings.dimensions": NONCONFORMANT},
+    ),
+    Quirk(
+        "emb.dimensions_rejected",
+        "embeddings",
+        '`dimensions` is declined: 400 with `param: "dimensions"` (the model has no matryoshka support).',
+        "quirks-catalog emb.dimensions_rejected: garrytan/gbrain#3699, plastic-labs/honcho#772, BerriAI/litellm#26787",
+        Effects(embeddings_request=_reject_dimensions),
+        detects={"embeddings.dimensions": UNSUPPORTED},
+    ),
+    Quirk(
+        "emb.index_wrong",
+        "embeddings",
+        "Every item of a batch answer carries `index: 0`.",
+        "BerriAI/litellm#25656 (Gemini batch), samfoy/pi-session-search#13, xorbitsai/inference#5240",
+        Effects(embeddings=lambda body, request: {**body, "data": [{**item, "index": 0} for item in body["data"]]}),
+        detects={"embeddings.batch": NONCONFORMANT},
+    ),
+)

@@ -1,0 +1,131 @@
+"""Error-envelope and status quirks, and authentication quirks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.mock.effects import Effects
+from conformance.mock.http import ErrorSpec, MockResponse
+from conformance.mock.quirks._model import NONCONFORMANT, Quirk, detected
+from conformance.mock.quirks._shared import ERROR_FEATURES, VALIDATION_FEATURES, error_body, kinds
+
+
+def _flat_envelope(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+    body = {
+        "object": "error",
+        "message": spec.message,
+        "type": "BadRequestError",
+        "param": spec.param,
+        "code": spec.status,
+    }
+    return error_body(response, spec, body)
+
+
+def _string_error(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+    return error_body(response, spec, {"error": spec.message})
+
+
+def _detail_envelope(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+    return error_body(response, spec, {"detail": spec.message})
+
+
+@kinds("auth")
+def _unauthorized_string(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+    return error_body(response, spec, {"error": "Unauthorized"})
+
+
+@kinds("not_found")
+def _not_found_as_200(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+    body = {"code": 404, "message": spec.message, "object": "error", "type": "NotFoundError"}
+    return error_body(response, spec, body, status=200)
+
+
+@kinds("validation", "json")
+def _validation_as_422(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+    loc = ["body", *(spec.param or "").split(".")] if spec.param else ["body"]
+    body = {
+        "detail": [{"type": "json_invalid" if spec.kind == "json" else "value_error", "loc": loc, "msg": spec.message}]
+    }
+    return error_body(response, spec, body, status=422)
+
+
+@kinds("validation", "json")
+def _validation_as_500(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+    body = {"error": {"message": "Internal server error", "type": "server_error", "param": None, "code": None}}
+    return error_body(response, spec, body, status=500)
+
+
+def _drop_request_id(response: MockResponse) -> MockResponse:
+    response.drop_header("x-request-id")
+    return response
+
+
+AUTH_FEATURES = ("errors.auth.missing_key", "errors.auth.invalid_key", "errors.sdk_exception")
+
+TABLE: tuple[Quirk, ...] = (
+    Quirk(
+        "error.flat_envelope",
+        "errors",
+        'Errors carry message/type/param/code at the top level (`{"object": "error", ...}`), code an integer.',
+        "quirks-catalog error.flat_envelope: vllm-project/vllm#12886, llm-d/llm-d-inference-sim#135",
+        Effects(error=_flat_envelope),
+        detects=detected(ERROR_FEATURES),
+    ),
+    Quirk(
+        "error.string_error",
+        "errors",
+        'Errors are `{"error": "<text>"}`.',
+        "quirks-catalog error.string_error: lmstudio-ai/lmstudio-bug-tracker#169, ollama/ollama#15934",
+        Effects(error=_string_error),
+        detects=detected(ERROR_FEATURES),
+    ),
+    Quirk(
+        "error.detail_envelope",
+        "errors",
+        'Errors are FastAPI\'s `{"detail": "<text>"}`.',
+        "quirks-catalog error.detail_envelope: xtekky/gpt4free#2149, open-webui/open-webui#8048",
+        Effects(error=_detail_envelope),
+        detects=detected(ERROR_FEATURES),
+    ),
+    Quirk(
+        "auth.error_not_envelope",
+        "auth",
+        '401 answers are `{"error": "Unauthorized"}`.',
+        "quirks-catalog auth.error_not_envelope: vLLM API-server auth middleware; llm-d/llm-d-inference-sim#482",
+        # the SDK still raises AuthenticationError, but its .type/.code are empty
+        Effects(error=_unauthorized_string),
+        detects=detected(AUTH_FEATURES),
+    ),
+    Quirk(
+        "error.http_200_with_error",
+        "errors",
+        'An unknown model is answered `200 {"object": "error", "code": 404, ...}`.',
+        "quirks-catalog error.http_200_with_error: runpod-workers/worker-vllm#57, SillyTavern/SillyTavern#5945",
+        Effects(error=_not_found_as_200),
+        detects=detected(("errors.unknown_model", "models.retrieve.unknown", "errors.sdk_exception")),
+    ),
+    Quirk(
+        "params.extra_forbidden_422",
+        "errors",
+        'Request validation fails with FastAPI\'s `422 {"detail": [...]}`.',
+        "quirks-catalog params.extra_forbidden_422: mistralai/platform-docs-public#7, UKGovernmentBEIS/inspect_ai#1612",
+        Effects(error=_validation_as_422),
+        detects=detected(VALIDATION_FEATURES),
+    ),
+    Quirk(
+        "error.5xx_for_client_fault",
+        "errors",
+        "Invalid input is answered `500 server_error`.",
+        "quirks-catalog error.5xx_for_client_fault: ggml-org/llama.cpp#19774, theroyallab/tabbyAPI#268",
+        Effects(error=_validation_as_500),
+        detects=detected(VALIDATION_FEATURES),
+    ),
+    Quirk(
+        "error.request_id_missing",
+        "errors",
+        "Responses carry no `x-request-id` header (the SDK's `request_id` is None).",
+        "vllm-project/vllm#9593 (added in #9594), openai-php/client#283",
+        Effects(response=_drop_request_id),
+        detects={"errors.request_id": NONCONFORMANT},
+    ),
+)

@@ -1,0 +1,87 @@
+"""Structured-output quirks: response_format refused, ignored, or half honoured."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from conformance.mock.chat_request import ChatRequest
+from conformance.mock.effects import Effects
+from conformance.mock.generation import Plan, plan_choice
+from conformance.mock.http import ErrorSpec, MockResponse
+from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
+from conformance.mock.quirks._shared import decline, error_body
+
+JSON_READERS = ("chat.response_format.json_object", "chat.response_format.json_schema", "chat.parse")
+
+
+def _format_ignored(plan: Plan, request: ChatRequest, streaming: bool) -> Plan:
+    if request.response_format.get("type") == "text" or plan.tool_calls:
+        return plan
+    return plan_choice(replace(request, response_format={"type": "text"}), 0)
+
+
+def _schema_falls_back_to_json_object(plan: Plan, request: ChatRequest, streaming: bool) -> Plan:
+    if request.response_format.get("type") != "json_schema" or plan.tool_calls:
+        return plan
+    return plan_choice(replace(request, response_format={"type": "json_object"}), 0)
+
+
+def _lmstudio_format(request: ChatRequest) -> ErrorSpec | None:
+    if request.raw.get("response_format") and request.response_format.get("type") != "json_schema":
+        return ErrorSpec(400, "'response_format.type' must be 'json_schema'", "lmstudio_format")
+    return None
+
+
+def _string_error(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+    return error_body(response, spec, {"error": spec.message}) if spec.kind == "lmstudio_format" else response
+
+
+TABLE: tuple[Quirk, ...] = (
+    Quirk(
+        "so.json_object_rejected",
+        "structured",
+        "`response_format` types other than json_schema are refused, with the error as a bare string.",
+        "quirks-catalog so.json_object_rejected: lmstudio-ai/lmstudio-bug-tracker#189, "
+        "lmstudio-ai/lmstudio-bug-tracker#169",
+        Effects(chat_request=_lmstudio_format, error=_string_error),
+        detects={"chat.response_format.text": NONCONFORMANT, "chat.response_format.json_object": NONCONFORMANT},
+    ),
+    Quirk(
+        "so.response_format_ignored",
+        "structured",
+        "`response_format` is accepted and ignored: the reply is prose.",
+        "quirks-catalog so.response_format_ignored: platform.claude.com/docs (OpenAI SDK compatibility), "
+        "ROCm/FastFlowLM#554, browser-use/browser-use#5687",
+        Effects(plan=_format_ignored),
+        detects=dict.fromkeys(JSON_READERS, NONCONFORMANT),
+    ),
+    Quirk(
+        "so.json_schema_falls_back",
+        "structured",
+        "`json_schema` falls back to JSON mode: valid JSON that ignores the schema (FlexAI's 'Partial').",
+        "seeds/004 (FlexAI: json_schema 'falls back to json_object otherwise'); quirks-catalog "
+        "so.json_schema_rejected_or_broken: justrach/codegraff#543",
+        Effects(plan=_schema_falls_back_to_json_object),
+        detects={"chat.response_format.json_schema": NONCONFORMANT, "chat.parse": NONCONFORMANT},
+    ),
+    Quirk(
+        "so.json_schema_declined",
+        "structured",
+        "`json_schema` is declined: 400 naming `response_format.type` (DeepSeek accepts only json_object).",
+        "quirks-catalog so.json_schema_rejected_or_broken: BerriAI/litellm#6845, justrach/codegraff#543",
+        Effects(
+            chat_request=lambda r: (
+                decline(
+                    400,
+                    "This response_format type is unavailable now.",
+                    param="response_format.type",
+                    code="invalid_request_error",
+                )
+                if r.response_format.get("type") == "json_schema"
+                else None
+            )
+        ),
+        detects={"chat.response_format.json_schema": UNSUPPORTED, "chat.parse": UNSUPPORTED},
+    ),
+)
