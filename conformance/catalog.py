@@ -55,7 +55,7 @@ class Area:
 class Catalog:
     areas: dict[str, Area]
     features: dict[str, Feature]
-    not_covered: dict[str, dict[str, str]] = field(default_factory=dict)
+    not_covered: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Feature]:

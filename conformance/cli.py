@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
 import shutil
 import sys
@@ -20,7 +21,7 @@ from conformance.report.results import build_results, exit_code
 from conformance.target import ConfigError, Secret, Target, Timeouts, resolve_target
 from conformance.wire import TransportFailure, WireClient
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MOCK_MODELS = {"chat": "mock-chat", "tools": "mock-chat", "vision": "mock-chat", "embeddings": "mock-embed"}
 
 
@@ -65,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="print only the summary")
 
+    coverage = commands.add_parser(
+        "coverage", help="which SDK chat fields the catalog exercises; exits 1 when one is in neither list"
+    )
+    coverage.add_argument("--json", action="store_true", help="machine-readable output")
+    coverage.add_argument("--missing-only", action="store_true", help="list only the fields in neither list")
+
     mock = commands.add_parser("mock", help="serve the reference mock on its own")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=0, help="port (default: a free one)")
@@ -83,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_run(args)
         if args.command == "mock":
             return command_mock(args)
+        if args.command == "coverage":
+            return command_coverage(args)
     except ConfigError as error:
         print(f"conformance: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -200,6 +209,21 @@ def command_run(args: argparse.Namespace) -> int:
     width = shutil.get_terminal_size((120, 20)).columns
     print(render_summary(results, width=width, files=[str(p) for p in written]))
     return exit_code(results)
+
+
+# --- coverage --------------------------------------------------------------------------------------
+
+
+def command_coverage(args: argparse.Namespace) -> int:
+    from conformance.coverage import compute_coverage, render_coverage
+    from conformance.sdk import SDK_VERSION
+
+    report = compute_coverage(load_catalog(), SDK_VERSION)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(render_coverage(report, verbose=not args.missing_only))
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 # --- mock --------------------------------------------------------------------------------------

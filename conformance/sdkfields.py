@@ -3,14 +3,18 @@
 A path starts at a root type and follows field names; ``[]`` steps into list items:
 ``ChatCompletion.choices[].message.content``. Unions are followed into every member that has
 the field (message params are a union by role), so a path resolves when any member has it.
+
+A *field* here is a pair (declaring type, field name): the unit the coverage report counts.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -32,6 +36,8 @@ CALL_FIELDS: dict[str, dict[str, Any]] = {"ChatCompletionCreateParams": {"stream
 
 _SEGMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<list>\[\])?$")
 
+Pair = tuple[Any, str]  # (declaring type, field name)
+
 
 class UnresolvedField(LookupError):
     pass
@@ -45,36 +51,25 @@ def root_type(name: str) -> Any:
 def _unwrap(tp: Any) -> list[Any]:
     """Strip Optional/Union/Required/Annotated/aliases down to the concrete member types."""
     origin = typing_extensions.get_origin(tp)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         return [m for arg in typing_extensions.get_args(tp) for m in _unwrap(arg)]
-    if origin in (
-        typing_extensions.Required,
-        typing_extensions.NotRequired,
-        typing_extensions.Annotated,
-        typing.Required,
-        typing.NotRequired,
-        typing.Annotated,
-    ):
+    if origin in (typing_extensions.Required, typing_extensions.NotRequired, typing_extensions.Annotated):
         return _unwrap(typing_extensions.get_args(tp)[0])
     if tp is type(None):
         return []
     return [tp]
 
 
-def _items(tp: Any) -> list[Any]:
-    """The element types of a list-like type."""
-    out: list[Any] = []
-    for member in _unwrap(tp):
-        origin = typing_extensions.get_origin(member)
-        if origin in (list, tuple, set, frozenset) or (
-            isinstance(origin, type)
-            and issubclass(origin, (Iterable, Sequence))
-            and not issubclass(origin, (str, bytes, Mapping))
-        ):
-            args = typing_extensions.get_args(member)
-            if args:
-                out.extend(_unwrap(args[0]))
-    return out
+def _is_list(tp: Any) -> bool:
+    origin = typing_extensions.get_origin(tp)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return isinstance(origin, type) and issubclass(origin, Iterable) and not issubclass(origin, (str, bytes, Mapping))
+
+
+def _items(members: Sequence[Any]) -> list[Any]:
+    """The element types of the list-like members."""
+    return [item for m in members if _is_list(m) for arg in typing_extensions.get_args(m)[:1] for item in _unwrap(arg)]
 
 
 @cache
@@ -83,7 +78,8 @@ def fields_of(tp: Any) -> dict[str, Any]:
     model_fields = getattr(tp, "model_fields", None)
     if isinstance(model_fields, dict):
         return {info.alias or name: info.annotation for name, info in model_fields.items()}
-    if typing_extensions.is_typeddict(tp) or isinstance(tp, type):
+    builtin = isinstance(tp, type) and issubclass(tp, (str, int, float, bool, bytes, list, dict, tuple))
+    if typing_extensions.is_typeddict(tp) or (isinstance(tp, type) and not builtin):
         try:
             hints = typing_extensions.get_type_hints(tp, include_extras=True)
         except Exception:  # an unresolvable forward reference: fall back to the names only
@@ -92,32 +88,99 @@ def fields_of(tp: Any) -> dict[str, Any]:
     return {}
 
 
-def resolve(path: str) -> list[Any]:
-    """The types at ``path``; raise :class:`UnresolvedField` when no union member has it."""
+def _step(current: Sequence[Any], name: str, as_list: bool, root: str | None) -> tuple[list[Any], list[Pair]]:
+    """Follow one path segment from ``current``: the types reached, and the fields crossed."""
+    found: list[Any] = []
+    pairs: list[Pair] = []
+    for tp in current:
+        fields = fields_of(tp)
+        if name in fields:
+            found.extend(_unwrap(fields[name]))
+            pairs.append((tp, name))
+    if not found and root is not None and name in CALL_FIELDS.get(root, {}):
+        found, pairs = [CALL_FIELDS[root][name]], [(current[0], name)]
+    if as_list:
+        found = _items(found)
+    return found, pairs
+
+
+def walk(path: str) -> tuple[list[Any], list[Pair]]:
+    """The types at the end of ``path`` and every field it crosses; :class:`UnresolvedField` if none."""
     root, _, rest = path.partition(".")
     if root not in ROOTS:
         raise UnresolvedField(f"{path}: unknown root type {root!r} (known: {', '.join(ROOTS)})")
-    current = [root_type(root)]
-    extra = CALL_FIELDS.get(root, {})
+    current: list[Any] = [root_type(root)]
+    crossed: list[Pair] = []
     for index, segment in enumerate(rest.split(".") if rest else []):
         match = _SEGMENT.match(segment)
         if not match:
             raise UnresolvedField(f"{path}: bad segment {segment!r}")
-        name = match.group("name")
-        found: list[Any] = []
-        for tp in current:
-            fields = fields_of(tp)
-            if name in fields:
-                found.extend(_unwrap(fields[name]))
-        if not found and index == 0 and name in extra:
-            found = [extra[name]]
-        if not found:
-            raise UnresolvedField(
-                f"{path}: no field {name!r} in {', '.join(getattr(t, '__name__', str(t)) for t in current)}"
-            )
-        if match.group("list"):
-            found = _items(found[0] if len(found) == 1 else typing.Union[tuple(found)])  # noqa: UP007 (built at run time)
-            if not found:
-                raise UnresolvedField(f"{path}: {name!r} is not a list")
+        found, pairs = _step(current, match.group("name"), bool(match.group("list")), root if index == 0 else None)
+        if not pairs:
+            names = ", ".join(getattr(t, "__name__", str(t)) for t in current)
+            raise UnresolvedField(f"{path}: no field {match.group('name')!r} in {names}")
+        if match.group("list") and not found:
+            raise UnresolvedField(f"{path}: {match.group('name')!r} is not a list")
+        crossed += pairs
         current = found
-    return current
+    return current, crossed
+
+
+def resolve(path: str) -> list[Any]:
+    """The types at ``path``; raise :class:`UnresolvedField` when no union member has it."""
+    return walk(path)[0]
+
+
+def _children(annotation: Any) -> Iterator[tuple[str, Any]]:
+    """Structured types under a field: (path suffix, type), ``[]`` for list items."""
+    members = _unwrap(annotation)
+    for item in _items(members):
+        if fields_of(item):
+            yield "[]", item
+    for member in members:
+        if not _is_list(member) and fields_of(member):
+            yield "", member
+
+
+def reachable(start: Iterable[tuple[str, Any]]) -> dict[Pair, str]:
+    """Every field reachable from (path, type) starting points, with the first path that reaches it."""
+    found: dict[Pair, str] = {}
+    queue = deque(start)
+    seen_types: set[Any] = set()
+    while queue:
+        path, tp = queue.popleft()
+        if tp in seen_types:
+            continue
+        seen_types.add(tp)
+        for name, annotation in fields_of(tp).items():
+            found.setdefault((tp, name), f"{path}.{name}")
+            for suffix, child in _children(annotation):
+                queue.append((f"{path}.{name}{suffix}", child))
+    return found
+
+
+def all_fields(root: str) -> dict[Pair, str]:
+    """Every field of a root type and of the types nested in it."""
+    fields = reachable([(root, root_type(root))])
+    for name in CALL_FIELDS.get(root, {}):
+        fields[(root_type(root), name)] = f"{root}.{name}"
+    return fields
+
+
+def subtree(path: str) -> set[Pair]:
+    """The field a path ends on, and every field nested under it."""
+    end, crossed = walk(path)
+    last = {pair for pair in crossed if pair[1] == path.rsplit(".", 1)[-1].removesuffix("[]")}
+    starts = [(path, tp) for tp in end if fields_of(tp)] + [
+        (f"{path}[]", item) for item in _items(end) if fields_of(item)
+    ]
+    nested = reachable(starts)
+    return last | set(nested)
+
+
+def type_label(tp: Any, ambiguous: set[str]) -> str:
+    """A readable name for a type; the module disambiguates names the SDK uses twice (Choice...)."""
+    name = getattr(tp, "__name__", str(tp))
+    if name in ambiguous:
+        return f"{tp.__module__.rsplit('.', 1)[-1]}.{name}"
+    return name

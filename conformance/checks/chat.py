@@ -395,6 +395,16 @@ def chat_params_identifiers(ctx: CheckContext) -> Outcome:
     return findings.verdict("user, safety_identifier, prompt_cache_key and metadata are accepted", Oracle.BEHAVIOUR)
 
 
+@check("chat.params.reasoning_effort")
+def chat_params_reasoning_effort(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    body = complete(
+        ctx, messages=SHORT_REPLY, max_tokens=BASIC_MAX_TOKENS, reasoning_effort="low", decline_param="reasoning_effort"
+    )
+    expect_reply(findings, body)
+    return findings.verdict("reasoning_effort 'low' is accepted", Oracle.BEHAVIOUR)
+
+
 @check("chat.logprobs")
 def chat_logprobs(ctx: CheckContext) -> Outcome:
     body = complete(ctx, messages=SHORT_REPLY, max_tokens=8, logprobs=True, top_logprobs=2, decline_param="logprobs")

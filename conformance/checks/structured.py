@@ -83,7 +83,12 @@ def response_format_json_schema(ctx: CheckContext) -> Outcome:
         decline_param="response_format",
         response_format={
             "type": "json_schema",
-            "json_schema": {"name": "colour_pick", "schema": COLOUR_SCHEMA, "strict": True},
+            "json_schema": {
+                "name": "colour_pick",
+                "description": "A colour and a count.",
+                "schema": COLOUR_SCHEMA,
+                "strict": True,
+            },
         },
     )
     value = _json_content(findings, body)

@@ -26,6 +26,7 @@ REPLY_READERS = (
     "chat.messages.image_url",
     "chat.params.logit_bias",
     "chat.params.identifiers",
+    "chat.params.reasoning_effort",
     "chat.response_format.text",
     "chat.stop.string",
     "chat.stop.array",
@@ -183,14 +184,19 @@ def _drop_field(name: str) -> Any:
     return effect
 
 
-def _gemini_unknown_field(request: ChatRequest) -> ErrorSpec | None:
-    if request.raw.get("frequency_penalty") is not None:
-        return ErrorSpec(
-            400,
-            'Invalid JSON payload received. Unknown name "frequency_penalty": Cannot find field.',
-            "gemini_unknown_field",
-        )
-    return None
+def _gemini_unknown_field(field: str) -> Any:
+    """Gemini's OpenAI layer refuses fields it does not know, in a list-shaped error body."""
+
+    def effect(request: ChatRequest) -> ErrorSpec | None:
+        if request.raw.get(field) is not None:
+            return ErrorSpec(
+                400,
+                f'Invalid JSON payload received. Unknown name "{field}": Cannot find field.',
+                "gemini_unknown_field",
+            )
+        return None
+
+    return effect
 
 
 def _gemini_error_list(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
@@ -460,8 +466,17 @@ TABLE: tuple[Quirk, ...] = (
         "chat",
         "`frequency_penalty` is refused as an unknown field, in a list-shaped error body.",
         "quirks-catalog params.unknown_field_400: versun/RSSBox#132, bytedance/deer-flow#1515 (Gemini)",
-        Effects(chat_request=_gemini_unknown_field, error=_gemini_error_list),
+        Effects(chat_request=_gemini_unknown_field("frequency_penalty"), error=_gemini_error_list),
         detects={"chat.params.penalties": NONCONFORMANT},
+    ),
+    Quirk(
+        "params.reasoning_effort_unknown",
+        "chat",
+        "`reasoning_effort` is refused as an unknown field, in a list-shaped error body.",
+        "quirks-catalog params.unknown_field_400: bytedance/deer-flow#1515, iflow-ai/iflow-cli#238 (Gemini before "
+        "it supported reasoning_effort)",
+        Effects(chat_request=_gemini_unknown_field("reasoning_effort"), error=_gemini_error_list),
+        detects={"chat.params.reasoning_effort": NONCONFORMANT},
     ),
     Quirk(
         "params.logit_bias_unsupported",
