@@ -19,7 +19,7 @@ from conformance.context import CheckContext
 from conformance.envelope import DeclineParam, ErrorBody, decode_error_body, envelope_problems
 from conformance.sdk import exception_name_for_status
 from conformance.sse import SSEParse
-from conformance.verdict import Findings, Oracle, Verdict, nonconformant
+from conformance.verdict import Findings, Oracle, Outcome, Verdict, nonconformant
 from conformance.wire import WireResponse
 
 # Typed Any: checks send plain dicts, exactly as users do, not the SDK's TypedDicts.
@@ -93,6 +93,21 @@ def first_message(body: dict[str, Any]) -> dict[str, Any]:
     raise Verdict(
         nonconformant(f"choices[0].message: received {compact(message, 80)}, expected an object", Oracle.BEHAVIOUR)
     )
+
+
+def reply_outcome(
+    ctx: CheckContext,
+    *,
+    messages: Any = SHORT_REPLY,
+    accepted: str | None = None,
+    decline_param: DeclineParam = None,
+    **body: Any,
+) -> Outcome:
+    """A request that must simply be answered: the verdict rests on there being reply text."""
+    findings = Findings()
+    answer = complete(ctx, messages=messages, max_tokens=BASIC_MAX_TOKENS, decline_param=decline_param, **body)
+    text = expect_reply(findings, answer)
+    return findings.verdict(accepted or f"answered: {text[:60]!r}", Oracle.BEHAVIOUR)
 
 
 def expect_reply(findings: Findings, body: dict[str, Any]) -> str:

@@ -13,9 +13,9 @@ from conformance.checks._common import (
     compact,
     complete,
     declared_extension_note,
-    expect_reply,
     first_choice,
     fixture_bytes,
+    reply_outcome,
     strict_sdk_json,
 )
 from conformance.context import CheckContext, StatusError
@@ -94,72 +94,45 @@ def chat_basic(ctx: CheckContext) -> Outcome:
 # --- messages ------------------------------------------------------------------------------------
 
 
-def _reply(ctx: CheckContext, messages: Any, *, model: str | None = None, **extra: Any) -> Outcome:
-    findings = Findings()
-    body = complete(ctx, model=model or ctx.chat_model, messages=messages, max_tokens=BASIC_MAX_TOKENS, **extra)
-    text = expect_reply(findings, body)
-    return findings.verdict(f"answered: {text[:60]!r}", Oracle.BEHAVIOUR)
-
-
 @check("chat.messages.system")
 def chat_messages_system(ctx: CheckContext) -> Outcome:
-    return _reply(ctx, [{"role": "system", "content": "You are a terse assistant."}, *SHORT_REPLY])
+    return reply_outcome(ctx, messages=[{"role": "system", "content": "You are a terse assistant."}, *SHORT_REPLY])
 
 
 @check("chat.messages.developer")
 def chat_messages_developer(ctx: CheckContext) -> Outcome:
-    return _reply(ctx, [{"role": "developer", "content": "You are a terse assistant."}, *SHORT_REPLY])
+    return reply_outcome(ctx, messages=[{"role": "developer", "content": "You are a terse assistant."}, *SHORT_REPLY])
 
 
 @check("chat.messages.multi_turn")
 def chat_messages_multi_turn(ctx: CheckContext) -> Outcome:
-    return _reply(
-        ctx,
-        [
-            {"role": "user", "content": "My favourite colour is blue."},
-            {"role": "assistant", "content": "Noted: blue."},
-            {"role": "user", "content": "Reply with one short sentence about my favourite colour."},
-        ],
-    )
+    history = [
+        {"role": "user", "content": "My favourite colour is blue."},
+        {"role": "assistant", "content": "Noted: blue."},
+        {"role": "user", "content": "Reply with one short sentence about my favourite colour."},
+    ]
+    return reply_outcome(ctx, messages=history)
 
 
 @check("chat.messages.content_parts")
 def chat_messages_content_parts(ctx: CheckContext) -> Outcome:
-    return _reply(
-        ctx,
-        [
-            {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "Reply with one short sentence"},
-                    {"type": "text", "text": "about the sea."},
-                ],
-            }
-        ],
-    )
+    parts = [{"type": "text", "text": "Reply with one short sentence"}, {"type": "text", "text": "about the sea."}]
+    return reply_outcome(ctx, messages=[{"role": "user", "content": parts}])
 
 
 @check("chat.messages.name")
 def chat_messages_name(ctx: CheckContext) -> Outcome:
-    return _reply(ctx, [{"role": "user", "name": "alice", "content": "Reply with one short sentence about the sea."}])
+    return reply_outcome(ctx, messages=[{"role": "user", "name": "alice", "content": SHORT_REPLY[0]["content"]}])
 
 
 @check("chat.messages.image_url")
 def chat_messages_image_url(ctx: CheckContext) -> Outcome:
     png = base64.b64encode(fixture_bytes("images/red-square.png")).decode()
-    return _reply(
-        ctx,
-        [
-            {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "What colour is this square? Answer in one word."},
-                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}", "detail": "low"}},
-                ],
-            }
-        ],
-        model=ctx.vision_model,
-    )
+    parts = [
+        {"type": "text", "text": "What colour is this square? Answer in one word."},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}", "detail": "low"}},
+    ]
+    return reply_outcome(ctx, model=ctx.vision_model, messages=[{"role": "user", "content": parts}])
 
 
 # --- limits --------------------------------------------------------------------------------------
@@ -367,42 +340,28 @@ def chat_params_penalties(ctx: CheckContext) -> Outcome:
 
 @check("chat.params.logit_bias")
 def chat_params_logit_bias(ctx: CheckContext) -> Outcome:
-    findings = Findings()
-    body = complete(
-        ctx,
-        messages=SHORT_REPLY,
-        max_tokens=BASIC_MAX_TOKENS,
-        logit_bias={"100": -1, "200": 1},
-        decline_param="logit_bias",
+    return reply_outcome(
+        ctx, logit_bias={"100": -1, "200": 1}, decline_param="logit_bias", accepted="logit_bias is accepted"
     )
-    expect_reply(findings, body)
-    return findings.verdict("logit_bias is accepted", Oracle.BEHAVIOUR)
 
 
 @check("chat.params.identifiers")
 def chat_params_identifiers(ctx: CheckContext) -> Outcome:
-    findings = Findings()
-    body = complete(
+    return reply_outcome(
         ctx,
-        messages=SHORT_REPLY,
-        max_tokens=BASIC_MAX_TOKENS,
         user="conformance-user",
         safety_identifier="conformance-suite",
         prompt_cache_key="openai-conformance",
         metadata={"suite": "openai-conformance"},
+        accepted="user, safety_identifier, prompt_cache_key and metadata are accepted",
     )
-    expect_reply(findings, body)
-    return findings.verdict("user, safety_identifier, prompt_cache_key and metadata are accepted", Oracle.BEHAVIOUR)
 
 
 @check("chat.params.reasoning_effort")
 def chat_params_reasoning_effort(ctx: CheckContext) -> Outcome:
-    findings = Findings()
-    body = complete(
-        ctx, messages=SHORT_REPLY, max_tokens=BASIC_MAX_TOKENS, reasoning_effort="low", decline_param="reasoning_effort"
+    return reply_outcome(
+        ctx, reasoning_effort="low", decline_param="reasoning_effort", accepted="reasoning_effort 'low' is accepted"
     )
-    expect_reply(findings, body)
-    return findings.verdict("reasoning_effort 'low' is accepted", Oracle.BEHAVIOUR)
 
 
 @check("chat.logprobs")

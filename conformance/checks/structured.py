@@ -8,7 +8,7 @@ from typing import Any, Literal
 import jsonschema
 from pydantic import BaseModel, Field
 
-from conformance.checks._common import compact, complete, expect_reply, first_choice, first_message, fixture_json
+from conformance.checks._common import compact, complete, first_choice, first_message, fixture_json, reply_outcome
 from conformance.context import CheckContext
 from conformance.registry import check
 from conformance.verdict import Findings, Oracle, Outcome
@@ -41,16 +41,12 @@ def _json_content(findings: Findings, body: dict[str, Any]) -> Any:
 
 @check("chat.response_format.text")
 def response_format_text(ctx: CheckContext) -> Outcome:
-    findings = Findings()
-    body = complete(
+    return reply_outcome(
         ctx,
-        messages=[{"role": "user", "content": "Reply with one short sentence about the sea."}],
-        max_tokens=24,
         response_format={"type": "text"},
         decline_param="response_format",
+        accepted="response_format 'text' is accepted",
     )
-    expect_reply(findings, body)
-    return findings.verdict("response_format 'text' is accepted", Oracle.BEHAVIOUR)
 
 
 @check("chat.response_format.json_object")
