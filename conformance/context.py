@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -180,12 +180,15 @@ class CheckContext:
                 error = exc
             self.state.memo[key] = (value, error, list(self.scope[start:]))
         else:
-            _, _, exchanges = self.state.memo[key]
-            self.borrowed.extend(e for e in exchanges if e not in self.borrowed)
+            self.cite(self.state.memo[key][2])
         value, error, _ = self.state.memo[key]
         if error is not None:
             raise error
         return value
+
+    def cite(self, exchanges: Iterable[RecordedExchange]) -> None:
+        """Make exchanges from elsewhere in the run (a 429, a redirect) part of this verdict's evidence."""
+        self.borrowed.extend(e for e in exchanges if e not in self.borrowed and e not in self.scope)
 
     def exchanges(self) -> list[RecordedExchange]:
         return self.borrowed + self.scope

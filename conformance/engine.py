@@ -12,6 +12,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from urllib.parse import urljoin, urlsplit
 
 from conformance import sdk as sdk_module
 from conformance.catalog import Catalog, Feature
@@ -19,7 +20,7 @@ from conformance.context import CheckContext, RunState, StatusError, TransportPr
 from conformance.envelope import judge_decline
 from conformance.redact import Redactor
 from conformance.registry import CheckSpec, load_checks
-from conformance.target import Target
+from conformance.target import Target, same_origin
 from conformance.verdict import (
     Oracle,
     Outcome,
@@ -31,7 +32,7 @@ from conformance.verdict import (
     skipped,
     unsupported,
 )
-from conformance.wire import Recorder, TransportFailure, WireClient
+from conformance.wire import METHOD_CHANGING_REDIRECTS, RecordedExchange, Recorder, TransportFailure, WireClient
 
 MAX_EVIDENCE_EXCHANGES = 10
 
@@ -160,7 +161,7 @@ class Engine:
         except Verdict as verdict:
             outcome = verdict.outcome
         except StatusError as error:
-            outcome = self._judge_status(error)
+            outcome = self._judge_status(error, ctx.exchanges())
         except TransportProblem as problem:
             outcome = self._judge_transport(problem.failure)
         except TransportFailure as failure:
@@ -178,8 +179,22 @@ class Engine:
         return _redact_outcome(outcome, self.redactor)
 
     # --- judging what a check could not --------------------------------------------------------
-    def _judge_status(self, error: StatusError) -> Outcome:
+    def _judge_status(self, error: StatusError, exchanges: list[RecordedExchange]) -> Outcome:
         body = error.body
+        elsewhere = _cross_origin_redirect(exchanges, self.target.origin)
+        if body.status == 401 and elsewhere:
+            return nonconformant(
+                f"the request was redirected to another origin ({elsewhere}), where the SDK drops the Authorization "
+                f"header, and the server answered 401 there ({body.summary()})",
+                Oracle.WIRE,
+            )
+        demoted = _method_changing_redirect(exchanges)
+        if demoted:
+            return nonconformant(
+                f"the POST was redirected ({demoted}), which the SDK follows as a GET without the body; "
+                f"the server answered {body.summary()} there",
+                Oracle.WIRE,
+            )
         if body.status == 401:
             return harness_error(f"the target rejected the configured API key here ({body.summary()})")
         if body.status == 429:
@@ -221,6 +236,23 @@ class Engine:
             return False
         response.exchange.note = "liveness probe: does the server answer other requests?"
         return True
+
+
+def _cross_origin_redirect(exchanges: list[RecordedExchange], origin: str) -> str | None:
+    for exchange in exchanges:
+        location = exchange.response_header("location")
+        if exchange.status is not None and 300 <= exchange.status < 400 and location:
+            parts = urlsplit(urljoin(exchange.url, location))
+            if not same_origin(parts.geturl(), origin):
+                return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+def _method_changing_redirect(exchanges: list[RecordedExchange]) -> str | None:
+    for exchange in exchanges:
+        if exchange.method == "POST" and exchange.status in METHOD_CHANGING_REDIRECTS:
+            return f"{exchange.status} to {exchange.response_header('location') or '(no Location)'}"
+    return None
 
 
 def _with_warnings(outcome: Outcome, caught: list[warnings.WarningMessage]) -> Outcome:

@@ -23,7 +23,7 @@ import pytest
 from conformance.catalog import Catalog, load_catalog
 from conformance.engine import Engine, FeatureResult
 from conformance.registry import REGISTRY
-from conformance.target import ConfigError, Secret, Target, Timeouts, resolve_target
+from conformance.target import MODEL_OPTIONS, ConfigError, Secret, Target, Timeouts, resolve_target
 from conformance.verdict import Level, Status
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
@@ -34,10 +34,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "openai-conformance checks")
     group.addoption("--conformance-base-url", help="target base URL (env OPENAI_BASE_URL); default: the embedded mock")
     group.addoption("--conformance-api-key", help="target API key (env OPENAI_API_KEY)")
-    group.addoption("--conformance-model", help="chat model")
-    group.addoption("--conformance-embedding-model", help="embeddings model")
-    group.addoption("--conformance-tools-model", help="tool-calling model (default: the chat model)")
-    group.addoption("--conformance-vision-model", help="a model that accepts images")
+    for option, help_text in MODEL_OPTIONS.values():
+        group.addoption(f"--conformance-{option}", help=help_text)
     group.addoption("--conformance-config", type=Path, help="target YAML file")
     group.addoption("--conformance-out", type=Path, help="write results.json, matrix.md and junit.xml here")
     group.addoption("--conformance-timeout", type=float, default=Timeouts.read, help="read timeout in seconds")
@@ -75,10 +73,8 @@ class ConformanceSession:
                 base_url=option("conformance_base_url"),
                 api_key=option("conformance_api_key"),
                 models={
-                    "chat": option("conformance_model"),
-                    "tools": option("conformance_tools_model"),
-                    "vision": option("conformance_vision_model"),
-                    "embeddings": option("conformance_embedding_model"),
+                    capability: option("conformance_" + name.replace("-", "_"))
+                    for capability, (name, _) in MODEL_OPTIONS.items()
                 },
                 config_path=option("conformance_config"),
                 timeouts=timeouts,

@@ -91,7 +91,7 @@ def make_client(
     module = http_module()
     timeout = http_timeout(module, target.timeouts)
     http_client = openai.DefaultHttpxClient(
-        transport=capturing_transport(module, recorder, target.timeouts),
+        transport=capturing_transport(module, recorder, target.timeouts, key_guard=(target.origin, target.api_key)),
         timeout=timeout,
         trust_env=False,
     )

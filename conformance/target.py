@@ -19,7 +19,31 @@ import yaml
 # Capability names a target can configure a model for; features list what they need. "tools"
 # falls back to the chat model (most chat models call tools, and one that cannot declines honestly);
 # "vision" and "embeddings" have no fallback: their features are skipped without a model.
-CAPABILITIES = ("chat", "tools", "vision", "embeddings")
+# "rate_limited" names a model (or route alias) that always answers 429, to judge rate-limit answers.
+# Each capability's command-line option (``--model``; ``--conformance-model`` in the pytest plugin)
+# and help text, in the order they are listed; the CLI and the plugin both build their options from it.
+MODEL_OPTIONS: dict[str, tuple[str, str]] = {
+    "chat": ("model", "the chat model to test"),
+    "embeddings": ("embedding-model", "the embeddings model (embeddings features are skipped without)"),
+    "tools": ("tools-model", "the model for tool calling (default: the chat model)"),
+    "vision": ("vision-model", "a model that accepts images (image features are skipped without)"),
+    "rate_limited": ("rate-limited-model", "a model that always answers 429, to judge rate-limit answers"),
+}
+CAPABILITIES = tuple(MODEL_OPTIONS)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_origin(url: str, other: str) -> bool:
+    """Scheme, host and port equal (an explicit default port counts as the default)."""
+
+    def origin(text: str) -> tuple[str, str, int | None]:
+        parts = urlsplit(text)
+        scheme = parts.scheme.lower()
+        return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme)
+
+    return origin(url) == origin(other)
 
 
 class ConfigError(ValueError):

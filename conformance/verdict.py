@@ -59,6 +59,8 @@ class Outcome:
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()
     evidence: tuple[dict[str, Any], ...] = ()
+    # security findings (a server that serves without a key): reported apart, never a verdict
+    security: tuple[str, ...] = ()
 
     def with_evidence(self, evidence: tuple[dict[str, Any], ...]) -> Outcome:
         return replace(self, evidence=evidence)

@@ -27,7 +27,7 @@ import httpx
 
 from conformance.redact import Redactor
 from conformance.sse import SSEParse, parse_sse
-from conformance.target import Target, Timeouts
+from conformance.target import Secret, Target, Timeouts, same_origin
 
 # How much of a body is kept for evidence (the check itself sees the whole bounded body).
 EVIDENCE_BODY_BYTES = 64 * 1024
@@ -139,6 +139,12 @@ class Backoff:
     source: str  # which header decided the wait, or "default"
 
 
+# Redirects that turn a POST into a body-less GET in httpx and the SDK (RFC 9110 allows it; sdk-dossier §2),
+# and those that keep method and body.
+METHOD_CHANGING_REDIRECTS = (301, 302, 303)
+METHOD_KEEPING_REDIRECTS = (307, 308)
+
+
 class Recorder:
     """Collects exchanges: all of a run (counters) and those of the current check (evidence)."""
 
@@ -147,7 +153,10 @@ class Recorder:
         self.completion_tokens_requested = 0
         self.unbounded_generation_requests = 0
         self.backoffs: list[Backoff] = []
+        # every 429 and every redirect the run met, whoever sent the request (features judge them)
         self.rate_limit_responses: list[RecordedExchange] = []
+        self.redirects: list[RecordedExchange] = []
+        self.key_withheld: list[str] = []  # origins a request went to without the key it carried
         self._scope: list[RecordedExchange] | None = None
         self.last: RecordedExchange | None = None
 
@@ -166,9 +175,19 @@ class Recorder:
     def record(self, exchange: RecordedExchange) -> None:
         self.requests += 1
         self.last = exchange
-        self._count_generation(exchange)
         if self._scope is not None:
             self._scope.append(exchange)
+
+    def answered(self, exchange: RecordedExchange) -> None:
+        """The response head arrived: file it where features look for it, count what it costs."""
+        assert exchange.status is not None
+        if exchange.status == 429:
+            self.rate_limit_responses.append(exchange)
+        elif 300 <= exchange.status < 400:
+            self.redirects.append(exchange)
+        elif 200 <= exchange.status < 300:
+            # only an accepted request generates: an impossible max_tokens the server refuses costs nothing
+            self._count_generation(exchange)
 
     def _count_generation(self, exchange: RecordedExchange) -> None:
         path = urlsplit(exchange.url).path.rstrip("/")
@@ -188,7 +207,7 @@ class Recorder:
             self.unbounded_generation_requests += 1
 
 
-def _retry_after_seconds(headers: list[tuple[str, str]]) -> tuple[float | None, str]:
+def retry_after_seconds(headers: list[tuple[str, str]]) -> tuple[float | None, str]:
     """Server-directed delay, read the way the SDK reads it (dossier §3)."""
     lookup = {k.lower(): v for k, v in headers}
     if "retry-after-ms" in lookup:
@@ -220,8 +239,15 @@ def capturing_transport(
     timeouts: Timeouts,
     politeness: Politeness = Politeness(),
     sleep: Any = time.sleep,
+    *,
+    key_guard: tuple[str, Secret] | None = None,
 ) -> Any:
-    """A transport for ``module`` (``httpx`` or ``httpx2``) that records and bounds everything."""
+    """A transport for ``module`` (``httpx`` or ``httpx2``) that records and bounds everything.
+
+    ``key_guard`` is (the target's origin, its key): a request to any other origin leaves without a
+    header that carries the key. httpx already drops ``Authorization`` across origins; this makes
+    the promise ours, whatever header a check put the key in and whatever a redirect does.
+    """
 
     class BoundedStream(module.SyncByteStream):  # type: ignore[name-defined]
         def __init__(self, inner: Any, exchange: RecordedExchange) -> None:
@@ -274,8 +300,7 @@ def capturing_transport(
                 response, exchange = self._send_once(request)
                 if response.status_code != 429 or request.extensions.get(NO_BACKOFF) or waits >= politeness.max_waits:
                     return response
-                recorder.rate_limit_responses.append(exchange)
-                delay, source = _retry_after_seconds(exchange.response_headers)
+                delay, source = retry_after_seconds(exchange.response_headers)
                 if delay is None:
                     delay = politeness.default_wait_s * (2**waits)
                 if delay > politeness.max_wait_s:
@@ -288,6 +313,7 @@ def capturing_transport(
                 waits += 1
 
         def _send_once(self, request: Any) -> tuple[Any, RecordedExchange]:
+            withheld = _withhold_key(request, key_guard)
             exchange = RecordedExchange(
                 method=request.method,
                 url=str(request.url),
@@ -295,6 +321,9 @@ def capturing_transport(
                 request_body=request.read() if request.method != "GET" else b"",
                 started=time.monotonic(),
             )
+            if withheld:
+                exchange.note = f"the API key was withheld from {withheld} (another origin than the target's)"
+                recorder.key_withheld.append(withheld)
             recorder.record(exchange)
             try:
                 response = self._inner.handle_request(request)
@@ -310,6 +339,7 @@ def capturing_transport(
                 raise
             exchange.status = response.status_code
             exchange.response_headers = list(response.headers.multi_items())
+            recorder.answered(exchange)
             wrapped = module.Response(
                 status_code=response.status_code,
                 headers=response.headers,
@@ -322,6 +352,22 @@ def capturing_transport(
             self._inner.close()
 
     return CapturingTransport()
+
+
+def _withhold_key(request: Any, key_guard: tuple[str, Secret] | None) -> str:
+    """Remove every header carrying the key from a request bound elsewhere; return that origin."""
+    if key_guard is None:
+        return ""
+    origin, secret = key_guard
+    key = secret.reveal()
+    if not key or same_origin(str(request.url), origin):
+        return ""
+    parts = urlsplit(str(request.url))
+    destination = f"{parts.scheme}://{parts.netloc}"
+    carrying = [name for name, value in request.headers.items() if key in value]
+    for name in carrying:
+        del request.headers[name]
+    return destination if carrying else ""
 
 
 def http_timeout(module: ModuleType, timeouts: Timeouts) -> Any:
@@ -363,7 +409,7 @@ class WireClient:
         self.target = target
         self.recorder = recorder
         self._client = httpx.Client(
-            transport=capturing_transport(httpx, recorder, target.timeouts),
+            transport=capturing_transport(httpx, recorder, target.timeouts, key_guard=(target.origin, target.api_key)),
             timeout=http_timeout(httpx, target.timeouts),
             follow_redirects=follow_redirects,
             trust_env=False,
