@@ -46,6 +46,18 @@ class Feature:
 
 
 @dataclass(frozen=True)
+class Troubleshooting:
+    """A symptom users meet, its cause and the fix, and the features that detect the cause."""
+
+    id: str
+    symptom: str
+    cause: str
+    fix: str
+    features: tuple[str, ...]
+    vendor_docs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Area:
     id: str
     title: str
@@ -57,6 +69,10 @@ class Catalog:
     features: dict[str, Feature]
     not_covered: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    troubleshooting: tuple[Troubleshooting, ...] = ()
+
+    def troubleshooting_for(self, feature_id: str) -> list[Troubleshooting]:
+        return [entry for entry in self.troubleshooting if feature_id in entry.features]
 
     def __iter__(self) -> Iterator[Feature]:
         return iter(self.features.values())
@@ -116,7 +132,7 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
             area=entry["area"],
             endpoint=entry["endpoint"],
             level=Level(entry["level"]),
-            description=" ".join(entry["description"].split()),
+            description=_one_line(entry["description"]),
             sdk_fields=tuple(entry.get("sdk_fields", ())),
             needs=tuple(entry.get("needs", ())),
             sdk_behaviour=tuple(entry.get("sdk_behaviour", ())),
@@ -127,7 +143,26 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
     clash = set(aliases) & set(features)
     if clash:
         raise CatalogError(f"alias shadows a feature id: {sorted(clash)}")
-    return Catalog(areas, features, document.get("not_covered", {}) or {}, aliases)
+    troubleshooting = tuple(
+        Troubleshooting(
+            id=entry["id"],
+            symptom=_one_line(entry["symptom"]),
+            cause=_one_line(entry["cause"]),
+            fix=_one_line(entry["fix"]),
+            features=tuple(entry["features"]),
+            vendor_docs=tuple(entry.get("vendor_docs", ())),
+        )
+        for entry in document.get("troubleshooting") or ()
+    )
+    for entry in troubleshooting:
+        unknown = [f for f in entry.features if f not in features]
+        if unknown:
+            raise CatalogError(f"troubleshooting entry {entry.id!r} names unknown features {unknown}")
+    return Catalog(areas, features, document.get("not_covered", {}) or {}, aliases, troubleshooting)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=4)

@@ -18,11 +18,17 @@ from conformance.engine import Engine, FeatureResult
 from conformance.report import write_reports
 from conformance.report.console import render_summary
 from conformance.report.results import build_results, exit_code
-from conformance.target import ConfigError, Secret, Target, Timeouts, resolve_target
+from conformance.target import MODEL_OPTIONS, ConfigError, Secret, Target, Timeouts, resolve_target, same_origin
 from conformance.wire import TransportFailure, WireClient
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-MOCK_MODELS = {"chat": "mock-chat", "tools": "mock-chat", "vision": "mock-chat", "embeddings": "mock-embed"}
+MOCK_MODELS = {
+    "chat": "mock-chat",
+    "tools": "mock-chat",
+    "vision": "mock-chat",
+    "embeddings": "mock-embed",
+    "rate_limited": "mock-ratelimited",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,10 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the checks against a target (default: the embedded reference mock)")
     run.add_argument("--base-url", help="the target's base URL, ending in /v1 (env OPENAI_BASE_URL)")
     run.add_argument("--api-key", help="the target's API key (env OPENAI_API_KEY)")
-    run.add_argument("--model", help="the chat model to test")
-    run.add_argument("--embedding-model", help="the embeddings model to test (embeddings features are skipped without)")
-    run.add_argument("--tools-model", help="the model for tool calling (default: the chat model)")
-    run.add_argument("--vision-model", help="a model that accepts images (image features are skipped without)")
+    for option, help_text in MODEL_OPTIONS.values():
+        run.add_argument(f"--{option}", help=help_text)
     run.add_argument("--config", type=Path, help="a target YAML file (base_url, api_key_env, models)")
     run.add_argument(
         "--out", type=Path, default=Path("reports/latest"), help="output directory (default reports/latest)"
@@ -72,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--json", action="store_true", help="machine-readable output")
     coverage.add_argument("--missing-only", action="store_true", help="list only the fields in neither list")
 
+    guide = commands.add_parser(
+        "troubleshooting", help="print the troubleshooting guide (symptom, cause, fix) from the catalog"
+    )
+    guide.add_argument(
+        "--update-readme", type=Path, metavar="README", help="rewrite the generated section of this file instead"
+    )
+
     mock = commands.add_parser("mock", help="serve the reference mock on its own")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=0, help="port (default: a free one)")
@@ -92,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_mock(args)
         if args.command == "coverage":
             return command_coverage(args)
+        if args.command == "troubleshooting":
+            return command_troubleshooting(args)
     except ConfigError as error:
         print(f"conformance: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -137,12 +150,7 @@ def _target_for(args: argparse.Namespace) -> Iterator[Target]:
 
 
 def _flag_models(args: argparse.Namespace) -> dict[str, str | None]:
-    return {
-        "chat": args.model,
-        "tools": args.tools_model,
-        "vision": args.vision_model,
-        "embeddings": args.embedding_model,
-    }
+    return {capability: getattr(args, option.replace("-", "_")) for capability, (option, _) in MODEL_OPTIONS.items()}
 
 
 def preflight(wire: WireClient) -> None:
@@ -156,7 +164,8 @@ def preflight(wire: WireClient) -> None:
         if failure.kind == "no_response":
             raise ConfigError(f"cannot reach {target.base_url}: no answer within {target.timeouts.read:g} s") from None
         return  # it answers, if badly: that is for the checks to judge
-    if response.status in (401, 403):
+    moved_away = not same_origin(response.exchange.url, target.base_url)
+    if response.status in (401, 403) and not moved_away:  # after a cross-origin redirect it is the server's fault
         raise ConfigError(f"{target.base_url} rejected the API key (HTTP {response.status} on GET /models)")
 
 
@@ -224,6 +233,24 @@ def command_coverage(args: argparse.Namespace) -> int:
     else:
         print(render_coverage(report, verbose=not args.missing_only))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+# --- troubleshooting -------------------------------------------------------------------------------
+
+
+def command_troubleshooting(args: argparse.Namespace) -> int:
+    from conformance.troubleshooting import render_troubleshooting, update_readme
+
+    catalog = load_catalog()
+    if args.update_readme is None:
+        print(render_troubleshooting(catalog), end="")
+        return EXIT_OK
+    try:
+        changed = update_readme(args.update_readme, catalog)
+    except (OSError, ValueError) as error:
+        raise ConfigError(str(error)) from None
+    print(f"{args.update_readme}: {'updated' if changed else 'already up to date'}")
+    return EXIT_OK
 
 
 # --- mock --------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conformance.catalog import load_catalog
 from conformance.cli import main
 from conformance.mock.quirks import QUIRKS
 from conformance.mock.server import MockServer
@@ -34,13 +35,28 @@ def test_run_against_the_embedded_mock(tmp_path: Path, capsys: pytest.CaptureFix
 def test_progress_shows_features_done_and_the_area(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["run", "--out", str(tmp_path), "--select", "models", "embeddings"])
     err = capsys.readouterr().err
-    assert re.search(r"\[\s*0/8\] models", err) and re.search(r"\[\s*4/8\] embeddings", err)
+    catalog = load_catalog()
+    models, total = len(catalog.select(["models"])), len(catalog.select(["models", "embeddings"]))
+    assert re.search(rf"\[\s*0/{total}\] models", err) and re.search(rf"\[\s*{models}/{total}\] embeddings", err)
 
 
 def test_a_nonconformant_feature_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["run", "--out", str(tmp_path), "--quiet", "--mock-quirk", "stream.done_missing"])
     assert code == 1
     assert "NOT CERTIFIED" in capsys.readouterr().out
+
+
+def test_a_security_finding_is_reported_apart_and_does_not_change_the_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["run", "--out", str(tmp_path), "--quiet", "--mock-quirk", "auth.not_enforced", "--select", "errors"])
+    out = capsys.readouterr().out
+    assert code == 0 and "CERTIFIED" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    findings = {item["feature"] for item in results["security_findings"]}
+    assert findings == {"errors.auth.missing_key", "errors.auth.invalid_key"}
+    assert "security: the server answers HTTP 200" in out
+    assert "## Security findings" in (tmp_path / "matrix.md").read_text()
 
 
 def test_an_honest_decline_exits_0_unless_the_feature_is_required(tmp_path: Path) -> None:
@@ -135,6 +151,7 @@ def test_a_target_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         config.write_text(
             f"name: Config target\nbase_url: {server.base_url}\napi_key_env: VENDOR_KEY\n"
             "models:\n  chat: mock-chat\n  vision: mock-chat\n  embeddings: mock-embed\n"
+            "  rate_limited: mock-ratelimited\n"
         )
         monkeypatch.setenv("VENDOR_KEY", "cfg-key-123")
         assert main(["run", "--config", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 0

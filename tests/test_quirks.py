@@ -37,7 +37,13 @@ def test_the_quirk_table_is_large_enough_and_well_formed() -> None:
 
 
 def test_every_feature_can_be_made_to_fail() -> None:
-    detected = {feature for quirk in QUIRKS.values() for feature in quirk.detects}
+    # a quirk that only makes a feature skip proves nothing about its power to fail
+    detected = {
+        feature
+        for quirk in QUIRKS.values()
+        for feature, verdict in quirk.detects.items()
+        if verdict != Status.SKIPPED.value
+    }
     never = set(load_catalog().features) - detected - set(PROVEN_ELSEWHERE)
     assert never == set(), "features no quirk (and no unit test) can make fail"
 
@@ -57,7 +63,8 @@ def test_quirk_moves_exactly_the_features_it_names(quirk: Quirk, clean_run: RunR
     for feature_id in quirk.detects:
         outcome = run.results[feature_id].outcome
         assert outcome.evidence, f"{feature_id} failed without evidence"
-        assert outcome.oracle is not None
+        if outcome.status is not Status.SKIPPED:
+            assert outcome.oracle is not None
     for feature_id, text in quirk.notes.items():
         notes = " ".join(run.results[feature_id].outcome.notes)
         assert text.lower() in notes.lower(), f"{feature_id} does not report the benign deviation: {notes!r}"

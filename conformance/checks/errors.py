@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import openai
@@ -10,10 +10,11 @@ import openai
 from conformance.checks._common import SHORT_REPLY, UNKNOWN_MODEL, WRONG_KEY, chat_body, error_body_of, judge_error
 from conformance.checks.chat import basic_completion
 from conformance.context import CheckContext, StatusError
-from conformance.envelope import ErrorBody, decode_error_body
+from conformance.envelope import ErrorBody, decode_error_body, envelope_problems
 from conformance.registry import check
 from conformance.sdk import exception_class_for_status
 from conformance.verdict import Findings, Oracle, Outcome, skipped
+from conformance.wire import RecordedExchange, retry_after_seconds
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,11 @@ def unknown_model_error(ctx: CheckContext) -> Outcome:
     return findings.verdict("404 in the OpenAI envelope (NotFoundError) for an unknown model", Oracle.WIRE)
 
 
-def _open_server(body: ErrorBody) -> Outcome | None:
+def _open_server(body: ErrorBody, what: str) -> Outcome | None:
+    """A server that serves without a valid key: a security finding, not a compatibility failure."""
     if 200 <= body.status < 300:
-        return skipped(
-            f"the server does not enforce authentication (HTTP {body.status} without a valid key): "
-            "security finding, not a compatibility failure"
-        )
+        finding = f"the server answers HTTP {body.status} to {what}: it does not enforce authentication"
+        return replace(skipped(f"{finding} (security finding, not a compatibility failure)"), security=(finding,))
     return None
 
 
@@ -120,7 +120,9 @@ def auth_missing_key(ctx: CheckContext) -> Outcome:
     body = error_body_of(response)
     findings = Findings()
     judge_error(findings, body, status=401, what="no Authorization header")
-    return _open_server(body) or findings.verdict("401 in the OpenAI envelope (AuthenticationError)", Oracle.WIRE)
+    return _open_server(body, "a request without an Authorization header") or findings.verdict(
+        "401 in the OpenAI envelope (AuthenticationError)", Oracle.WIRE
+    )
 
 
 @check("errors.auth.invalid_key")
@@ -128,7 +130,23 @@ def auth_invalid_key(ctx: CheckContext) -> Outcome:
     body = invalid_key(ctx).body
     findings = Findings()
     judge_error(findings, body, status=401, what="a wrong API key")
-    return _open_server(body) or findings.verdict("401 in the OpenAI envelope (AuthenticationError)", Oracle.WIRE)
+    return _open_server(body, "a request with a wrong API key") or findings.verdict(
+        "401 in the OpenAI envelope (AuthenticationError)", Oracle.WIRE
+    )
+
+
+@check("errors.auth.no_bearer_prefix")
+def auth_no_bearer_prefix(ctx: CheckContext) -> Outcome:
+    """The key sent bare, without the word Bearer: the mistake people make when crafting requests by hand."""
+    body = chat_body(ctx, messages=SHORT_REPLY, max_tokens=1)
+    response = ctx.wire.post("chat/completions", body, auth=ctx.target.api_key.reveal())
+    error = error_body_of(response)
+    findings = Findings()
+    if 200 <= response.status < 300:
+        findings.note("the bare key (no 'Bearer ') is accepted: lenient, but clients that send it get no hint")
+        return findings.verdict("a key without the 'Bearer ' prefix is accepted (lenient)", Oracle.WIRE)
+    judge_error(findings, error, status=401, what="Authorization: <key> without 'Bearer '")
+    return findings.verdict("a key without the 'Bearer ' prefix gives 401 in the envelope", Oracle.WIRE)
 
 
 # The condition provoked, and the SDK exception a user's `except` clause expects for it.
@@ -146,6 +164,9 @@ def sdk_exception(ctx: CheckContext) -> Outcome:
         provoked = provoke(ctx)
         expected = exception_class_for_status(status)
         exc = provoked.exception
+        if status == 401 and 200 <= provoked.body.status < 300:
+            findings.note("no 401 to judge: the server does not enforce authentication (see errors.auth.*)")
+            continue
         if exc is None:
             findings.add(
                 Oracle.SDK,
@@ -214,3 +235,84 @@ def request_id(ctx: CheckContext) -> Outcome:
     return findings.verdict(
         "x-request-id on success and error responses, exposed by the SDK as request_id", Oracle.WIRE
     )
+
+
+IMPOSSIBLE_MAX_TOKENS = 1_000_000_000
+
+
+@check("errors.oversized")
+def oversized(ctx: CheckContext) -> Outcome:
+    """A request no model can serve (a completion limit of a billion tokens): refused up front, cheaply."""
+    exception = None
+    try:
+        ctx.call_sdk(
+            lambda: ctx.sdk(strict=False).chat.completions.create(
+                model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=IMPOSSIBLE_MAX_TOKENS
+            )
+        )
+    except StatusError as error:
+        exception = error
+    findings = Findings()
+    if exception is None:
+        findings.add(
+            Oracle.BEHAVIOUR,
+            f"max_tokens={IMPOSSIBLE_MAX_TOKENS} was accepted (200): an impossible limit is "
+            "silently capped, so clients never learn the model's real limit",
+        )
+        return findings.verdict("")
+    judge_error(findings, exception.body, status=400, what=f"max_tokens={IMPOSSIBLE_MAX_TOKENS}")
+    if findings.ok and exception.body.code not in ("context_length_exceeded", "invalid_value", None):
+        findings.note(f"error.code {exception.body.code!r}; OpenAI says 'context_length_exceeded' or 'invalid_value'")
+    return findings.verdict("an impossible max_tokens gives 400 in the OpenAI envelope", Oracle.WIRE)
+
+
+@check("errors.rate_limit")
+def rate_limit(ctx: CheckContext) -> Outcome:
+    """Judge every 429 of the run (and one provoked, when a rate-limited model is configured)."""
+    if ctx.target.has("rate_limited"):
+        body = {"model": ctx.target.models["rate_limited"], "messages": SHORT_REPLY, "max_tokens": 1}
+        probe = ctx.wire.post("chat/completions", body, no_backoff=True)
+        if not 400 <= probe.status or probe.status == 401:
+            return skipped(f"the configured rate-limited model answered HTTP {probe.status}, not 429: nothing to judge")
+        if probe.status != 429:
+            findings = Findings()
+            findings.add(
+                Oracle.WIRE,
+                f"the rate-limited model answered HTTP {probe.status} "
+                f"({error_body_of(probe).summary()}), expected 429 with Retry-After "
+                "(the SDK retries 5xx too fast to wait a limit out)",
+            )
+            return findings.verdict("")
+    limited = list(ctx.recorder.rate_limit_responses)
+    if not limited:
+        return skipped("no 429 was met in this run, and no rate-limited model is configured to provoke one")
+    findings = Findings()
+    ctx.cite(limited[:3])
+    for exchange in limited[:3]:
+        _judge_429(findings, exchange)
+    return findings.verdict(
+        f"{len(limited)} 429(s): RateLimitError, the envelope, and a Retry-After the SDK honours", Oracle.WIRE
+    )
+
+
+def _judge_429(findings: Findings, exchange: RecordedExchange) -> None:
+    body = decode_error_body(429, exchange.response_header("content-type") or "", bytes(exchange.body))
+    findings.extend(Oracle.WIRE, [f"429: {p}" for p in envelope_problems(body)])
+    delay, source = retry_after_seconds(exchange.response_headers)
+    if delay is None:
+        findings.add(
+            Oracle.SDK,
+            "429 without Retry-After or retry-after-ms: the SDK backs off 0.5-8 s and gives up "
+            "after two retries, long before a per-minute window resets",
+        )
+    elif delay <= 0:
+        findings.add(Oracle.SDK, f"429 with {source} {delay:g}: the SDK ignores a value that is not positive")
+    elif delay > 60:
+        findings.note(
+            f"{source} asks for {delay:g} s: openai-python 1.x ignores waits over 60 s, 3.x gives up over 120 s"
+        )
+    limits = sorted(k for k, _ in exchange.response_headers if k.lower().startswith("x-ratelimit-"))
+    if limits:
+        findings.note(f"rate-limit headers: {', '.join(dict.fromkeys(limits))}")
+    else:
+        findings.note("no x-ratelimit-* headers (recommended: clients use them to pace themselves)")

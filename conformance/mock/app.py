@@ -19,20 +19,23 @@ from typing import Any
 from conformance.floats import encode_base64
 from conformance.mock import chat_render
 from conformance.mock.chat_request import ChatRequest, parse_chat_request
-from conformance.mock.content import count_tokens, embedding_vector, fingerprint, normalised
+from conformance.mock.content import count_tokens, embedding_vector, fingerprint, normalised, prompt_tokens
 from conformance.mock.effects import Effects, Pipeline
 from conformance.mock.generation import Plan, plan_choice
 from conformance.mock.http import (
+    MOVED_PREFIX,
     SSE_TYPE,
     ErrorSpec,
     MockError,
     MockResponse,
+    context_length_exceeded,
     invalid_api_key,
     invalid_json,
     invalid_value,
     json_response,
     missing_api_key,
     model_not_found,
+    rate_limited,
     render_error,
     request_id,
     too_large,
@@ -51,6 +54,9 @@ EMBEDDING_DIMENSIONS = 256
 class MockModel:
     id: str
     capability: str  # "chat" or "embeddings"
+    context_window: int = 8192
+    # answers every request with 429 and OpenAI's rate-limit headers: how the suite provokes a 429
+    rate_limited: bool = False
 
 
 DEFAULT_MODELS: tuple[MockModel, ...] = (
@@ -58,15 +64,17 @@ DEFAULT_MODELS: tuple[MockModel, ...] = (
     MockModel("mock-embed", "embeddings"),
     # a vendor-style id with a slash (seeds 000, 001): the 3.x SDK percent-encodes it in paths
     MockModel("mock-org/mock-chat", "chat"),
+    MockModel("mock-ratelimited", "chat", rate_limited=True),
 )
 
 
 @dataclass
 class Incoming:
     method: str
-    path: str  # under /v1, percent-decoded
+    path: str  # percent-decoded
     headers: dict[str, str]
     body: bytes
+    raw_path: str = ""  # as sent, percent-encoding intact
 
     def json(self) -> Any:
         try:
@@ -130,7 +138,8 @@ class MockApp:
         method = scope["method"]
         path = scope["path"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        incoming = Incoming(method, path, headers, b"")
+        raw_path = (scope.get("raw_path") or path.encode()).decode("latin-1").partition("?")[0]
+        incoming = Incoming(method, path, headers, b"", raw_path)
         try:
             incoming.body = await _read_body(receive)
             response = await self._dispatch(incoming)
@@ -145,9 +154,14 @@ class MockApp:
         return self.pipeline.apply("error", render_error(spec), spec, incoming)
 
     async def _dispatch(self, incoming: Incoming) -> MockResponse:
-        if not incoming.path.startswith("/v1/"):
+        redirect = self.pipeline.first("redirect", incoming)
+        if redirect is not None:
+            status, location = redirect
+            return MockResponse(status, [("location", location), ("content-length", "0")])
+        path = self.pipeline.apply("route_path", incoming.path, incoming).removeprefix(MOVED_PREFIX)
+        if not path.startswith("/v1/"):
             raise MockError(unknown_route(incoming.method, incoming.path))
-        subpath = incoming.path[len("/v1") :]
+        subpath = path[len("/v1") :]
         matched = [
             (method, handler, match) for method, pattern, handler in ROUTES if (match := pattern.fullmatch(subpath))
         ]
@@ -162,7 +176,7 @@ class MockApp:
     def _authenticate(self, incoming: Incoming) -> None:
         if self.pipeline.no_auth:
             return
-        header = incoming.headers.get("authorization", "")
+        header = self.pipeline.apply("authorization", incoming.headers.get("authorization", ""))
         scheme, _, key = header.partition(" ")
         if not header or scheme.lower() != "bearer" or not key.strip():
             raise MockError(missing_api_key())
@@ -196,7 +210,12 @@ class MockApp:
     # --- chat completions --------------------------------------------------------------------
     async def chat_completions(self, incoming: Incoming, match: re.Match[str]) -> MockResponse:
         request = parse_chat_request(self.pipeline.apply("request_body", incoming.json()))
-        self._model(request.model, "chat")
+        model = self._model(request.model, "chat")
+        if model.rate_limited:
+            raise MockError(rate_limited())
+        prompt = prompt_tokens(request.messages)
+        if request.max_tokens is not None and prompt + request.max_tokens > model.context_window:
+            raise MockError(context_length_exceeded(model.context_window, prompt, request.max_tokens))
         declined = self.pipeline.first("chat_request", request)
         if declined is not None:
             raise MockError(declined)

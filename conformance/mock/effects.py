@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Effects:
+    # answer a request with a redirect: (status, Location) for the incoming request, or None
+    redirect: Callable[[Incoming], tuple[int, str] | None] | None = None
+    # the path the router matches (default: percent-decoded, as ASGI gives it)
+    route_path: Callable[[str, Incoming], str] | None = None
+    # the Authorization header as the key check reads it
+    authorization: Callable[[str], str] | None = None
     # every response, last thing before sending
     response: Callable[[MockResponse], MockResponse] | None = None
     # an OpenAI error the mock is about to send (default rendering already applied), and the request

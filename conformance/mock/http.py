@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+# Every route is also served under this prefix, so that redirect quirks have somewhere to send clients.
+MOVED_PREFIX = "/moved"
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream; charset=utf-8"
 
@@ -165,6 +167,35 @@ def wrong_method(method: str, path: str, allowed: list[str]) -> ErrorSpec:
         f"Method {method} is not allowed for {path}; use {', '.join(allowed)}.",
         "method",
         headers=(("allow", ", ".join(allowed)),),
+    )
+
+
+def context_length_exceeded(window: int, prompt: int, completion: int) -> ErrorSpec:
+    return ErrorSpec(
+        400,
+        f"This model's maximum context length is {window} tokens. However, you requested {prompt + completion} "
+        f"tokens ({prompt} in the messages, {completion} in the completion). Please reduce the length of the "
+        "messages or completion.",
+        "context",
+        param="messages",
+        code="context_length_exceeded",
+    )
+
+
+def rate_limited() -> ErrorSpec:
+    return ErrorSpec(
+        429,
+        "Rate limit reached for requests per minute (RPM): Limit 3, Used 3, Requested 1. Please try again in 1s.",
+        "rate_limit",
+        type="requests",
+        code="rate_limit_exceeded",
+        headers=(
+            ("retry-after", "1"),
+            ("retry-after-ms", "1000"),
+            ("x-ratelimit-limit-requests", "3"),
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "1s"),
+        ),
     )
 
 

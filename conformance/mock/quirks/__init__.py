@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance.mock.quirks import chat, embeddings, errors, models, streaming, structured, tools
+from conformance.mock.quirks import chat, embeddings, errors, http, models, streaming, structured, tools
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
 
-_TABLES = (models.TABLE, chat.TABLE, streaming.TABLE, tools.TABLE, structured.TABLE, errors.TABLE, embeddings.TABLE)
+_TABLES = (
+    models.TABLE,
+    chat.TABLE,
+    streaming.TABLE,
+    tools.TABLE,
+    structured.TABLE,
+    errors.TABLE,
+    http.TABLE,
+    embeddings.TABLE,
+)
 QUIRKS: dict[str, Quirk] = {quirk.id: quirk for table in _TABLES for quirk in table}
 assert len(QUIRKS) == sum(len(table) for table in _TABLES), "duplicate quirk id"
 

@@ -9,6 +9,7 @@ from conformance.mock.effects import Effects
 
 NONCONFORMANT = "nonconformant"
 UNSUPPORTED = "unsupported"
+SKIPPED = "skipped"  # a quirk that takes away what a feature needs (and is reported, never passed)
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,26 @@ VALIDATION_FEATURES = (
     "chat.params.penalties",
     "chat.stream.error_shape",
 )
-ERROR_FEATURES = (
-    *VALIDATION_FEATURES,
-    "errors.unknown_model",
+AUTH_FEATURES = (
     "errors.auth.missing_key",
     "errors.auth.invalid_key",
+    "errors.auth.no_bearer_prefix",
+    "errors.sdk_exception",
+)
+# Features that judge the answer to a wrong path or method (the 404/405 the mock renders).
+ROUTE_FEATURES = (
+    "http.path.unknown_route",
+    "http.path.wrong_method",
+    "http.path.misconfigured_base_url",
+    "http.path.trailing_slash",
+)
+ERROR_FEATURES = (
+    *VALIDATION_FEATURES,
+    *AUTH_FEATURES,
+    *ROUTE_FEATURES,
+    "errors.unknown_model",
+    "errors.oversized",
+    "errors.rate_limit",
     "models.retrieve.unknown",
 )
 CHUNK_SCHEMA = "chat.stream.chunk_object"

@@ -7,7 +7,7 @@ from typing import Any
 from conformance.mock.effects import Effects
 from conformance.mock.http import ErrorSpec, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, Quirk, detected
-from conformance.mock.quirks._shared import ERROR_FEATURES, VALIDATION_FEATURES, error_body, kinds
+from conformance.mock.quirks._shared import AUTH_FEATURES, ERROR_FEATURES, VALIDATION_FEATURES, error_body, kinds
 
 
 def _flat_envelope(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
@@ -59,8 +59,6 @@ def _drop_request_id(response: MockResponse) -> MockResponse:
     response.drop_header("x-request-id")
     return response
 
-
-AUTH_FEATURES = ("errors.auth.missing_key", "errors.auth.invalid_key", "errors.sdk_exception")
 
 TABLE: tuple[Quirk, ...] = (
     Quirk(

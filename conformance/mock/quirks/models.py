@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.mock.effects import Effects
-from conformance.mock.quirks._model import NONCONFORMANT, Quirk
+from conformance.mock.quirks._model import NONCONFORMANT, SKIPPED, Quirk
 
 
 def _strip_model_fields(entry: dict[str, Any]) -> dict[str, Any]:
@@ -39,6 +39,7 @@ TABLE: tuple[Quirk, ...] = (
         "`GET /models` answers an empty list although the models work when named (load-on-demand servers).",
         "quirks-catalog models.no_capability_metadata; madroidmaq/mlx-omni-server#130, oobabooga/textgen#4997",
         Effects(models=lambda body: {**body, "data": []}),
-        detects={"models.list.includes_configured": NONCONFORMANT},
+        # with nothing listed there is no vendor/model id to find either: that feature has nothing to judge
+        detects={"models.list.includes_configured": NONCONFORMANT, "models.retrieve.slash_id": SKIPPED},
     ),
 )

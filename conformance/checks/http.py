@@ -1,0 +1,270 @@
+"""The wire around the API: routes, base-URL mistakes, trailing slashes, redirects.
+
+These are the gotchas that turn "change only base_url" into a support ticket (seed 001). They are
+probed with the raw client, redirects *not* followed, so the report can say exactly what a client
+meets; where the SDK's behaviour is the point (it follows redirects, drops Authorization across
+origins, joins paths without normalising them) the verdict says so (sdk-dossier §1, §2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from conformance.checks._common import SHORT_REPLY, compact, error_body_of, judge_error
+from conformance.context import CheckContext, StatusError
+from conformance.envelope import envelope_problems
+from conformance.registry import check
+from conformance.target import same_origin
+from conformance.verdict import Findings, Oracle, Outcome, skipped
+from conformance.wire import METHOD_CHANGING_REDIRECTS, METHOD_KEEPING_REDIRECTS, WireResponse
+
+UNKNOWN_ROUTE = "conformance-no-such-route"
+
+
+def _describe(response: WireResponse) -> str:
+    """What a client meets, in a few words: served, a redirect, or an error and its body."""
+    if 200 <= response.status < 300:
+        return f"served ({response.status})"
+    if 300 <= response.status < 400:
+        return f"redirect {response.status} to {response.headers.get('location') or '(no Location)'}"
+    body = error_body_of(response)
+    if not envelope_problems(body):
+        return f"{response.status} in the OpenAI envelope ({body.message or ''})"[:160]
+    kind = (
+        "an HTML page"
+        if response.body.lstrip()[:1] == b"<"
+        else ("an empty body" if not response.body.strip() else f"a non-envelope body {response.body[:60]!r}")
+    )
+    return f"{response.status} with {kind}"
+
+
+@check("http.path.unknown_route")
+def unknown_route(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    for method in ("GET", "POST"):
+        response = ctx.wire.request(method, UNKNOWN_ROUTE, json_body={} if method == "POST" else None)
+        judge_error(findings, error_body_of(response), status=404, what=f"{method} /{UNKNOWN_ROUTE}")
+    return findings.verdict("an unknown route gives 404 in the OpenAI envelope (GET and POST)", Oracle.WIRE)
+
+
+@check("http.path.wrong_method")
+def wrong_method(ctx: CheckContext) -> Outcome:
+    response = ctx.wire.get("chat/completions")
+    findings = Findings()
+    findings.expect(
+        response.status in (404, 405),
+        Oracle.WIRE,
+        f"GET on POST-only /chat/completions answered HTTP {response.status}, expected 405 (or 404)",
+    )
+    if response.status >= 400:
+        findings.extend(
+            Oracle.WIRE, [f"GET /chat/completions: {p}" for p in envelope_problems(error_body_of(response))]
+        )
+    if response.status == 405 and not response.headers.get("allow"):
+        findings.note("405 without an Allow header (HTTP asks for one)")
+    return findings.verdict(f"GET /chat/completions gives {response.status} in the OpenAI envelope", Oracle.WIRE)
+
+
+@dataclass(frozen=True)
+class BaseUrlVariant:
+    name: str
+    base_url: str
+    # a verdict variant must answer in the envelope; an informational one is only reported
+    verdict: bool
+    fix: str
+
+
+def _variants(base_url: str) -> list[BaseUrlVariant]:
+    base = base_url.rstrip("/")
+    variants = [
+        BaseUrlVariant(
+            "with a trailing slash",
+            base + "/",
+            False,
+            "harmless with openai-python, which joins paths without a double slash",
+        ),
+        BaseUrlVariant(
+            "with /chat/completions appended",
+            base + "/chat/completions",
+            True,
+            f"set base_url to {base}: the SDK appends /chat/completions itself",
+        ),
+    ]
+    if base.endswith("/v1"):
+        variants.append(
+            BaseUrlVariant(
+                "with /v1 doubled",
+                base + "/v1",
+                True,
+                f"set base_url to {base}; a tool that appends /v1 itself needs {base[:-3]}",
+            )
+        )
+        variants.append(
+            BaseUrlVariant(
+                "without /v1", base[:-3] or base, False, f"set base_url to {base}: openai-python never adds /v1"
+            )
+        )
+    return variants
+
+
+@check("http.path.misconfigured_base_url")
+def misconfigured_base_url(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    for variant in _variants(ctx.target.base_url):
+        # what client.models.list() sends with this base_url (the SDK joins base + "models" as is)
+        url = variant.base_url.rstrip("/") + "/models"
+        response = ctx.wire.request("GET", "", absolute_url=url, follow_redirects=False)
+        met = _describe(response)
+        findings.note(f"base_url {variant.base_url} ({variant.name}): GET {urlsplit(url).path} -> {met}; {variant.fix}")
+        if variant.verdict and response.status >= 400 and response.status != 405:
+            problems = envelope_problems(error_body_of(response))
+            findings.extend(
+                Oracle.WIRE, [f"base_url {variant.name}: {p} (users cannot tell what is wrong)" for p in problems[:1]]
+            )
+        if variant.verdict and response.status >= 500:
+            findings.add(Oracle.WIRE, f"base_url {variant.name}: HTTP {response.status} for a wrong path")
+    return findings.verdict(
+        "wrong base URLs get a readable 404 in the envelope; the fixes are in the notes", Oracle.WIRE
+    )
+
+
+@check("http.path.trailing_slash")
+def trailing_slash(ctx: CheckContext) -> Outcome:
+    body = {"model": ctx.chat_model, "messages": SHORT_REPLY, "max_tokens": 1}
+    response = ctx.wire.post("chat/completions/", body, follow_redirects=False)
+    findings = Findings()
+    met = _describe(response)
+    if response.status in METHOD_CHANGING_REDIRECTS:
+        findings.add(
+            Oracle.WIRE,
+            f"POST /chat/completions/ -> {met}: a {response.status} turns the POST into a GET "
+            "in every client that follows it (httpx, the SDK)",
+        )
+    elif response.status >= 400:
+        findings.extend(
+            Oracle.WIRE, [f"POST /chat/completions/: {p}" for p in envelope_problems(error_body_of(response))]
+        )
+        if response.status >= 500:
+            findings.add(Oracle.WIRE, f"POST /chat/completions/ answered HTTP {response.status}")
+    findings.note(f"POST /chat/completions/ (a trailing slash on the route, as some clients build it) -> {met}")
+    return findings.verdict(f"a trailing slash on the route: {met}", Oracle.WIRE)
+
+
+def redirect_probes(ctx: CheckContext) -> list[tuple[str, WireResponse]]:
+    """The main routes, redirects not followed (shared by both redirect features)."""
+
+    def probe() -> list[tuple[str, WireResponse]]:
+        probes = [
+            ("GET /models", ctx.wire.get("models", follow_redirects=False)),
+            (
+                "POST /chat/completions",
+                ctx.wire.post(
+                    "chat/completions",
+                    {"model": ctx.chat_model, "messages": SHORT_REPLY, "max_tokens": 1},
+                    follow_redirects=False,
+                ),
+            ),
+        ]
+        if ctx.target.has("embeddings"):
+            probes.append(
+                (
+                    "POST /embeddings",
+                    ctx.wire.post(
+                        "embeddings",
+                        {"model": ctx.embedding_model, "input": "redirect probe", "encoding_format": "float"},
+                        follow_redirects=False,
+                    ),
+                )
+            )
+        return probes
+
+    return ctx.shared("http.redirect_probes", probe)
+
+
+@check("http.redirect.post")
+def redirect_post(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    for route, response in redirect_probes(ctx):
+        if not 300 <= response.status < 400:
+            continue
+        location = response.headers.get("location")
+        if not location:
+            findings.add(Oracle.WIRE, f"{route} -> {response.status} without a Location: the SDK raises APIStatusError")
+        elif route.startswith("POST") and response.status in METHOD_CHANGING_REDIRECTS:
+            findings.add(
+                Oracle.SDK,
+                f"{route} -> {response.status} to {location}: the SDK (httpx) follows it as a "
+                "GET without the body, so every call fails",
+            )
+        elif response.status in METHOD_KEEPING_REDIRECTS:
+            findings.note(
+                f"{route} -> {response.status} to {location}: openai-python follows it and re-sends the "
+                "body; curl needs -L and clients that do not follow redirects (aiohttp) fail"
+            )
+    return findings.verdict("no POST route answers 301, 302 or 303", Oracle.WIRE)
+
+
+@check("http.redirect.same_origin")
+def redirect_same_origin(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    seen = [(route, response.exchange) for route, response in redirect_probes(ctx)]
+    # ...and every redirect the run met so far, through the SDK or the raw client
+    seen += [(f"{e.method} {urlsplit(e.url).path}", e) for e in ctx.recorder.redirects]
+    reported: set[str] = set()
+    for route, exchange in seen:
+        location = exchange.response_header("location")
+        if not location or exchange.status is None or not 300 <= exchange.status < 400:
+            continue
+        parts = urlsplit(urljoin(exchange.url, location))
+        if not same_origin(parts.geturl(), ctx.target.base_url) and route not in reported:
+            reported.add(route)
+            ctx.cite([exchange])
+            findings.add(
+                Oracle.SDK,
+                f"{route} -> {exchange.status} to {parts.scheme}://{parts.netloc}: another origin, where httpx "
+                "and the SDK drop the Authorization header, so the call arrives unauthenticated",
+            )
+    for destination in sorted(set(ctx.recorder.key_withheld)):
+        findings.note(f"the suite withheld the API key from {destination}, where a redirect sent it")
+    return findings.verdict("every redirect stays on the target's origin (or there is none)", Oracle.WIRE)
+
+
+@check("models.retrieve.slash_id")
+def models_retrieve_slash_id(ctx: CheckContext) -> Outcome:
+    configured = [m for m in ctx.target.models.values() if "/" in m]
+    candidates = configured or _listed_ids_with_slash(ctx)
+    findings = Findings()
+    if not candidates:
+        return skipped("no model id with a slash is configured or listed, so there is nothing to retrieve")
+    model = candidates[0]
+    try:
+        retrieved = ctx.call_sdk(lambda: ctx.sdk(strict=False).models.retrieve(model))
+    except StatusError as error:
+        if error.body.status != 404 or not _plain_id_retrievable(ctx):
+            raise  # a 404 for every id is models.retrieve's honest "not implemented"; let the engine judge
+        path = urlsplit(ctx.scope[-1].url).path if ctx.scope else ""
+        findings.add(
+            Oracle.BEHAVIOUR,
+            f"{model!r} is not found at {path} although plain ids resolve: the server does not "
+            "percent-decode the id (the 3.x SDK encodes '/' as %2F)",
+        )
+        return findings.verdict("")
+    findings.expect(
+        getattr(retrieved, "id", None) == model,
+        Oracle.BEHAVIOUR,
+        f"retrieving {model!r} returned id {compact(getattr(retrieved, 'id', None))}",
+    )
+    path = urlsplit(ctx.scope[-1].url).path if ctx.scope else ""
+    return findings.verdict(f"{model!r} resolves (the SDK sent {path})", Oracle.BEHAVIOUR)
+
+
+def _plain_id_retrievable(ctx: CheckContext) -> bool:
+    return ctx.wire.get(f"models/{ctx.chat_model}").status == 200
+
+
+def _listed_ids_with_slash(ctx: CheckContext) -> list[str]:
+    body: Any = ctx.wire.get("models").json_or_none()
+    entries = body.get("data") if isinstance(body, dict) else body
+    return [e["id"] for e in entries or () if isinstance(e, dict) and isinstance(e.get("id"), str) and "/" in e["id"]]
