@@ -37,6 +37,8 @@ def render_summary(results: dict[str, Any], *, width: int = 120, files: list[str
     backoffs = (results.get("politeness") or {}).get("backoffs") or []
     if backoffs:
         lines.append(f"rate limited: backed off {len(backoffs)} time(s), honouring Retry-After")
+    for item in results.get("security_findings") or []:
+        lines.append(f"security: {item['finding']} ({item['feature']})")
     required_errors = [f for f, v in features.items() if v["status"] == "error" and v["level"] == "required"]
     if required_errors:
         lines.append(

@@ -54,7 +54,14 @@ def render_matrix(results: dict[str, Any]) -> str:
     backoffs = (results.get("politeness") or {}).get("backoffs") or []
     if backoffs:
         lines.append(f"- Rate limits: backed off {len(backoffs)} time(s) on 429, honouring Retry-After")
+    security = results.get("security_findings") or []
+    if security:
+        lines.append(f"- Security: {len(security)} finding(s), listed below; they are not compatibility verdicts")
     lines += ["", LEGEND, ""]
+    if security:
+        lines += ["## Security findings", ""]
+        lines += [f"- `{item['feature']}`: {cell(item['finding'])}" for item in security]
+        lines.append("")
 
     areas: dict[str, str] = results.get("areas") or {}
     by_area: dict[str, list[tuple[str, dict[str, Any]]]] = {}
@@ -78,4 +85,20 @@ def render_matrix(results: dict[str, Any]) -> str:
                 f"{SYMBOLS[feature['status']]} | {cell(reason)} |"
             )
         lines.append("")
+    guides = _troubleshooting(results["features"])
+    if guides:
+        lines += ["## Troubleshooting", ""]
+        for (symptom, fix), feature_ids in guides.items():
+            named = ", ".join(f"`{f}`" for f in feature_ids)
+            lines += [f"- **{cell(symptom)}** ({named}) {cell(fix)}"]
+        lines.append("")
     return "\n".join(lines)
+
+
+def _troubleshooting(features: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """Each troubleshooting entry of the failed features, once, with the features it explains."""
+    guides: dict[tuple[str, str], list[str]] = {}
+    for feature_id, feature in features.items():
+        for guide in feature.get("troubleshooting") or ():
+            guides.setdefault((guide["symptom"], guide["fix"]), []).append(feature_id)
+    return guides

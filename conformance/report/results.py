@@ -61,6 +61,10 @@ def build_results(run: RunResult, catalog: Catalog) -> dict[str, Any]:
             entry["problems"] = [{"oracle": p.oracle.value, "message": p.message} for p in outcome.problems]
         if outcome.notes:
             entry["notes"] = list(outcome.notes)
+        if outcome.status in (Status.NONCONFORMANT, Status.UNSUPPORTED):
+            guides = catalog.troubleshooting_for(feature_id)
+            if guides:
+                entry["troubleshooting"] = [{"id": g.id, "symptom": g.symptom, "fix": g.fix} for g in guides]
         features[feature_id] = entry
 
     summary = {status: 0 for status in STATUSES}
@@ -81,6 +85,11 @@ def build_results(run: RunResult, catalog: Catalog) -> dict[str, Any]:
         "certified": is_certified(features),
         "areas": {area.id: area.title for area in catalog.areas.values()},
         "politeness": {"backoffs": run.backoffs, "rate_limited": run.rate_limited},
+        "security_findings": [
+            {"feature": feature_id, "finding": finding}
+            for feature_id, result in run.results.items()
+            for finding in result.outcome.security
+        ],
         "features": features,
     }
 
