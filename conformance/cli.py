@@ -76,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--json", action="store_true", help="machine-readable output")
     coverage.add_argument("--missing-only", action="store_true", help="list only the fields in neither list")
 
+    sdk = commands.add_parser("sdk", help="the openai SDK's surface: extract it, compare two (pin bumps)")
+    sdk_commands = sdk.add_subparsers(dest="sdk_command", required=True)
+    surface = sdk_commands.add_parser("surface", help="extract the installed SDK's surface")
+    surface.add_argument("--out", type=Path, help="write DIR/openai-<version>.json.gz (default: print the listing)")
+    compare = sdk_commands.add_parser("diff", help="compare two surfaces and name the features each change touches")
+    compare.add_argument("old", help="a shipped version (e.g. 1.109.1), a surface file, or 'installed'")
+    compare.add_argument("new", help="the same, for the newer side")
+    compare.add_argument("--json", action="store_true", help="machine-readable output")
+    compare.add_argument("--all", action="store_true", help="also list changes outside the catalog's scope")
+
     guide = commands.add_parser(
         "troubleshooting", help="print the troubleshooting guide (symptom, cause, fix) from the catalog"
     )
@@ -103,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_mock(args)
         if args.command == "coverage":
             return command_coverage(args)
+        if args.command == "sdk":
+            return command_sdk(args)
         if args.command == "troubleshooting":
             return command_troubleshooting(args)
     except ConfigError as error:
@@ -233,6 +245,36 @@ def command_coverage(args: argparse.Namespace) -> int:
     else:
         print(render_coverage(report, verbose=not args.missing_only))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+# --- sdk ---------------------------------------------------------------------------------------------
+
+
+def command_sdk(args: argparse.Namespace) -> int:
+    from conformance.surface.diff import diff_surfaces
+    from conformance.surface.extract import CATALOG_MODULES, extract_surface
+    from conformance.surface.model import Surface, SurfaceError, dumps, fixture_path
+    from conformance.surface.render import render_diff_markdown, render_surface_listing
+
+    try:
+        if args.sdk_command == "surface":
+            if args.out is None:  # the listing shows the catalog's part: extract only that
+                print(render_surface_listing(Surface(extract_surface(CATALOG_MODULES))), end="")
+                return EXIT_OK
+            surface = Surface(extract_surface())
+            args.out.mkdir(parents=True, exist_ok=True)
+            path = fixture_path(surface.version, args.out)
+            path.write_bytes(dumps(surface.document))
+            print(f"wrote {path} ({len(surface.types)} types, {len(surface.endpoints)} methods)")
+            return EXIT_OK
+        diff = diff_surfaces(Surface.load(args.old), Surface.load(args.new), load_catalog())
+    except SurfaceError as error:
+        raise ConfigError(str(error)) from None
+    if args.json:
+        print(json.dumps(diff.to_json(), indent=2))
+    else:
+        print(render_diff_markdown(diff, everything=args.all), end="")
+    return EXIT_OK
 
 
 # --- troubleshooting -------------------------------------------------------------------------------

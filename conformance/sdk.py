@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.metadata
 import os
 from collections.abc import Iterator
 from types import ModuleType
@@ -19,6 +20,23 @@ from conformance.wire import Recorder, capturing_transport, http_timeout
 
 SDK_PACKAGE = "openai"
 SDK_VERSION: str = openai.__version__
+
+
+def _pinned_version() -> str:
+    """The version pyproject.toml pins (``openai==X``); the installed one differs only in the
+    sessions that test the other SDK lines (noxfile.py)."""
+    try:
+        requirements = importlib.metadata.requires("openai-conformance") or []
+    except importlib.metadata.PackageNotFoundError:
+        return SDK_VERSION
+    for requirement in requirements:
+        name, _, version = requirement.partition("==")
+        if name.strip() == SDK_PACKAGE and ";" not in version:
+            return version.strip()
+    return SDK_VERSION
+
+
+PINNED_VERSION: str = _pinned_version()
 
 # openai-python's status -> exception table (``OpenAI._make_status_error``, identical in 1.109.1
 # and 3.54.0, dossier §4). Every other status >= 500 is InternalServerError; any other status is

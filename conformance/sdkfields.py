@@ -20,14 +20,15 @@ from typing import Any
 
 import typing_extensions
 
-# Root name -> (module, class). Names are the ones a reader knows from the SDK's docs.
+# Root name -> (defining module, class). Names are the ones a reader knows from the SDK's docs; the
+# module is where the class is defined, which is also its key in a stored surface (conformance.surface).
 ROOTS: dict[str, tuple[str, str]] = {
     "ChatCompletionCreateParams": ("openai.types.chat.completion_create_params", "CompletionCreateParamsBase"),
-    "ChatCompletion": ("openai.types.chat", "ChatCompletion"),
-    "ChatCompletionChunk": ("openai.types.chat", "ChatCompletionChunk"),
-    "Model": ("openai.types", "Model"),
+    "ChatCompletion": ("openai.types.chat.chat_completion", "ChatCompletion"),
+    "ChatCompletionChunk": ("openai.types.chat.chat_completion_chunk", "ChatCompletionChunk"),
+    "Model": ("openai.types.model", "Model"),
     "EmbeddingCreateParams": ("openai.types.embedding_create_params", "EmbeddingCreateParams"),
-    "CreateEmbeddingResponse": ("openai.types", "CreateEmbeddingResponse"),
+    "CreateEmbeddingResponse": ("openai.types.create_embedding_response", "CreateEmbeddingResponse"),
     "APIError": ("openai", "APIError"),
     "APIStatusError": ("openai", "APIStatusError"),
 }

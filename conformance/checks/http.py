@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from conformance.checks._common import SHORT_REPLY, compact, error_body_of, judge_error
 from conformance.context import CheckContext, StatusError
@@ -231,6 +231,11 @@ def redirect_same_origin(ctx: CheckContext) -> Outcome:
     return findings.verdict("every redirect stays on the target's origin (or there is none)", Oracle.WIRE)
 
 
+# How each SDK line puts a model id with a slash into /models/{id} (sdk-dossier §0): a server has
+# users on both, so both forms must resolve, whichever SDK this run has installed.
+SLASH_ID_FORMS = {"3.x SDK": lambda model: quote(model, safe=""), "1.x SDK": lambda model: model}
+
+
 @check("models.retrieve.slash_id")
 def models_retrieve_slash_id(ctx: CheckContext) -> Outcome:
     configured = [m for m in ctx.target.models.values() if "/" in m]
@@ -244,20 +249,28 @@ def models_retrieve_slash_id(ctx: CheckContext) -> Outcome:
     except StatusError as error:
         if error.body.status != 404 or not _plain_id_retrievable(ctx):
             raise  # a 404 for every id is models.retrieve's honest "not implemented"; let the engine judge
-        path = urlsplit(ctx.scope[-1].url).path if ctx.scope else ""
-        findings.add(
+        retrieved = None
+    sent = urlsplit(ctx.scope[0].url).path if ctx.scope else ""
+    if retrieved is not None:
+        findings.expect(
+            getattr(retrieved, "id", None) == model,
             Oracle.BEHAVIOUR,
-            f"{model!r} is not found at {path} although plain ids resolve: the server does not "
-            "percent-decode the id (the 3.x SDK encodes '/' as %2F)",
+            f"retrieving {model!r} returned id {compact(getattr(retrieved, 'id', None))}",
         )
-        return findings.verdict("")
-    findings.expect(
-        getattr(retrieved, "id", None) == model,
-        Oracle.BEHAVIOUR,
-        f"retrieving {model!r} returned id {compact(getattr(retrieved, 'id', None))}",
+    for line, form in SLASH_ID_FORMS.items():
+        path = f"models/{form(model)}"
+        if sent.endswith("/" + path):
+            ok = retrieved is not None
+        else:
+            ok = ctx.wire.get(path).status == 200
+        findings.expect(
+            ok,
+            Oracle.BEHAVIOUR,
+            f"{model!r} is not found at /{path} (as the {line} sends it) although plain ids resolve",
+        )
+    return findings.verdict(
+        f"{model!r} resolves both as the 3.x SDK sends it (%2F) and as 1.x does (raw /)", Oracle.BEHAVIOUR
     )
-    path = urlsplit(ctx.scope[-1].url).path if ctx.scope else ""
-    return findings.verdict(f"{model!r} resolves (the SDK sent {path})", Oracle.BEHAVIOUR)
 
 
 def _plain_id_retrievable(ctx: CheckContext) -> bool:

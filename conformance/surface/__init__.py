@@ -1,0 +1,6 @@
+"""The openai SDK's surface (endpoints, types, exceptions): extracted, stored, compared.
+
+This is how a pin bump is audited: ``conformance sdk surface`` reads the installed SDK,
+``conformance sdk diff OLD NEW`` compares two surfaces and names the catalog features each change
+touches. Surfaces of the SDK lines the project supports ship in ``fixtures/sdk/``.
+"""

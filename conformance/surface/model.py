@@ -1,0 +1,316 @@
+"""A stored SDK surface, read back: types and their fields, and catalog paths resolved on it.
+
+The catalog's ``sdk_fields`` paths (``ChatCompletion.choices[].message.content``) resolve here
+against a surface document instead of the live SDK, so a diff between two stored surfaces can name
+the features a change touches without either SDK installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from conformance.sdkfields import CALL_FIELDS, ROOTS
+
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "sdk"
+_SEGMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<list>\[\])?$")
+EXCEPTION_PREFIX = "exception:"
+
+Pair = tuple[str, str]  # (type key, field name)
+
+
+class SurfaceError(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """What a diff compares about one field: a readable type, required-ness, enum values."""
+
+    label: str
+    required: bool
+    enum: frozenset[str]
+
+
+def fixture_path(version: str, directory: Path = FIXTURES_DIR) -> Path:
+    return directory / f"openai-{version}.json.gz"
+
+
+def shipped_versions(directory: Path = FIXTURES_DIR) -> list[str]:
+    found = [p.name.removeprefix("openai-").removesuffix(".json.gz") for p in directory.glob("openai-*.json.gz")]
+    return sorted(found, key=version_key)
+
+
+def dumps(surface: dict[str, Any]) -> bytes:
+    """Stable bytes: sorted keys, and a gzip header without a timestamp."""
+    text = json.dumps(surface, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    return gzip.compress(text.encode(), mtime=0)
+
+
+def load_document(spec: str, directory: Path = FIXTURES_DIR) -> dict[str, Any]:
+    """A surface by version (a shipped snapshot), by file path, or ``installed`` (extracted now)."""
+    if spec == "installed":
+        from conformance.surface.extract import extract_surface
+
+        return extract_surface()
+    path = Path(spec)
+    if not path.exists():
+        path = fixture_path(spec, directory)
+    if not path.exists():
+        shipped = ", ".join(shipped_versions(directory)) or "none"
+        raise SurfaceError(f"no surface {spec!r}: not a file, and no shipped snapshot (shipped: {shipped})")
+    raw = path.read_bytes()
+    return dict(json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw))
+
+
+class Surface:
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.version: str = document["sdk"]["version"]
+        self.types: dict[str, Any] = document["types"]
+        self.endpoints: dict[str, Any] = document["endpoints"]
+        self.exceptions: dict[str, Any] = document["exceptions"]
+
+    @classmethod
+    def load(cls, spec: str, directory: Path = FIXTURES_DIR) -> Surface:
+        return cls(load_document(spec, directory))
+
+    # --- types and fields ----------------------------------------------------------------------
+    def schema(self, key: str) -> dict[str, Any]:
+        entry = self.types.get(key)
+        return entry["schema"] if entry else {}
+
+    def fields(self, key: str) -> dict[str, FieldView]:
+        if key.startswith(EXCEPTION_PREFIX):
+            attributes = self.exceptions["classes"].get(key.removeprefix(EXCEPTION_PREFIX), {}).get("attributes", [])
+            return {name: FieldView("attribute", True, frozenset()) for name in attributes}
+        schema = self.schema(key)
+        required = set(schema.get("required", ()))
+        return {
+            name: FieldView(label(sub), name in required, frozenset(enum_values(sub)))
+            for name, sub in (schema.get("properties") or {}).items()
+        }
+
+    def refs(self, node: Any) -> list[str]:
+        """Type keys a schema node points at directly (through unions, not into arrays)."""
+        if not isinstance(node, dict):
+            return []
+        if "$ref" in node:
+            return [node["$ref"]]
+        found = []
+        for combinator in ("anyOf", "oneOf", "allOf"):
+            for member in node.get(combinator, ()):
+                found += self.refs(member)
+        return found
+
+    def items(self, node: Any) -> list[str]:
+        """Type keys of the array items a schema node holds (through unions)."""
+        if not isinstance(node, dict):
+            return []
+        found = []
+        if node.get("type") == "array" and isinstance(node.get("items"), dict):
+            found += self.refs(node["items"])
+        for combinator in ("anyOf", "oneOf", "allOf"):
+            for member in node.get(combinator, ()):
+                found += self.items(member)
+        return found
+
+    def children(self, key: str) -> Iterator[tuple[str, str, str]]:
+        """(field, suffix, child type key) for every structured type under a type's fields."""
+        for name, sub in (self.schema(key).get("properties") or {}).items():
+            for child in self.items(sub):
+                yield name, "[]", child
+            for child in self.refs(sub):
+                yield name, "", child
+            additional = sub.get("additionalProperties") if isinstance(sub, dict) else None
+            for child in self.refs(additional):
+                yield name, "{}", child
+
+    def closure(self, keys: Iterable[str]) -> set[str]:
+        """The types reachable from ``keys`` (themselves included)."""
+        seen: set[str] = set()
+        queue = deque(keys)
+        while queue:
+            key = queue.popleft()
+            if key in seen or key not in self.types:
+                continue
+            seen.add(key)
+            queue.extend(child for _, _, child in self.children(key))
+        return seen
+
+    # --- catalog paths -------------------------------------------------------------------------
+    def root_key(self, root: str) -> str:
+        if root not in ROOTS:
+            raise SurfaceError(f"unknown root type {root!r}")
+        module, name = ROOTS[root]
+        if module == "openai":
+            return EXCEPTION_PREFIX + name
+        return f"{module}.{name}"
+
+    def type_roots(self) -> list[str]:
+        """Keys of the catalog's root types (the exception roots are not types)."""
+        return [self.root_key(root) for root, (module, _) in ROOTS.items() if module != "openai"]
+
+    def walk(self, path: str) -> tuple[list[str], list[Pair]]:
+        """The type keys at the end of ``path`` and the fields it crosses; :class:`SurfaceError` if none."""
+        root, _, rest = path.partition(".")
+        current = [self.root_key(root)]
+        crossed: list[Pair] = []
+        for index, segment in enumerate(rest.split(".") if rest else []):
+            match = _SEGMENT.match(segment)
+            if not match:
+                raise SurfaceError(f"{path}: bad segment {segment!r}")
+            name, as_list = match.group("name"), bool(match.group("list"))
+            found: list[str] = []
+            pairs: list[Pair] = []
+            for key in current:
+                fields = self.schema(key).get("properties") or {}
+                if name in fields:
+                    pairs.append((key, name))
+                    found += self.items(fields[name]) if as_list else self.refs(fields[name])
+                elif name in self.fields(key):  # an exception attribute
+                    pairs.append((key, name))
+            if not pairs and index == 0 and name in CALL_FIELDS.get(root, {}):
+                pairs = [(current[0], name)]
+            if not pairs:
+                raise SurfaceError(f"{path}: no field {name!r} in openai {self.version}")
+            crossed += pairs
+            current = found
+        return current, crossed
+
+    def covered(self, path: str) -> set[Pair]:
+        """Every field a catalog path exercises: those it crosses and everything nested under its end."""
+        end, crossed = self.walk(path)
+        nested: set[Pair] = set()
+        for key in self.closure(end):
+            nested |= {(key, name) for name in self.fields(key)}
+        return set(crossed) | nested
+
+    @cached_property
+    def paths(self) -> dict[Pair, str]:
+        """A readable path for every field reachable from the catalog's roots (the first one found)."""
+        found: dict[Pair, str] = {}
+        queue: deque[tuple[str, str]] = deque((root, self.root_key(root)) for root in ROOTS)
+        seen: set[str] = set()
+        while queue:
+            path, key = queue.popleft()
+            if key in seen:
+                continue
+            seen.add(key)
+            for name in self.fields(key):
+                found.setdefault((key, name), f"{path}.{name}")
+            for name, suffix, child in self.children(key):
+                queue.append((f"{path}.{name}{suffix}", child))
+        return found
+
+    @cached_property
+    def _shared_paths(self) -> set[str]:
+        counts: dict[str, int] = {}
+        for path in self.paths.values():
+            counts[path] = counts.get(path, 0) + 1
+        return {path for path, n in counts.items() if n > 1}
+
+    def readable(self, key: str, field: str | None = None) -> str:
+        """A catalog-style path where one reaches the field (the declaring type added when several
+        union members share it), else ``Type (module).field``."""
+        if field is not None and (key, field) in self.paths:
+            path = self.paths[(key, field)]
+            return f"{path} (in {key.rsplit('.', 1)[-1]})" if path in self._shared_paths else path
+        name = short_name(key)
+        return f"{name}.{field}" if field else name
+
+
+def short_name(key: str) -> str:
+    if key.startswith(EXCEPTION_PREFIX):
+        return key.removeprefix(EXCEPTION_PREFIX)
+    module, _, name = key.rpartition(".")
+    return f"{name} ({module.removeprefix('openai.types.')})" if module else name
+
+
+# --- schema nodes as readable labels --------------------------------------------------------------
+
+
+def label(node: Any) -> str:
+    """A short, stable type label: ``string | null``, ``array<ChatCompletionMessageToolCall>``, ``enum``."""
+    if not isinstance(node, dict):
+        return "any"
+    if "$ref" in node:
+        return node["$ref"].rsplit(".", 1)[-1]
+    for combinator in ("anyOf", "oneOf"):
+        if combinator in node:
+            return " | ".join(sorted({label(member) for member in node[combinator]}))
+    if "allOf" in node:
+        return " & ".join(label(member) for member in node["allOf"])
+    if "const" in node or "enum" in node:
+        return "enum"
+    kind = node.get("type")
+    if kind == "array":
+        return f"array<{label(node.get('items'))}>"
+    if kind == "object" and isinstance(node.get("additionalProperties"), dict):
+        return f"map<{label(node['additionalProperties'])}>"
+    if isinstance(kind, list):
+        return " | ".join(sorted(str(k) for k in kind))
+    return str(kind or "any")
+
+
+def enum_values(node: Any) -> set[str]:
+    """The literal values a field accepts, through unions and arrays (not into referenced types)."""
+    if not isinstance(node, dict) or "$ref" in node:
+        return set()
+    values: set[str] = set()
+    if "const" in node:
+        values.add(json.dumps(node["const"]))
+    for value in node.get("enum") or ():
+        values.add(json.dumps(value))
+    for combinator in ("anyOf", "oneOf", "allOf"):
+        for member in node.get(combinator, ()):
+            values |= enum_values(member)
+    if isinstance(node.get("items"), dict):
+        values |= enum_values(node["items"])
+    return values
+
+
+@functools.cache
+def shipped_surface(version: str) -> Surface | None:
+    path = fixture_path(version)
+    return Surface.load(str(path)) if path.exists() else None
+
+
+def pinned_surface() -> Surface | None:
+    """The shipped surface of the pinned SDK version, if it ships."""
+    from conformance.sdk import PINNED_VERSION
+
+    return shipped_surface(PINNED_VERSION)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
+
+
+def newer_than_installed(path: str) -> str | None:
+    """The newer shipped SDK line that has a catalog path the installed SDK lacks, if any.
+
+    The catalog is written against the newest line; run under an older one (the SDK-line sessions,
+    or a pin moved back), a field that line does not have yet is not a catalog error.
+    """
+    from conformance.sdk import SDK_VERSION
+
+    for version in reversed(shipped_versions()):
+        if version_key(version) <= version_key(SDK_VERSION):
+            break
+        surface = shipped_surface(version)
+        try:
+            if surface is not None:
+                surface.walk(path)
+                return version
+        except SurfaceError:
+            continue
+    return None
