@@ -14,75 +14,12 @@ from conformance.report.console import render_summary
 from conformance.report.junit import render_junit
 from conformance.report.markdown import render_matrix
 from conformance.report.results import exit_code, is_certified, validate_results
-
-EXCHANGE = {
-    "request": {
-        "method": "POST",
-        "url": "https://api.vendor.example/v1/chat/completions",
-        "headers": {"authorization": "Bearer ***"},
-        "body": {"model": "m", "n": 2},
-    },
-    "response": {
-        "status": 400,
-        "headers": {"content-type": "application/json"},
-        "body": {"error": {"message": "n must be 1", "type": "invalid_request_error", "param": "n", "code": None}},
-    },
-}
-
-
-def feature(status: str, level: str, area: str, reason: str, **extra: Any) -> dict[str, Any]:
-    entry = {
-        "status": status,
-        "level": level,
-        "title": f"Title of {reason[:10]}",
-        "area": area,
-        "endpoint": "POST /chat/completions",
-        "oracle": "wire" if status != "skipped" else None,
-        "reason": reason,
-        "duration_s": 0.01,
-        "evidence": [EXCHANGE] if status in ("nonconformant", "unsupported") else [],
-    }
-    entry.update(extra)
-    return entry
+from tests.sample_results import sample_results
 
 
 @pytest.fixture
 def results() -> dict[str, Any]:
-    return {
-        "schema_version": 1,
-        "tool": {"name": "openai-conformance", "version": "0.1.0"},
-        "sdk": {"package": "openai", "version": "3.54.0"},
-        "target": {"base_url": "https://api.vendor.example/v1", "models": {"chat": "vendor/chat-1"}, "name": "Vendor"},
-        "started_at": "2026-11-22T10:00:00Z",
-        "duration_s": 4.2,
-        "requests": 31,
-        "completion_tokens_requested": 211,
-        "summary": {"supported": 2, "unsupported": 1, "nonconformant": 1, "skipped": 1, "error": 1},
-        "certified": False,
-        "areas": {"chat": "Chat completions", "streaming": "Streaming (SSE)"},
-        "features": {
-            "chat.basic": feature(
-                "supported",
-                "required",
-                "chat",
-                "parses in the strict SDK",
-                notes=["vendor extension fields on the completion: x_vendor"],
-            ),
-            "chat.n": feature(
-                "unsupported", "optional", "chat", "declined: 400 invalid_request_error param=n: n must be 1"
-            ),
-            "chat.stream.done_sentinel": feature(
-                "nonconformant",
-                "required",
-                "streaming",
-                "the stream ends without `data: [DONE]` | pipe",
-                problems=[{"oracle": "wire", "message": "the stream ends without `data: [DONE]`"}],
-            ),
-            "chat.stream.include_usage": feature("supported", "recommended", "streaming", "one usage chunk"),
-            "embeddings.basic": feature("skipped", "required", "embeddings", "no embeddings model configured"),
-            "chat.usage": feature("error", "required", "chat", "could not connect to the target"),
-        },
-    }
+    return sample_results()
 
 
 def test_the_hand_made_results_are_valid(results: dict[str, Any]) -> None:

@@ -1,0 +1,74 @@
+"""A hand-made results.json document, shared by the tests of every report format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+EXCHANGE = {
+    "request": {
+        "method": "POST",
+        "url": "https://api.vendor.example/v1/chat/completions",
+        "headers": {"authorization": "Bearer ***"},
+        "body": {"model": "m", "n": 2},
+    },
+    "response": {
+        "status": 400,
+        "headers": {"content-type": "application/json"},
+        "body": {"error": {"message": "n must be 1", "type": "invalid_request_error", "param": "n", "code": None}},
+    },
+}
+
+
+def feature(status: str, level: str, area: str, reason: str, **extra: Any) -> dict[str, Any]:
+    entry = {
+        "status": status,
+        "level": level,
+        "title": f"Title of {reason[:10]}",
+        "area": area,
+        "endpoint": "POST /chat/completions",
+        "oracle": "wire" if status != "skipped" else None,
+        "reason": reason,
+        "duration_s": 0.01,
+        "evidence": [EXCHANGE] if status in ("nonconformant", "unsupported") else [],
+    }
+    entry.update(extra)
+    return entry
+
+
+def sample_results() -> dict[str, Any]:
+    """A hand-made results document with one feature of every status (fresh on each call)."""
+    return {
+        "schema_version": 1,
+        "tool": {"name": "openai-conformance", "version": "0.1.0"},
+        "sdk": {"package": "openai", "version": "3.54.0"},
+        "target": {"base_url": "https://api.vendor.example/v1", "models": {"chat": "vendor/chat-1"}, "name": "Vendor"},
+        "started_at": "2026-11-22T10:00:00Z",
+        "duration_s": 4.2,
+        "requests": 31,
+        "completion_tokens_requested": 211,
+        "summary": {"supported": 2, "unsupported": 1, "nonconformant": 1, "skipped": 1, "error": 1},
+        "certified": False,
+        "areas": {"chat": "Chat completions", "streaming": "Streaming (SSE)"},
+        "features": {
+            "chat.basic": feature(
+                "supported",
+                "required",
+                "chat",
+                "parses in the strict SDK",
+                notes=["vendor extension fields on the completion: x_vendor"],
+            ),
+            "chat.n": feature(
+                "unsupported", "optional", "chat", "declined: 400 invalid_request_error param=n: n must be 1"
+            ),
+            "chat.stream.done_sentinel": feature(
+                "nonconformant",
+                "required",
+                "streaming",
+                "the stream ends without `data: [DONE]` | pipe",
+                problems=[{"oracle": "wire", "message": "the stream ends without `data: [DONE]`"}],
+            ),
+            "chat.stream.include_usage": feature("supported", "recommended", "streaming", "one usage chunk"),
+            "embeddings.basic": feature("skipped", "required", "embeddings", "no embeddings model configured"),
+            "chat.usage": feature("error", "required", "chat", "could not connect to the target"),
+        },
+    }
