@@ -19,6 +19,10 @@ _MODEL_PATHS = {
     "ChatCompletionChunk": ("openai.types.chat", "ChatCompletionChunk"),
     "Model": ("openai.types", "Model"),
     "CreateEmbeddingResponse": ("openai.types", "CreateEmbeddingResponse"),
+    "Completion": ("openai.types", "Completion"),
+    "Response": ("openai.types.responses", "Response"),
+    "ImagesResponse": ("openai.types", "ImagesResponse"),
+    "Transcription": ("openai.types.audio", "Transcription"),
 }
 
 MAX_REPORTED = 8
@@ -85,3 +89,52 @@ def validate(instance: Any, name: str) -> list[str]:
 def declared_fields(name: str) -> set[str]:
     """Top-level property names the SDK type declares (vendor extensions are everything else)."""
     return set(schema_for(name).get("properties", {}))
+
+
+def extension_fields(instance: Any, name: str) -> list[str]:
+    """Paths of the fields in ``instance`` that the SDK type ``name`` does not declare, at any depth
+    (``usage.cache_read_input_tokens``, ``choices[].message.reasoning_content``): vendor extensions,
+    which the SDK keeps as extra attributes. Maps (``metadata``) are not extensions."""
+    schema = schema_for(name)
+    found: set[str] = set()
+    _extensions(instance, schema, schema.get("$defs", {}), "", found)
+    return sorted(found)
+
+
+def _resolve(node: Any, defs: dict[str, Any]) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        node = defs.get(node["$ref"].rsplit("/", 1)[-1], {})
+    return node
+
+
+def _members(node: Any, defs: dict[str, Any]) -> list[dict[str, Any]]:
+    node = _resolve(node, defs)
+    if not isinstance(node, dict):
+        return []
+    union = node.get("anyOf") or node.get("oneOf")
+    if isinstance(union, list):
+        return [m for member in union for m in _members(member, defs)]
+    return [node]
+
+
+def _extensions(value: Any, node: Any, defs: dict[str, Any], path: str, found: set[str]) -> None:
+    members = _members(node, defs)
+    if isinstance(value, list):
+        items = [m["items"] for m in members if m.get("type") == "array" and isinstance(m.get("items"), dict)]
+        for item in value:
+            for schema in items[:1]:
+                _extensions(item, schema, defs, f"{path}[]", found)
+        return
+    if not isinstance(value, dict):
+        return
+    objects = [m for m in members if "properties" in m]
+    if not objects:
+        return  # a map, or a type the schema leaves open
+    # in a union, judge against the member that declares most of the keys present
+    best = max(objects, key=lambda m: sum(1 for key in value if key in m["properties"]))
+    for key, sub in value.items():
+        where = f"{path}.{key}" if path else key
+        if key in best["properties"]:
+            _extensions(sub, best["properties"][key], defs, where, found)
+        else:
+            found.add(where)

@@ -29,9 +29,42 @@ ROOTS: dict[str, tuple[str, str]] = {
     "Model": ("openai.types.model", "Model"),
     "EmbeddingCreateParams": ("openai.types.embedding_create_params", "EmbeddingCreateParams"),
     "CreateEmbeddingResponse": ("openai.types.create_embedding_response", "CreateEmbeddingResponse"),
+    # endpoints probed for presence (conformance/checks/endpoints.py)
+    "CompletionCreateParams": ("openai.types.completion_create_params", "CompletionCreateParamsBase"),
+    "Completion": ("openai.types.completion", "Completion"),
+    "ResponseCreateParams": ("openai.types.responses.response_create_params", "ResponseCreateParamsBase"),
+    "Response": ("openai.types.responses.response", "Response"),
+    "ImageGenerateParams": ("openai.types.image_generate_params", "ImageGenerateParamsBase"),
+    "ImagesResponse": ("openai.types.images_response", "ImagesResponse"),
+    "TranscriptionCreateParams": ("openai.types.audio.transcription_create_params", "TranscriptionCreateParamsBase"),
+    "Transcription": ("openai.types.audio.transcription", "Transcription"),
+    "SpeechCreateParams": ("openai.types.audio.speech_create_params", "SpeechCreateParams"),
+    "BatchListParams": ("openai.types.batch_list_params", "BatchListParams"),
+    "FileListParams": ("openai.types.file_list_params", "FileListParams"),
+    "JobListParams": ("openai.types.fine_tuning.job_list_params", "JobListParams"),
+    "AssistantListParams": ("openai.types.beta.assistant_list_params", "AssistantListParams"),
     "APIError": ("openai", "APIError"),
     "APIStatusError": ("openai", "APIStatusError"),
 }
+# Roots probed for presence only: a pin-bump diff counts their own fields in the catalog's scope,
+# not everything nested in them (a Response nests hundreds of types the presence check never reads).
+PRESENCE_ROOTS = frozenset(
+    {
+        "CompletionCreateParams",
+        "Completion",
+        "ResponseCreateParams",
+        "Response",
+        "ImageGenerateParams",
+        "ImagesResponse",
+        "TranscriptionCreateParams",
+        "Transcription",
+        "SpeechCreateParams",
+        "BatchListParams",
+        "FileListParams",
+        "JobListParams",
+        "AssistantListParams",
+    }
+)
 # Body fields that live on the create() call, not on the params TypedDict (dossier §8).
 CALL_FIELDS: dict[str, dict[str, Any]] = {"ChatCompletionCreateParams": {"stream": bool}}
 

@@ -28,6 +28,9 @@ MODEL_OPTIONS: dict[str, tuple[str, str]] = {
     "tools": ("tools-model", "the model for tool calling (default: the chat model)"),
     "vision": ("vision-model", "a model that accepts images (image features are skipped without)"),
     "rate_limited": ("rate-limited-model", "a model that always answers 429, to judge rate-limit answers"),
+    "images": ("image-model", "an image-generation model (images features are skipped without)"),
+    "transcription": ("transcription-model", "a speech-to-text model (transcription is skipped without)"),
+    "speech": ("speech-model", "a text-to-speech model (speech is skipped without)"),
 }
 CAPABILITIES = tuple(MODEL_OPTIONS)
 
@@ -116,7 +119,7 @@ class Target:
         return {"base_url": self.base_url, "models": dict(self.models), "name": self.name}
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def read_config(path: Path) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle) or {}
@@ -154,7 +157,7 @@ def resolve_target(
     reference mock.
     """
     env = os.environ if environ is None else environ
-    config = _read_config(config_path) if config_path else {}
+    config = read_config(config_path) if config_path else {}
 
     base_url = base_url or config.get("base_url") or env.get("OPENAI_BASE_URL") or None
     if base_url is None:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.floats import encode_base64
-from conformance.mock import chat_render
+from conformance.mock import chat_render, endpoints
 from conformance.mock.chat_request import ChatRequest, parse_chat_request
 from conformance.mock.content import count_tokens, embedding_vector, fingerprint, normalised, prompt_tokens
 from conformance.mock.effects import Effects, Pipeline
+from conformance.mock.endpoints import ResponseStore
 from conformance.mock.generation import Plan, plan_choice
 from conformance.mock.http import (
     MOVED_PREFIX,
@@ -53,7 +54,7 @@ EMBEDDING_DIMENSIONS = 256
 @dataclass(frozen=True)
 class MockModel:
     id: str
-    capability: str  # "chat" or "embeddings"
+    capability: str  # "chat", "embeddings", "images", "transcription" or "speech"
     context_window: int = 8192
     # answers every request with 429 and OpenAI's rate-limit headers: how the suite provokes a 429
     rate_limited: bool = False
@@ -65,6 +66,9 @@ DEFAULT_MODELS: tuple[MockModel, ...] = (
     # a vendor-style id with a slash (seeds 000, 001): the 3.x SDK percent-encodes it in paths
     MockModel("mock-org/mock-chat", "chat"),
     MockModel("mock-ratelimited", "chat", rate_limited=True),
+    MockModel("mock-image", "images"),
+    MockModel("mock-transcribe", "transcription"),
+    MockModel("mock-speech", "speech"),
 )
 
 
@@ -105,6 +109,7 @@ class MockApp:
         self.api_key = api_key
         self.pipeline = Pipeline(effects)
         self.models = {model.id: model for model in models}
+        self.responses = ResponseStore()
 
     # --- ASGI --------------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -158,6 +163,9 @@ class MockApp:
         if redirect is not None:
             status, location = redirect
             return MockResponse(status, [("location", location), ("content-length", "0")])
+        declined = self.pipeline.first("decline_route", incoming)
+        if declined is not None:
+            raise MockError(declined)
         path = self.pipeline.apply("route_path", incoming.path, incoming).removeprefix(MOVED_PREFIX)
         if not path.startswith("/v1/"):
             raise MockError(unknown_route(incoming.method, incoming.path))
@@ -290,4 +298,11 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Handler], ...] = (
     ("GET", re.compile(r"/models/(?P<model>.+)"), MockApp.retrieve_model),
     ("POST", re.compile(r"/chat/completions"), MockApp.chat_completions),
     ("POST", re.compile(r"/embeddings"), MockApp.embeddings),
+    ("POST", re.compile(r"/completions"), endpoints.completions),
+    ("POST", re.compile(r"/responses"), endpoints.create_response),
+    ("GET", re.compile(r"/responses/(?P<response_id>[^/]+)"), endpoints.retrieve_response),
+    ("POST", re.compile(r"/images/generations"), endpoints.generate_images),
+    ("POST", re.compile(r"/audio/transcriptions"), endpoints.transcribe),
+    ("POST", re.compile(r"/audio/speech"), endpoints.speech),
+    ("GET", re.compile(r"/(batches|files|fine_tuning/jobs|assistants)"), endpoints.empty_list),
 )

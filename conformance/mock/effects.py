@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 class Effects:
     # answer a request with a redirect: (status, Location) for the incoming request, or None
     redirect: Callable[[Incoming], tuple[int, str] | None] | None = None
+    # decline a request before routing (an endpoint the server does not have): an ErrorSpec, or None
+    decline_route: Callable[[Incoming], ErrorSpec | None] | None = None
     # the path the router matches (default: percent-decoded, as ASGI gives it)
     route_path: Callable[[str, Incoming], str] | None = None
     # the Authorization header as the key check reads it

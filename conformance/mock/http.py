@@ -157,6 +157,10 @@ def missing_api_key() -> ErrorSpec:
     )
 
 
+def not_found(message: str) -> ErrorSpec:
+    return ErrorSpec(404, message, "not_found")
+
+
 def unknown_route(method: str, path: str) -> ErrorSpec:
     return ErrorSpec(404, f"Invalid URL ({method} {path})", "route")
 

@@ -18,10 +18,24 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from conformance.catalog import Catalog
+from conformance.sdkfields import PRESENCE_ROOTS
 from conformance.surface.model import EXCEPTION_PREFIX, FieldView, Pair, Surface, SurfaceError
 
+PRESENCE_EXCUSE = "the endpoint is probed for presence only: fields its check does not send or read are not exercised"
 # Endpoint name prefixes in the catalog's scope (resource paths in the client's tree).
-SCOPE_ENDPOINTS = ("chat.completions.", "completions.", "embeddings.", "models.")
+SCOPE_ENDPOINTS = (
+    "chat.completions.",
+    "completions.",
+    "embeddings.",
+    "models.",
+    "responses.",
+    "images.",
+    "audio.",
+    "batches.",
+    "files.",
+    "fine_tuning.jobs.",
+    "beta.assistants.",
+)
 ENUM_LISTED = 12  # enum values listed in Markdown before "(+N more)"
 
 
@@ -128,7 +142,8 @@ class _Side:
     def __init__(self, surface: Surface, catalog: Catalog) -> None:
         self.surface = surface
         self.coverage = _Coverage(surface, catalog)
-        self.scope = surface.closure(surface.type_roots())
+        self.scope = surface.scope()
+        self.presence = {surface.root_key(root) for root in PRESENCE_ROOTS}
 
     def change(self, kind: str, key: str, name: str | None, detail: str) -> Change:
         """A change that lives on this side: its place, features, excuse and scope read here."""
@@ -139,14 +154,10 @@ class _Side:
             excused = excuses[0] if excuses else None
         else:
             excused = self.coverage.excused.get((key, name))
-        return Change(
-            kind,
-            self.surface.readable(key, name),
-            detail,
-            self.coverage.features(key, name),
-            excused,
-            key in self.scope,
-        )
+        features = self.coverage.features(key, name)
+        if excused is None and not features and key in self.presence:
+            excused = PRESENCE_EXCUSE
+        return Change(kind, self.surface.readable(key, name), detail, features, excused, key in self.scope)
 
 
 def _type_changes(old: _Side, new: _Side) -> list[Change]:

@@ -22,6 +22,8 @@ from typing import Any
 
 import typing_extensions
 
+from conformance.sdkfields import ROOTS
+
 SURFACE_FORMAT = 1
 HTTP_CALLS = {"_get": "GET", "_post": "POST", "_put": "PUT", "_patch": "PATCH", "_delete": "DELETE"}
 PAGINATED_CALLS = {"_get_api_list": "GET"}
@@ -38,6 +40,7 @@ CATALOG_MODULES = (
     "openai.types.create_embedding_response",
     "openai.types.model",
     "openai.types.shared",
+    *sorted({module for module, _ in ROOTS.values() if module.startswith("openai.types.")}),
 )
 
 

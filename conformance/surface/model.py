@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from conformance.sdkfields import CALL_FIELDS, ROOTS
+from conformance.sdkfields import CALL_FIELDS, PRESENCE_ROOTS, ROOTS
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "sdk"
 _SEGMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<list>\[\])?$")
@@ -158,6 +158,13 @@ class Surface:
     def type_roots(self) -> list[str]:
         """Keys of the catalog's root types (the exception roots are not types)."""
         return [self.root_key(root) for root, (module, _) in ROOTS.items() if module != "openai"]
+
+    def scope(self) -> set[str]:
+        """The catalog's part of the types: everything under its deep roots, and the presence roots
+        themselves."""
+        deep = [self.root_key(r) for r, (module, _) in ROOTS.items() if module != "openai" and r not in PRESENCE_ROOTS]
+        shallow = {self.root_key(r) for r in PRESENCE_ROOTS} & set(self.types)
+        return self.closure(deep) | shallow
 
     def walk(self, path: str) -> tuple[list[str], list[Pair]]:
         """The type keys at the end of ``path`` and the fields it crosses; :class:`SurfaceError` if none."""

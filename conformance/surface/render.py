@@ -39,7 +39,8 @@ def render_diff_markdown(diff: SurfaceDiff, *, everything: bool = False) -> str:
         "",
         f"In the catalog's scope (the types under its root types, the {endpoints} endpoints, the exceptions): "
         f"{len(scoped)} changes; {len(touching)} touch catalog features, "
-        f"{len(excused)} are excused by `not_covered`, {len(uncovered)} are covered by no feature.",
+        f"{len(excused)} are excused (`not_covered`, or endpoints probed for presence only), "
+        f"{len(uncovered)} are covered by no feature.",
         "",
     ]
     if touching:
@@ -82,7 +83,7 @@ def render_surface_listing(surface: Surface) -> str:
     lines.append("by status: " + ", ".join(f"{status} {name}" for status, name in by_status.items()))
     for name, entry in surface.exceptions["classes"].items():
         lines.append(f"{name}({', '.join(entry['bases'])}): {', '.join(entry['attributes'])}")
-    for key in sorted(surface.closure(surface.type_roots())):
+    for key in sorted(surface.scope()):
         lines += ["", f"== {short_name(key)}"]
         for name, view in sorted(surface.fields(key).items()):
             values = sorted(view.enum)

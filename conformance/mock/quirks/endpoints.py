@@ -1,0 +1,90 @@
+"""Endpoints a server does not have, or serves in a shape the SDK rejects."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from conformance.mock.effects import Effects
+from conformance.mock.http import ErrorSpec, MockResponse, unknown_route
+from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
+
+
+def _absent(*patterns: str) -> Any:
+    """Answer these routes (under /v1) as a server without them does: 404 in the envelope."""
+    compiled = [re.compile(rf"/v1/{pattern}") for pattern in patterns]
+
+    def decline(incoming: Any) -> ErrorSpec | None:
+        if any(p.fullmatch(incoming.path) for p in compiled):
+            return unknown_route(incoming.method, incoming.path)
+        return None
+
+    return decline
+
+
+def _absent_quirk(name: str, feature: str, patterns: tuple[str, ...], what: str, source: str) -> Quirk:
+    return Quirk(
+        f"endpoint.{name}_absent",
+        "endpoints",
+        f"No {what}: {', '.join('/v1/' + p for p in patterns)} answers 404 in the envelope.",
+        source,
+        Effects(decline_route=_absent(*patterns)),
+        detects={feature: UNSUPPORTED},
+    )
+
+
+def _responses_usage_details_missing(response: MockResponse) -> MockResponse:
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return response
+    if not (isinstance(body, dict) and body.get("object") == "response" and isinstance(body.get("usage"), dict)):
+        return response
+    body["usage"].pop("output_tokens_details", None)
+    response.body = json.dumps(body).encode()
+    return response
+
+
+SEEDS = "seeds/000 (ScaiGrid: 'via ScaiMind/ScaiDrive/ScaiCore'), seeds/001 (The Grid), seeds/004 (FlexAI)"
+
+TABLE: tuple[Quirk, ...] = (
+    _absent_quirk(
+        "responses",
+        "endpoints.responses",
+        (r"responses", r"responses/[^/]+"),
+        "Responses API",
+        "quirks-catalog responses.endpoint_missing: ollama/ollama#9659, iBUHub/AIStudioToAPI#83; seeds/001",
+    ),
+    _absent_quirk("completions", "endpoints.completions", ("completions",), "legacy completions", "seeds/001"),
+    Quirk(
+        "endpoint.embeddings_absent",
+        "endpoints",
+        "No embeddings: /v1/embeddings answers 404 in the envelope.",
+        "seeds/001 (The Grid: embeddings are not supported)",
+        Effects(decline_route=_absent("embeddings")),
+        detects={
+            "embeddings.basic": UNSUPPORTED,
+            "embeddings.base64": UNSUPPORTED,
+            "embeddings.batch": UNSUPPORTED,
+            "embeddings.dimensions": UNSUPPORTED,
+        },
+    ),
+    _absent_quirk("images", "endpoints.images", (r"images/.+",), "image generation", "seeds/001, seeds/004"),
+    _absent_quirk(
+        "transcriptions", "endpoints.audio.transcriptions", ("audio/transcriptions",), "transcription", "seeds/001"
+    ),
+    _absent_quirk("speech", "endpoints.audio.speech", ("audio/speech",), "text to speech", "seeds/001, seeds/004"),
+    _absent_quirk("batches", "endpoints.batches", (r"batches(/.*)?",), "Batch API", SEEDS),
+    _absent_quirk("files", "endpoints.files", (r"files(/.*)?",), "Files API", SEEDS),
+    _absent_quirk("fine_tuning", "endpoints.fine_tuning", (r"fine_tuning/.*",), "fine-tuning API", SEEDS),
+    _absent_quirk("assistants", "endpoints.assistants", (r"(assistants|threads)(/.*)?",), "Assistants API", SEEDS),
+    Quirk(
+        "responses.usage_details_missing",
+        "endpoints",
+        "Responses carry usage without output_tokens_details (four of the five fields).",
+        "quirks-catalog responses.usage_details_missing: ggml-org/llama.cpp#22659",
+        Effects(response=_responses_usage_details_missing),
+        detects={"endpoints.responses": NONCONFORMANT},
+    ),
+)
