@@ -272,4 +272,6 @@ def _redact_outcome(outcome: Outcome, redactor: Redactor) -> Outcome:
         reason=redactor.text(outcome.reason),
         notes=tuple(redactor.text(n) for n in outcome.notes),
         problems=tuple(Problem(p.oracle, redactor.text(p.message)) for p in outcome.problems),
+        security=tuple(redactor.text(s) for s in outcome.security),
+        extensions=tuple(redactor.text(e) for e in outcome.extensions),
     )

@@ -61,6 +61,8 @@ class Outcome:
     evidence: tuple[dict[str, Any], ...] = ()
     # security findings (a server that serves without a key): reported apart, never a verdict
     security: tuple[str, ...] = ()
+    # vendor extension fields seen (``usage.cache_read_input_tokens``): allowed, additive, documented
+    extensions: tuple[str, ...] = ()
 
     def with_evidence(self, evidence: tuple[dict[str, Any], ...]) -> Outcome:
         return replace(self, evidence=evidence)
@@ -99,6 +101,7 @@ class Findings:
 
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    extensions: list[str] = field(default_factory=list)
 
     def expect(self, condition: bool, oracle: Oracle, message: str) -> bool:
         if not condition:
@@ -116,14 +119,24 @@ class Findings:
         if message not in self.notes:
             self.notes.append(message)
 
+    def extension(self, sdk_type: str, paths: list[str]) -> None:
+        """Vendor extension fields on an SDK type's object (``ChatCompletion``, ``usage.x``): a note,
+        and data for the docs page (``ChatCompletion.usage.x``)."""
+        if paths:
+            self.note(f"vendor extension fields on {sdk_type} (allowed, additive): {', '.join(sorted(paths))}")
+            self.extensions += [f"{sdk_type}.{p}" for p in sorted(paths) if f"{sdk_type}.{p}" not in self.extensions]
+
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def verdict(self, supported_reason: str, oracle: Oracle | None = None) -> Outcome:
+        extensions = tuple(self.extensions)
         if not self.problems:
-            return Outcome(Status.SUPPORTED, supported_reason, oracle, notes=tuple(self.notes))
+            return Outcome(Status.SUPPORTED, supported_reason, oracle, notes=tuple(self.notes), extensions=extensions)
         first = self.problems[0]
         more = len(self.problems) - 1
         reason = first.message + (f" (and {more} more)" if more else "")
-        return Outcome(Status.NONCONFORMANT, reason, first.oracle, tuple(self.problems), tuple(self.notes))
+        return Outcome(
+            Status.NONCONFORMANT, reason, first.oracle, tuple(self.problems), tuple(self.notes), extensions=extensions
+        )

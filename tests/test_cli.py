@@ -94,7 +94,7 @@ def test_the_api_key_never_leaves_the_process(tmp_path: Path, capsys: pytest.Cap
     assert code == 0
     assert key not in out and key not in err
     files = list(tmp_path.rglob("*"))
-    assert len(files) == 3
+    assert len(files) == 4  # results.json, matrix.md, junit.xml, report.html
     for path in files:
         text = path.read_text()
         assert key not in text, f"the key leaked into {path.name}"
@@ -151,7 +151,8 @@ def test_a_target_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         config.write_text(
             f"name: Config target\nbase_url: {server.base_url}\napi_key_env: VENDOR_KEY\n"
             "models:\n  chat: mock-chat\n  vision: mock-chat\n  embeddings: mock-embed\n"
-            "  rate_limited: mock-ratelimited\n"
+            "  rate_limited: mock-ratelimited\n  images: mock-image\n  transcription: mock-transcribe\n"
+            "  speech: mock-speech\n"
         )
         monkeypatch.setenv("VENDOR_KEY", "cfg-key-123")
         assert main(["run", "--config", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 0

@@ -263,10 +263,6 @@ def judge_error(
         findings.add(Oracle.WIRE, f"{what}: error.param: received {body.param!r}, expected {param!r}")
 
 
-def declared_extension_note(kind: str, keys: list[str]) -> str:
-    return f"vendor extension fields on the {kind} (allowed, additive): {', '.join(sorted(keys))}"
-
-
 def compact(value: Any, limit: int = 120) -> str:
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -75,7 +75,10 @@ def invalid_key(ctx: CheckContext) -> Provoked:
 @check("errors.envelope.invalid_param")
 def envelope_invalid_param(ctx: CheckContext) -> Outcome:
     findings = Findings()
-    judge_error(findings, invalid_param(ctx).body, status=400, param="temperature", what='temperature: "hot"')
+    body = invalid_param(ctx).body
+    judge_error(findings, body, status=400, param="temperature", what='temperature: "hot"')
+    if isinstance(body.error, dict):  # fields beyond message/type/param/code: the docs page lists them
+        findings.extension("error", sorted(set(body.error) - {"message", "type", "param", "code"}))
     return findings.verdict("400 in the OpenAI envelope with param 'temperature' (BadRequestError)", Oracle.WIRE)
 
 

@@ -14,8 +14,9 @@ def models_list(ctx: CheckContext) -> Outcome:
     findings = Findings()
     body, _ = strict_sdk_json(ctx, lambda: ctx.sdk(strict=True).models.with_raw_response.list(), findings)
     findings.extend(Oracle.SCHEMA, schemas.validate(body, "ModelList"))
-    count = len(body["data"]) if isinstance(body, dict) and isinstance(body.get("data"), list) else 0
-    return findings.verdict(f"lists {count} models in OpenAI's list shape", Oracle.SCHEMA)
+    entries = body["data"] if isinstance(body, dict) and isinstance(body.get("data"), list) else []
+    findings.extension("Model", sorted({p for entry in entries for p in schemas.extension_fields(entry, "Model")}))
+    return findings.verdict(f"lists {len(entries)} models in OpenAI's list shape", Oracle.SCHEMA)
 
 
 @check("models.list.includes_configured")

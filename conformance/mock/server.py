@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from conformance.mock.app import DEFAULT_MODELS, MockApp, MockModel
+from conformance.mock.profiles import resolve_profile
 from conformance.mock.quirks import Quirk, resolve_quirks
 
 DEFAULT_API_KEY = "mock-api-key"
@@ -46,9 +47,14 @@ class MockServer:
         api_key: str = DEFAULT_API_KEY,
         host: str = LOOPBACK,
         port: int = 0,
-        models: Sequence[MockModel] = DEFAULT_MODELS,
+        models: Sequence[MockModel] | None = None,
+        profile: str | None = None,
     ) -> None:
-        self.quirks = resolve_quirks(quirks)
+        # a vendor profile brings its models and its documented quirks; more quirks may be added
+        self.profile = resolve_profile(profile) if profile else None
+        if models is None:
+            models = self.profile.models if self.profile else DEFAULT_MODELS
+        self.quirks = resolve_quirks([*(self.profile.quirks if self.profile else ()), *quirks])
         self.api_key = api_key
         self.app = MockApp(api_key=api_key, effects=[q.effects for q in self.quirks], models=models)
         self._socket = bind_socket(host, port)

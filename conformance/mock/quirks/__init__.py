@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance.mock.quirks import chat, embeddings, errors, http, models, streaming, structured, tools
+from conformance.mock.quirks import (
+    chat,
+    documented,
+    embeddings,
+    endpoints,
+    errors,
+    http,
+    models,
+    streaming,
+    structured,
+    tools,
+)
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
 
 _TABLES = (
@@ -23,6 +34,8 @@ _TABLES = (
     errors.TABLE,
     http.TABLE,
     embeddings.TABLE,
+    endpoints.TABLE,
+    documented.TABLE,
 )
 QUIRKS: dict[str, Quirk] = {quirk.id: quirk for table in _TABLES for quirk in table}
 assert len(QUIRKS) == sum(len(table) for table in _TABLES), "duplicate quirk id"

@@ -558,6 +558,6 @@ TABLE: tuple[Quirk, ...] = (
         "`tool_calls: []` on plain answers (schema-valid; reported, not failed).",
         "quirks-catalog resp.tool_calls_empty_array: vllm-project/vllm#9601, jekalmin/extended_openai_conversation#456",
         Effects(completion=_empty_tool_calls),
-        notes={"chat.basic": "tool_calls (an empty list)"},
+        notes={"chat.basic": "tool_calls is an empty list"},
     ),
 )

@@ -1,0 +1,83 @@
+"""Deviations the seed vendors document on their own compatibility pages (../shared/seeds).
+
+They are what the vendor profiles (conformance.mock.profiles) are made of, beside quirks from the
+other tables. Additive ones are benign: the suite must report them (the docs page lists them) and
+fail nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from conformance.mock.effects import Effects
+from conformance.mock.http import ErrorSpec, MockResponse
+from conformance.mock.quirks._model import NONCONFORMANT, Quirk
+from conformance.mock.quirks._shared import error_body
+
+SCAIGRID_MODEL_FIELDS = {"display_name": None, "context_window": 256000, "max_output_tokens": 32768, "modality": "chat"}
+
+
+def _model_extension_fields(model: dict[str, Any]) -> dict[str, Any]:
+    extended = dict(model)
+    for name, value in SCAIGRID_MODEL_FIELDS.items():
+        extended[name] = model["id"].rsplit("/", 1)[-1].replace("-", " ").title() if value is None else value
+    return extended
+
+
+def _rename_request_id(response: MockResponse) -> MockResponse:
+    value = response.header("x-request-id")
+    if value is not None:
+        response.drop_header("x-request-id")
+        response.headers.append(("x-scaigrid-request-id", value))
+    return response
+
+
+def _usage_cache_fields(body: dict[str, Any], request: Any) -> dict[str, Any]:
+    body = copy.deepcopy(body)
+    if isinstance(body.get("usage"), dict):
+        body["usage"]["cache_read_input_tokens"] = 0
+        body["usage"]["cache_creation_input_tokens"] = 0
+    return body
+
+
+def _doc_url(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+    envelope = spec.envelope()
+    envelope["error"]["doc_url"] = "https://docs.vendor.example/errors#" + (spec.code or spec.kind)
+    return error_body(response, spec, envelope)
+
+
+TABLE: tuple[Quirk, ...] = (
+    Quirk(
+        "models.extension_fields",
+        "models",
+        "Model objects carry display_name, context_window, max_output_tokens and modality (additive).",
+        "seeds/000 (ScaiGrid: extended fields on /models)",
+        Effects(models=lambda body: {**body, "data": [_model_extension_fields(m) for m in body["data"]]}),
+        notes={"models.list": "context_window"},
+    ),
+    Quirk(
+        "headers.request_id_renamed",
+        "errors",
+        "The request id travels as `x-scaigrid-request-id`, not `x-request-id` (the SDK's request_id is None).",
+        "seeds/000 (ScaiGrid: every response has an x-scaigrid-request-id header)",
+        Effects(response=_rename_request_id),
+        detects={"errors.request_id": NONCONFORMANT},
+    ),
+    Quirk(
+        "usage.cache_fields_extension",
+        "chat",
+        "Usage carries cache_read_input_tokens and cache_creation_input_tokens (additive, zero without caching).",
+        "seeds/004 (FlexAI: usage.cache_read_input_tokens, usage.cache_creation_input_tokens)",
+        Effects(completion=_usage_cache_fields),
+        notes={"chat.basic": "usage.cache_read_input_tokens"},
+    ),
+    Quirk(
+        "error.doc_url_extension",
+        "errors",
+        "Error objects carry a doc_url pointing at the vendor's documentation (additive).",
+        "seeds/004 (FlexAI: a doc_url extension on errors)",
+        Effects(error=_doc_url),
+        notes={"errors.envelope.invalid_param": "doc_url"},
+    ),
+)
