@@ -58,6 +58,34 @@ class Troubleshooting:
 
 
 @dataclass(frozen=True)
+class DocsRow:
+    """One row of the vendor docs page: a verdict over the features it names."""
+
+    id: str
+    label: str
+    features: tuple[str, ...]
+    extensions: str | None = None  # list the vendor extension fields seen under this prefix
+
+
+@dataclass(frozen=True)
+class DocsSection:
+    title: str
+    column: str
+    rows: tuple[DocsRow, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "column": self.column,
+            "rows": [
+                {"id": r.id, "label": r.label, "features": list(r.features)}
+                | ({"extensions": r.extensions} if r.extensions else {})
+                for r in self.rows
+            ],
+        }
+
+
+@dataclass(frozen=True)
 class Area:
     id: str
     title: str
@@ -70,6 +98,7 @@ class Catalog:
     not_covered: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     troubleshooting: tuple[Troubleshooting, ...] = ()
+    docs: tuple[DocsSection, ...] = ()
 
     def troubleshooting_for(self, feature_id: str) -> list[Troubleshooting]:
         return [entry for entry in self.troubleshooting if feature_id in entry.features]
@@ -158,7 +187,25 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
         unknown = [f for f in entry.features if f not in features]
         if unknown:
             raise CatalogError(f"troubleshooting entry {entry.id!r} names unknown features {unknown}")
-    return Catalog(areas, features, document.get("not_covered", {}) or {}, aliases, troubleshooting)
+    docs = tuple(
+        DocsSection(
+            section["title"],
+            section["column"],
+            tuple(
+                DocsRow(row["id"], row["label"], tuple(row["features"]), row.get("extensions"))
+                for row in section["rows"]
+            ),
+        )
+        for section in document.get("docs") or ()
+    )
+    row_ids = [row.id for section in docs for row in section.rows]
+    if len(row_ids) != len(set(row_ids)):
+        raise CatalogError("duplicate docs row id in matrix.yaml")
+    for row in (row for section in docs for row in section.rows):
+        unknown = [f for f in row.features if f not in features]
+        if unknown:
+            raise CatalogError(f"docs row {row.id!r} names unknown features {unknown}")
+    return Catalog(areas, features, document.get("not_covered", {}) or {}, aliases, troubleshooting, docs)
 
 
 def _one_line(text: str) -> str:

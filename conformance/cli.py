@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -15,10 +16,20 @@ from typing import TextIO
 from conformance import TOOL_NAME, __version__
 from conformance.catalog import Catalog, Feature, load_catalog
 from conformance.engine import Engine, FeatureResult
+from conformance.expectations import load_expectations
 from conformance.report import write_reports
 from conformance.report.console import render_summary
 from conformance.report.results import build_results, exit_code
-from conformance.target import MODEL_OPTIONS, ConfigError, Secret, Target, Timeouts, resolve_target, same_origin
+from conformance.target import (
+    MODEL_OPTIONS,
+    ConfigError,
+    Secret,
+    Target,
+    Timeouts,
+    read_config,
+    resolve_target,
+    same_origin,
+)
 from conformance.wire import TransportFailure, WireClient
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -28,6 +39,9 @@ MOCK_MODELS = {
     "vision": "mock-chat",
     "embeddings": "mock-embed",
     "rate_limited": "mock-ratelimited",
+    "images": "mock-image",
+    "transcription": "mock-transcribe",
+    "speech": "mock-speech",
 }
 
 
@@ -68,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="with the embedded mock: switch on a named quirk (see `conformance mock --list-quirks`)",
     )
+    run.add_argument(
+        "--mock-profile",
+        metavar="NAME",
+        help="with the embedded mock: behave as a documented vendor (see `conformance mock --list-profiles`)",
+    )
     run.add_argument("--quiet", action="store_true", help="print only the summary")
 
     coverage = commands.add_parser(
@@ -75,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     coverage.add_argument("--json", action="store_true", help="machine-readable output")
     coverage.add_argument("--missing-only", action="store_true", help="list only the fields in neither list")
+
+    docs = commands.add_parser(
+        "docs", help="generate the vendor docs page, HTML report, badge and JUnit from results.json files"
+    )
+    docs.add_argument("results", nargs="+", type=Path, metavar="RESULTS.json")
+    docs.add_argument("--out", type=Path, required=True, help="output directory")
 
     sdk = commands.add_parser("sdk", help="the openai SDK's surface: extract it, compare two (pin bumps)")
     sdk_commands = sdk.add_subparsers(dest="sdk_command", required=True)
@@ -101,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mock.add_argument("--api-key", default=None, help="the key the mock accepts (default: mock-api-key)")
     mock.add_argument("--list-quirks", action="store_true", help="list the quirks and exit")
+    mock.add_argument("--profile", metavar="NAME", help="behave as a documented vendor (its models and quirks)")
+    mock.add_argument("--list-profiles", action="store_true", help="list the vendor profiles and exit")
     return parser
 
 
@@ -113,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_mock(args)
         if args.command == "coverage":
             return command_coverage(args)
+        if args.command == "docs":
+            return command_docs(args)
         if args.command == "sdk":
             return command_sdk(args)
         if args.command == "troubleshooting":
@@ -140,24 +169,28 @@ def _target_for(args: argparse.Namespace) -> Iterator[Target]:
         timeouts=timeouts,
     )
     if target is not None:
-        if args.mock_quirk:
-            raise ConfigError("--mock-quirk applies to the embedded mock only (no --base-url)")
+        if args.mock_quirk or args.mock_profile:
+            raise ConfigError("--mock-quirk and --mock-profile apply to the embedded mock only (no --base-url)")
         yield target
         return
+    from conformance.mock.profiles import UnknownProfile
     from conformance.mock.quirks import UnknownQuirk
     from conformance.mock.server import MockServer
 
     key = "mock-" + secrets.token_hex(12)
     try:
-        server = MockServer(quirks=args.mock_quirk, api_key=key)
-    except UnknownQuirk as error:
+        server = MockServer(quirks=args.mock_quirk, api_key=key, profile=args.mock_profile)
+    except (UnknownQuirk, UnknownProfile) as error:
         raise ConfigError(str(error.args[0])) from None
     with server:
+        profile = server.profile
         models = {
-            **MOCK_MODELS,
+            **(profile.target_models if profile else MOCK_MODELS),
             **{k: v for k, v in _flag_models(args).items() if v},
         }
-        name = "reference mock" + (f" with {', '.join(args.mock_quirk)}" if args.mock_quirk else "")
+        name = f"{profile.vendor} (reference mock profile)" if profile else "reference mock"
+        if args.mock_quirk:
+            name += f" with {', '.join(args.mock_quirk)}"
         yield Target(server.base_url, Secret(key), models, name=name, timeouts=timeouts, embedded_mock=True)
 
 
@@ -218,6 +251,7 @@ def command_run(args: argparse.Namespace) -> int:
     features = catalog.select(args.select)
     if not features:
         raise ConfigError(f"no feature matches --select {' '.join(args.select)}")
+    expectations = load_expectations(read_config(args.config), catalog) if args.config else None
     with _target_for(args) as target:
         progress = Progress(sys.stderr, args.quiet)
         with Engine(target, catalog, progress=progress) as engine:
@@ -225,8 +259,14 @@ def command_run(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"{TOOL_NAME} {__version__}: {len(features)} features against {target.base_url}", file=sys.stderr)
             run = engine.run(features)
-        results = build_results(run, catalog)
+        results = build_results(run, catalog, expectations)
     written = write_reports(results, args.out)
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path:  # in GitHub Actions: the verdict on the run's page
+        from conformance.report.docs import render_step_summary
+
+        with open(summary_path, "a", encoding="utf-8") as handle:
+            handle.write(render_step_summary(results))
     width = shutil.get_terminal_size((120, 20)).columns
     print(render_summary(results, width=width, files=[str(p) for p in written]))
     return exit_code(results)
@@ -245,6 +285,28 @@ def command_coverage(args: argparse.Namespace) -> int:
     else:
         print(render_coverage(report, verbose=not args.missing_only))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+# --- docs --------------------------------------------------------------------------------------------
+
+
+def command_docs(args: argparse.Namespace) -> int:
+    import jsonschema
+
+    from conformance.report import write_docs
+
+    documents = []
+    for path in args.results:
+        try:
+            documents.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"cannot read {path}: {error}") from None
+    try:
+        written = write_docs(documents, args.out)
+    except jsonschema.ValidationError as error:
+        raise ConfigError(f"not a results.json this version can read: {error.message}") from None
+    print("wrote " + ", ".join(str(p) for p in written))
+    return EXIT_OK
 
 
 # --- sdk ---------------------------------------------------------------------------------------------
@@ -299,6 +361,7 @@ def command_troubleshooting(args: argparse.Namespace) -> int:
 
 
 def command_mock(args: argparse.Namespace) -> int:
+    from conformance.mock.profiles import PROFILES, UnknownProfile
     from conformance.mock.quirks import QUIRKS, UnknownQuirk
     from conformance.mock.server import DEFAULT_API_KEY, MockServer
 
@@ -308,9 +371,19 @@ def command_mock(args: argparse.Namespace) -> int:
             kind = " (benign)" if quirk.benign else ""
             print(f"{quirk.id.ljust(width)}  {quirk.description}{kind}")
         return EXIT_OK
+    if args.list_profiles:
+        for profile in PROFILES.values():
+            print(f"{profile.id.ljust(10)}  {profile.vendor}: {profile.source}; {len(profile.quirks)} quirks")
+        return EXIT_OK
     try:
-        server = MockServer(quirks=args.quirk, api_key=args.api_key or DEFAULT_API_KEY, host=args.host, port=args.port)
-    except UnknownQuirk as error:
+        server = MockServer(
+            quirks=args.quirk,
+            api_key=args.api_key or DEFAULT_API_KEY,
+            host=args.host,
+            port=args.port,
+            profile=args.profile,
+        )
+    except (UnknownQuirk, UnknownProfile) as error:
         raise ConfigError(str(error.args[0])) from None
     except OSError as error:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None

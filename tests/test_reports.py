@@ -73,6 +73,6 @@ def test_the_schema_rejects_broken_results(results: dict[str, Any], mutate) -> N
         validate_results(results)
 
 
-def test_write_reports_writes_the_three_files(results: dict[str, Any], tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_write_reports_writes_the_run_outputs(results: dict[str, Any], tmp_path) -> None:  # type: ignore[no-untyped-def]
     written = write_reports(results, tmp_path / "out")
-    assert sorted(p.name for p in written) == ["junit.xml", "matrix.md", "results.json"]
+    assert sorted(p.name for p in written) == ["junit.xml", "matrix.md", "report.html", "results.json"]

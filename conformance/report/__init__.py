@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from conformance.report.badge import render_badge
+from conformance.report.docs import render_comparison, render_docs_page, render_step_summary, slug
+from conformance.report.html import render_html
 from conformance.report.junit import render_junit
 from conformance.report.markdown import render_matrix
 from conformance.report.results import dumps, validate_results
@@ -12,6 +15,7 @@ from conformance.report.results import dumps, validate_results
 RESULTS_FILE = "results.json"
 MATRIX_FILE = "matrix.md"
 JUNIT_FILE = "junit.xml"
+HTML_FILE = "report.html"
 
 
 def write_reports(results: dict[str, Any], out_dir: Path) -> list[Path]:
@@ -22,10 +26,35 @@ def write_reports(results: dict[str, Any], out_dir: Path) -> list[Path]:
         RESULTS_FILE: dumps(results),
         MATRIX_FILE: render_matrix(results),
         JUNIT_FILE: render_junit(results),
+        HTML_FILE: render_html(results),
     }
     written = []
     for name, text in outputs.items():
         path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def write_docs(documents: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    """Per run: the docs page, the HTML report it links to, a badge, JUnit and a CI step summary;
+    with several runs, the comparison page too."""
+    for results in documents:
+        validate_results(results)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs: dict[str, str] = {}
+    for results in documents:
+        name = slug(results)
+        outputs[f"{name}.md"] = render_docs_page(results, report=f"{name}.html")
+        outputs[f"{name}.html"] = render_html(results)
+        outputs[f"{name}.svg"] = render_badge(results)
+        outputs[f"{name}.junit.xml"] = render_junit(results)
+        outputs[f"{name}.summary.md"] = render_step_summary(results)
+    if len(documents) > 1:
+        outputs["comparison.md"] = render_comparison(documents)
+    written = []
+    for file_name, text in outputs.items():
+        path = out_dir / file_name
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.expectations import disagreement_text
+
 SYMBOLS = {
     "supported": "✅ supported",
     "unsupported": "⛔ unsupported",
@@ -35,6 +37,16 @@ def verdict_line(results: dict[str, Any]) -> str:
     return f"{state}: {counts}"
 
 
+def features_by_area(results: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, dict[str, Any]]]]]:
+    """(area id, area title, features) in matrix order: the catalog's areas first, then the others by name."""
+    areas: dict[str, str] = results.get("areas") or {}
+    by_area: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for feature_id, feature in results["features"].items():
+        by_area.setdefault(feature.get("area") or feature_id.split(".")[0], []).append((feature_id, feature))
+    order = [a for a in areas if a in by_area] + sorted(a for a in by_area if a not in areas)
+    return [(area, areas.get(area, area.title()), by_area[area]) for area in order]
+
+
 def render_matrix(results: dict[str, Any]) -> str:
     target = results["target"]
     models = ", ".join(f"{capability} `{name}`" for capability, name in sorted(target["models"].items()))
@@ -63,19 +75,15 @@ def render_matrix(results: dict[str, Any]) -> str:
         lines += [f"- `{item['feature']}`: {cell(item['finding'])}" for item in security]
         lines.append("")
 
-    areas: dict[str, str] = results.get("areas") or {}
-    by_area: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for feature_id, feature in results["features"].items():
-        by_area.setdefault(feature.get("area") or feature_id.split(".")[0], []).append((feature_id, feature))
-    order = [a for a in areas if a in by_area] + sorted(a for a in by_area if a not in areas)
-    for area in order:
+    lines += claims_section(results)
+    for _, title, features in features_by_area(results):
         lines += [
-            f"## {areas.get(area, area.title())}",
+            f"## {title}",
             "",
             "| Feature | Level | Verdict | Reason |",
             "|---|---|---|---|",
         ]
-        for feature_id, feature in by_area[area]:
+        for feature_id, feature in features:
             reason = feature["reason"]
             notes = feature.get("notes") or []
             if notes:
@@ -102,3 +110,33 @@ def _troubleshooting(features: dict[str, Any]) -> dict[tuple[str, str], list[str
         for guide in feature.get("troubleshooting") or ():
             guides.setdefault((guide["symptom"], guide["fix"]), []).append(feature_id)
     return guides
+
+
+def claims_section(results: dict[str, Any]) -> list[str]:
+    """Where the vendor's claims and the run disagree, and the known failures with their state."""
+    features = results["features"]
+    disagreements = (results.get("claims") or {}).get("disagreements") or []
+    known = [(f, v["known_failing"]) for f, v in features.items() if v.get("known_failing")]
+    lines: list[str] = []
+    if disagreements:
+        lines += [
+            "## Where the vendor's claims and this run disagree",
+            "",
+            "| Feature | Claim | Run |",
+            "|---|---|---|",
+        ]
+        for feature_id in disagreements:
+            feature = features[feature_id]
+            claimed = feature["claim"]["claimed"]
+            lines.append(
+                f"| `{feature_id}` | {claimed} | {disagreement_text(claimed, feature['status'])}: "
+                f"{cell(feature['reason'], 200)} |"
+            )
+        lines.append("")
+    if known:
+        lines += ["## Known failures", "", "| Feature | Reason | State |", "|---|---|---|"]
+        for feature_id, entry in known:
+            expires = f" (until {entry['expires']})" if entry.get("expires") else ""
+            lines.append(f"| `{feature_id}` | {cell(entry['reason'], 200)}{expires} | {entry['state']} |")
+        lines.append("")
+    return lines

@@ -1,0 +1,249 @@
+"""The vendor's "what we support" page, generated from a run, and the comparison of several runs.
+
+Pure functions of results.json documents: the page's tables come from the layout the run carries
+(``results["docs"]``, from matrix.yaml), each row a verdict over its features:
+
+- **Yes**: every decided feature is supported;
+- **No**: every decided feature was declined honestly (the note says how: "400 with param n");
+- **Partial**: some supported, some declined;
+- **Broken**: a feature is nonconformant: the documented behaviour breaks the SDK, and the note says
+  how, linking to the evidence in the HTML report;
+- **Not tested**: nothing decided (no model for it, or the harness could not decide).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.report.markdown import SYMBOLS, cell, claims_section, features_by_area, verdict_line
+
+YES, NO, PARTIAL, BROKEN, NOT_TESTED = "Yes", "No", "Partial", "Broken", "Not tested"
+# features whose notes say how to configure a client (base-URL variants, trailing slash, redirects)
+CONFIGURE_NOTES = ("http.path.misconfigured_base_url", "http.path.trailing_slash", "http.redirect.post")
+STATUS_LEGEND = (
+    "**Yes**: works with the official openai SDK · **No**: not offered, and said so in OpenAI's error "
+    "envelope · **Partial**: some of it · **Broken**: answered, but in a way that breaks the SDK "
+    "(details linked) · **Not tested**: not configured for this run"
+)
+
+
+@dataclass(frozen=True)
+class RowVerdict:
+    id: str
+    label: str
+    status: str
+    notes: str
+    features: tuple[str, ...]
+    evidence: str | None = None  # the feature whose evidence explains a Broken / No row
+
+
+def slug(results: dict[str, Any]) -> str:
+    """A file-name-safe name for the target of a run."""
+    target = results["target"]
+    name = target.get("name") or re.sub(r"^https?://", "", target["base_url"])
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "target"
+
+
+def decline_summary(feature: dict[str, Any]) -> str:
+    """How a server declined, from the evidence: '400 with param n', '404 in the envelope'."""
+    for exchange in reversed(feature.get("evidence") or []):
+        response = exchange.get("response") or {}
+        status = response.get("status")
+        if not isinstance(status, int) or status < 400:
+            continue
+        body = response.get("body")
+        error = body.get("error") if isinstance(body, dict) else None
+        param = error.get("param") if isinstance(error, dict) else None
+        return f"{status} with param {param}" if param else f"{status} in the error envelope"
+    return feature["reason"]
+
+
+def row_verdicts(results: dict[str, Any]) -> list[tuple[str, str, list[RowVerdict]]]:
+    """(section title, first column name, rows) for the docs page, extension rows only where seen."""
+    features: dict[str, dict[str, Any]] = results["features"]
+    layout = results.get("docs") or []
+    prefixes = [row["extensions"] for section in layout for row in section["rows"] if row.get("extensions")]
+    sections = []
+    for section in layout:
+        rows = []
+        for row in section["rows"]:
+            present = [f for f in row["features"] if f in features]
+            if not present:
+                continue
+            if row.get("extensions"):
+                verdict = _extension_row(row, present, features, prefixes)
+                if verdict is not None:
+                    rows.append(verdict)
+                continue
+            rows.append(_row(row, present, features))
+        if rows:
+            sections.append((section["title"], section["column"], rows))
+    return sections
+
+
+def _row(row: dict[str, Any], present: list[str], features: dict[str, dict[str, Any]]) -> RowVerdict:
+    statuses = {f: features[f]["status"] for f in present}
+    decided = {f: s for f, s in statuses.items() if s not in ("skipped", "error")}
+    broken = [f for f, s in decided.items() if s == "nonconformant"]
+    declined = [f for f, s in decided.items() if s == "unsupported"]
+    working = [f for f, s in decided.items() if s == "supported"]
+    ids = tuple(present)
+    if broken:
+        first = features[broken[0]]
+        return RowVerdict(row["id"], row["label"], BROKEN, f"Breaks the SDK: {first['reason']}", ids, broken[0])
+    if not decided:
+        return RowVerdict(row["id"], row["label"], NOT_TESTED, features[present[0]]["reason"], ids)
+    if not working:
+        first = features[declined[0]]
+        return RowVerdict(row["id"], row["label"], NO, f"Declined: {decline_summary(first)}.", ids, declined[0])
+    if declined:
+        parts = [f"{features[f]['title']} ({decline_summary(features[f])})" for f in declined]
+        return RowVerdict(row["id"], row["label"], PARTIAL, "Not: " + "; ".join(parts) + ".", ids, declined[0])
+    # extension fields get their own rows, base-URL diagnostics the "configure" section
+    notes = [
+        n
+        for f in working
+        if f not in CONFIGURE_NOTES
+        for n in features[f].get("notes") or ()
+        if "extension fields" not in n
+    ]
+    return RowVerdict(row["id"], row["label"], YES, notes[0] if notes else "—", ids)
+
+
+def _extension_row(
+    row: dict[str, Any], present: list[str], features: dict[str, dict[str, Any]], prefixes: list[str]
+) -> RowVerdict | None:
+    prefix = row["extensions"]
+    seen = sorted({e for f in present for e in features[f].get("extensions") or () if e.startswith(prefix)})
+    # each field belongs to the row with the most specific prefix
+    mine = [e for e in seen if max((p for p in prefixes if e.startswith(p)), key=len) == prefix]
+    if not mine:
+        return None
+    # "ChatCompletion.usage.x" reads as "usage.x"; "error.doc_url" stays as it is
+    type_name = prefix.split(".", 1)[0]
+    shown = type_name + "." if type_name[:1].isupper() else ""
+    label = ", ".join(e.removeprefix(shown) for e in mine)
+    notes = "Vendor extension (additive): the SDK keeps it as an extra attribute; other clients ignore it."
+    return RowVerdict(row["id"], label, YES, notes, tuple(present))
+
+
+def render_docs_page(results: dict[str, Any], *, report: str | None = None) -> str:
+    """The page; ``report`` is the HTML report's file name, for links to evidence."""
+    target = results["target"]
+    title = target.get("name") or target["base_url"]
+    lines = [
+        f"# {title}: OpenAI compatibility",
+        "",
+        f"Generated by {results['tool']['name']} {results['tool']['version']} from a run on "
+        f"{results['started_at']} with the official SDK {results['sdk']['package']} {results['sdk']['version']}: "
+        f"{verdict_line(results)}.",
+        "",
+    ]
+    lines += _configure_section(results)
+    lines += [STATUS_LEGEND, ""]
+    for title_, column, rows in row_verdicts(results):
+        lines += [f"## {title_}", "", f"| {column} | Supported | Notes |", "|---|---|---|"]
+        for row in rows:
+            notes = cell(row.notes, 300)
+            if row.evidence and report:
+                notes += f" ([evidence]({report}#ev-{row.evidence}))"
+            lines.append(f"| {cell(row.label, 120)} | {row.status} | {notes} |")
+        lines.append("")
+    lines += claims_section(results)
+    security = results.get("security_findings") or []
+    if security:
+        lines += ["## Security findings", ""] + [f"- {cell(s['finding'])}" for s in security] + [""]
+    return "\n".join(lines)
+
+
+def _configure_section(results: dict[str, Any]) -> list[str]:
+    """How to configure a client, from what the run saw of base URLs, auth and models."""
+    target = results["target"]
+    models = target.get("models") or {}
+    chat = models.get("chat", "MODEL")
+    lines = [
+        "## How to configure your client",
+        "",
+        f"- **Base URL**: `{target['base_url']}`, exactly as given to the SDK (it appends `/chat/completions` "
+        "itself and never adds `/v1`).",
+        "- **API key**: sent as `Authorization: Bearer <key>` (the SDK does this).",
+        "- **Models**: " + ", ".join(f"{cap} `{name}`" for cap, name in sorted(models.items())) + ".",
+    ]
+    for feature_id in CONFIGURE_NOTES:
+        for note in (results["features"].get(feature_id) or {}).get("notes") or ():
+            lines.append(f"- {cell(note, 300)}")
+    lines += [
+        "",
+        "```python",
+        "from openai import OpenAI",
+        "",
+        f'client = OpenAI(base_url="{target["base_url"]}", api_key="YOUR_KEY")',
+        f'reply = client.chat.completions.create(model="{chat}", messages=[{{"role": "user", "content": "Hello"}}])',
+        "```",
+        "",
+    ]
+    return lines
+
+
+def render_comparison(documents: list[dict[str, Any]]) -> str:
+    """Features as rows, targets as columns, with pass rates per target and area."""
+    names = [d["target"].get("name") or d["target"]["base_url"] for d in documents]
+    lines = ["# OpenAI compatibility: comparison", ""]
+    lines += ["| Target | SDK | Certified | " + " | ".join(SYMBOLS) + " | Pass rate |", "|---" * 8 + "|"]
+    for name, document in zip(names, documents, strict=True):
+        summary = document["summary"]
+        lines.append(
+            f"| {cell(name, 60)} | {document['sdk']['version']} | {'yes' if document.get('certified') else 'no'} | "
+            + " | ".join(str(summary[s]) for s in SYMBOLS)
+            + f" | {_rate(document['features'].values())} |"
+        )
+    lines += ["", "Pass rate: supported features among those decided (skipped and errors left out).", ""]
+    first = documents[0]
+    areas = [(area, title) for area, title, _ in features_by_area(first)]
+    lines += ["## Pass rate per area", "", "| Area | " + " | ".join(cell(n, 40) for n in names) + " |"]
+    lines.append("|---" * (len(names) + 1) + "|")
+    for area, title in areas:
+        rates = [_rate(f for f in d["features"].values() if f.get("area") == area) for d in documents]
+        lines.append(f"| {title} | " + " | ".join(rates) + " |")
+    lines.append("")
+    every = list(dict.fromkeys(fid for d in documents for fid in d["features"]))
+    lines += ["## Every feature", "", "| Feature | Level | " + " | ".join(cell(n, 40) for n in names) + " |"]
+    lines.append("|---" * (len(names) + 2) + "|")
+    for feature_id in every:
+        level = next(d["features"][feature_id]["level"] for d in documents if feature_id in d["features"])
+        cells = [
+            SYMBOLS[d["features"][feature_id]["status"]] if feature_id in d["features"] else "—" for d in documents
+        ]
+        lines.append(f"| `{feature_id}` | {level} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _rate(features: Any) -> str:
+    decided = [f["status"] for f in features if f["status"] not in ("skipped", "error")]
+    if not decided:
+        return "—"
+    supported = sum(1 for s in decided if s == "supported")
+    return f"{supported}/{len(decided)} ({100 * supported // len(decided)}%)"
+
+
+def render_step_summary(results: dict[str, Any]) -> str:
+    """Markdown for ``$GITHUB_STEP_SUMMARY``: the verdict, the gate, and what did not pass."""
+    target = results["target"]
+    gate = results.get("gate") or {}
+    lines = [
+        f"### openai-conformance: {cell(target.get('name') or target['base_url'], 80)}",
+        "",
+        f"{verdict_line(results)} · openai {results['sdk']['version']} · {results['requests']} requests",
+        "",
+        "**CI gate: passes**" if gate.get("passes", True) else "**CI gate: fails**",
+        "",
+    ]
+    lines += [f"- {cell(reason, 200)}" for reason in gate.get("failures") or ()]
+    failing = [(f, v) for f, v in results["features"].items() if v["status"] not in ("supported", "skipped")]
+    if failing:
+        lines += ["", "| Feature | Verdict | Reason |", "|---|---|---|"]
+        lines += [f"| `{f}` | {SYMBOLS[v['status']]} | {cell(v['reason'], 200)} |" for f, v in failing]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,128 @@
+"""The vendor profiles reproduce the seed vendors' own support tables, row by row.
+
+Each profile runs the whole suite against the mock behaving as that vendor documents; the generated
+docs page must say what the vendor's page says for every row it maps, except the rows where the
+suite finds that the documented behaviour breaks the SDK: there the page says Broken, and links the
+evidence. The seeds live in ../shared/seeds; without them the comparison is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.catalog import load_catalog
+from conformance.engine import Engine
+from conformance.mock.profiles import PROFILES, Profile
+from conformance.mock.server import MockServer
+from conformance.report.docs import BROKEN, render_docs_page, row_verdicts
+from conformance.report.markdown import cell
+from conformance.report.results import build_results, validate_results
+from conformance.target import Secret, Target
+from tests.conftest import TEST_TIMEOUTS
+
+SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+# the seeds' words for support, as our page says them
+SEED_STATUS = {"✓": "Yes", "yes": "Yes", "no": "No", "partial": "Partial"}
+
+
+@cache
+def profile_results(profile_id: str) -> dict[str, Any]:
+    profile = PROFILES[profile_id]
+    catalog = load_catalog()
+    with MockServer(profile=profile.id) as server:
+        target = Target(
+            server.base_url,
+            Secret(server.api_key),
+            profile.target_models,
+            name=f"{profile.vendor} (reference mock profile)",
+            timeouts=TEST_TIMEOUTS,
+            embedded_mock=True,
+        )
+        with Engine(target, catalog) as engine:
+            run = engine.run()
+    results = build_results(run, catalog)
+    validate_results(results)
+    return results
+
+
+def seed_table(text: str) -> dict[str, str]:
+    """Rows of a seed's support tables (label -> Yes/No/Partial), and of its supported / not
+    supported bullet lists."""
+    rows: dict[str, str] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0] and not set(cells[0]) <= set("-: "):
+            status = cells[1].split()[0].lower() if cells[1] else ""
+            if status in SEED_STATUS:
+                rows[cells[0]] = SEED_STATUS[status]
+            elif cells[1].startswith("Via"):  # "Via ScaiMind": not in the compatibility layer
+                rows[cells[0]] = "No"
+    section = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            section = {"## What's supported": "Yes", "## What's not supported": "No"}.get(line.strip())
+        elif section and re.match(r"^\* ", line):
+            rows[line[2:].strip()] = section
+    return rows
+
+
+def compare(profile: Profile) -> list[str]:
+    """Every mismatch between the vendor's table and the generated page (empty: they agree)."""
+    seed = (SEEDS / profile.seed).read_text(encoding="utf-8")
+    documented = seed_table(seed)
+    results = profile_results(profile.id)
+    generated = {row.id: row for _, _, rows in row_verdicts(results) for row in rows}
+    page = render_docs_page(results, report="report.html")
+    mismatches = []
+    for seed_label, row_ids in profile.seed_rows.items():
+        assert seed_label in documented, f"{profile.seed} has no row {seed_label!r} (the seed changed?)"
+        for row_id in row_ids:
+            row = generated.get(row_id)
+            expected = documented[seed_label]
+            if row is None:
+                mismatches.append(f"{row_id}: not on the page (the vendor says {expected})")
+            elif row_id in profile.disagreements:
+                if row.status != BROKEN:
+                    mismatches.append(f"{row_id}: expected Broken ({profile.disagreements[row_id]}), got {row.status}")
+            elif row.status != expected:
+                mismatches.append(f"{row_id} ({seed_label}): the vendor says {expected}, the page {row.status}")
+            if row is not None:  # and the page itself shows it
+                assert f"| {cell(row.label, 120)} | {row.status} |" in page, row.label
+    return mismatches
+
+
+@pytest.mark.parametrize("profile_id", list(PROFILES))
+def test_the_generated_page_reproduces_the_vendors_table(profile_id: str) -> None:
+    profile = PROFILES[profile_id]
+    if not (SEEDS / profile.seed).exists():
+        pytest.skip(f"{SEEDS / profile.seed} is absent (the seeds live in ../shared beside the repository)")
+    assert compare(profile) == []
+
+
+@pytest.mark.parametrize("profile_id", list(PROFILES))
+def test_every_disagreement_is_on_the_page_with_its_evidence(profile_id: str) -> None:
+    profile = PROFILES[profile_id]
+    results = profile_results(profile_id)
+    rows = {row.id: row for _, _, section in row_verdicts(results) for row in section}
+    page = render_docs_page(results, report="report.html")
+    for row_id in profile.disagreements:
+        row = rows[row_id]
+        assert row.status == BROKEN and row.evidence is not None
+        assert f"report.html#ev-{row.evidence}" in page
+
+
+def test_scaigrid_error_frames_do_not_reach_an_sdk_user() -> None:
+    # seed 000 says SDKs "surface the error via the usual error callback"; openai-python ignores an
+    # `event: error` frame, so the user gets a short answer and no error: the page must say so
+    feature = profile_results("scaigrid")["features"]["chat.stream.error_shape"]
+    assert feature["status"] == "nonconformant" and "event: error" in feature["reason"]
+
+
+def test_the_seed_table_parser() -> None:
+    text = "| A | ✓ | x |\n|---|---|---|\n| B | Via X | |\nC | No | n\nD | Partial | p\n## What's supported\n* E\n"
+    assert seed_table(text) == {"A": "Yes", "B": "No", "C": "No", "D": "Partial", "E": "Yes"}
