@@ -115,13 +115,13 @@ def judge(features: dict[str, dict[str, Any]], expectations: Expectations, today
         status = feature["status"]
         claimed = expectations.claim(feature_id)
         if claimed is not None:
-            agrees = _agrees(claimed, status)
-            feature["claim"] = {"claimed": claimed, "agrees": agrees}
-            if agrees is False:
+            verdict = agrees(claimed, status)
+            feature["claim"] = {"claimed": claimed, "agrees": verdict}
+            if verdict is False:
                 disagreements.append(feature_id)
         known = expectations.known_failure(feature_id)
         if known is not None:
-            state = _known_state(known, status, today)
+            state = known_state(known, status, today)
             feature["known_failing"] = {**known.to_json(), "state": state}
             if state == STALE:
                 stale.append(feature_id)
@@ -141,7 +141,7 @@ def judge(features: dict[str, dict[str, Any]], expectations: Expectations, today
     }
 
 
-def _agrees(claimed: str, status: str) -> bool | None:
+def agrees(claimed: str, status: str) -> bool | None:
     """None when the run could not decide (skipped, error): neither confirmed nor contradicted."""
     if status in ("skipped", "error"):
         return None
@@ -150,7 +150,7 @@ def _agrees(claimed: str, status: str) -> bool | None:
     return status != "supported"  # claimed unsupported: declining (or failing) agrees, working does not
 
 
-def _known_state(known: KnownFailure, status: str, today: dt.date) -> str:
+def known_state(known: KnownFailure, status: str, today: dt.date) -> str:
     if known.expires is not None and known.expires < today:
         return EXPIRED
     if status == "supported":

@@ -5,13 +5,16 @@
 Registered as a ``pytest11`` entry point, so installing the package is enough. Each check
 becomes one test item named by its feature ID; the verdict maps to a pytest outcome
 (supported: pass; nonconformant, or unsupported on a required feature: fail; other unsupported
-and skipped: skip; error: fail marked as a harness error). ``--conformance-out DIR`` writes the
-same reports as ``conformance run``. Without a base URL the embedded reference mock is used.
+and skipped: skip; error: fail marked as a harness error). With ``--conformance-config``, the
+target file's ``known_failing`` entries make their failures xfail (and a stale entry, now passing,
+a failure), and a verdict that contradicts its ``claims`` fails. ``--conformance-out DIR`` writes
+the same reports as ``conformance run``. Without a base URL the embedded reference mock is used.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib
 import secrets
 from collections.abc import Iterator
@@ -22,8 +25,17 @@ import pytest
 
 from conformance.catalog import Catalog, load_catalog
 from conformance.engine import Engine, FeatureResult
+from conformance.expectations import (
+    STALE,
+    STILL_FAILING,
+    Expectations,
+    agrees,
+    disagreement_text,
+    known_state,
+    load_expectations,
+)
 from conformance.registry import REGISTRY
-from conformance.target import MODEL_OPTIONS, ConfigError, Secret, Target, Timeouts, resolve_target
+from conformance.target import MODEL_OPTIONS, ConfigError, Secret, Target, Timeouts, read_config, resolve_target
 from conformance.verdict import Level, Status
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
@@ -39,6 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-config", type=Path, help="target YAML file")
     group.addoption("--conformance-out", type=Path, help="write results.json, matrix.md and junit.xml here")
     group.addoption("--conformance-timeout", type=float, default=Timeouts.read, help="read timeout in seconds")
+    group.addoption("--conformance-mock-profile", help="with the embedded mock: behave as a documented vendor")
     group.addoption(
         "--conformance-mock-quirk",
         action="append",
@@ -56,6 +69,11 @@ class ConformanceSession:
         self.results: dict[str, FeatureResult] = {}
         self._engine: Engine | None = None
         self._stack = contextlib.ExitStack()
+        path = config.getoption("conformance_config")
+        try:
+            self.expectations = load_expectations(read_config(path), self.catalog) if path else Expectations()
+        except ConfigError as error:
+            raise pytest.UsageError(str(error)) from None
 
     @property
     def engine(self) -> Engine:
@@ -88,12 +106,17 @@ class ConformanceSession:
         from conformance.mock.server import MockServer
 
         key = "mock-" + secrets.token_hex(12)
-        with MockServer(quirks=option("conformance_mock_quirk"), api_key=key) as server:
+        profile = option("conformance_mock_profile")
+        try:
+            server = MockServer(quirks=option("conformance_mock_quirk"), api_key=key, profile=profile)
+        except KeyError as error:  # an unknown quirk or profile
+            raise pytest.UsageError(str(error.args[0])) from None
+        with server:
             yield Target(
                 server.base_url,
                 Secret(key),
-                dict(MOCK_MODELS),
-                name="reference mock",
+                dict(server.profile.target_models if server.profile else MOCK_MODELS),
+                name=f"{server.profile.vendor} (reference mock profile)" if server.profile else "reference mock",
                 timeouts=timeouts,
                 embedded_mock=True,
             )
@@ -105,7 +128,8 @@ class ConformanceSession:
                 from conformance.report import write_reports
                 from conformance.report.results import build_results
 
-                write_reports(build_results(self._engine.result(self.results), self.catalog), out)
+                run = self._engine.result(self.results)
+                write_reports(build_results(run, self.catalog, self.expectations), out)
         finally:
             self._stack.close()
 
@@ -157,6 +181,17 @@ class CheckItem(pytest.Item):
         session.results[self.feature_id] = result
         outcome = result.outcome
         self.user_properties.append(("verdict", outcome.status.value))
+        expectations = session.expectations
+        claimed = expectations.claim(self.feature_id)
+        if claimed is not None and agrees(claimed, outcome.status.value) is False:
+            raise CheckFailed(f"{disagreement_text(claimed, outcome.status.value)}: {outcome.reason}")
+        known = expectations.known_failure(self.feature_id)
+        if known is not None:
+            state = known_state(known, outcome.status.value, dt.date.today())
+            if state == STALE:
+                raise CheckFailed(f"listed as known-failing ({known.reason}) but passes: remove the stale entry")
+            if state == STILL_FAILING:
+                pytest.xfail(f"known failure: {known.reason}: {outcome.reason}")
         if outcome.status is Status.SUPPORTED:
             return
         if outcome.status is Status.SKIPPED:

@@ -72,3 +72,66 @@ def sample_results() -> dict[str, Any]:
             "chat.usage": feature("error", "required", "chat", "could not connect to the target"),
         },
     }
+
+
+def docs_results() -> dict[str, Any]:
+    """``sample_results()`` with a docs layout, extension fields and a vendor's claims: what the docs
+    page, the comparison and the step summary are pinned with."""
+    results = sample_results()
+    results["features"]["chat.basic"]["extensions"] = [
+        "ChatCompletion.usage.cache_read_input_tokens",
+        "ChatCompletion.x_vendor",
+    ]
+    results["features"]["chat.n"]["claim"] = {"claimed": "unsupported", "agrees": True}
+    results["features"]["chat.stream.done_sentinel"]["claim"] = {"claimed": "supported", "agrees": False}
+    results["features"]["chat.stream.done_sentinel"]["troubleshooting"] = [
+        {"id": "stream.no_done", "symptom": "streams never end", "fix": "send data: [DONE]"}
+    ]
+    results["claims"] = {
+        "supported": ["chat.*"],
+        "unsupported": ["chat.n"],
+        "disagreements": ["chat.stream.done_sentinel"],
+    }
+    results["gate"] = {"passes": False, "failures": ["chat.stream.done_sentinel: claimed supported, broken"]}
+    results["docs"] = [
+        {
+            "title": "Request fields",
+            "column": "Field",
+            "rows": [
+                {"id": "request.basics", "label": "model, messages", "features": ["chat.basic"]},
+                {"id": "request.n", "label": "n", "features": ["chat.n"]},
+                {
+                    "id": "request.streaming",
+                    "label": "stream",
+                    "features": ["chat.stream.done_sentinel", "chat.stream.include_usage"],
+                },
+                {"id": "request.mixed", "label": "basics and n", "features": ["chat.basic", "chat.n"]},
+                {"id": "request.embeddings", "label": "embeddings", "features": ["embeddings.basic"]},
+            ],
+        },
+        {
+            "title": "Response fields",
+            "column": "Field",
+            "rows": [
+                {
+                    "id": "response.usage",
+                    "label": "usage extensions",
+                    "features": ["chat.basic"],
+                    "extensions": "ChatCompletion.usage.",
+                },
+                {
+                    "id": "response.other",
+                    "label": "other extensions",
+                    "features": ["chat.basic"],
+                    "extensions": "ChatCompletion.",
+                },
+                {
+                    "id": "response.models",
+                    "label": "model extensions",
+                    "features": ["chat.basic"],
+                    "extensions": "Model.",
+                },
+            ],
+        },
+    ]
+    return results

@@ -190,3 +190,11 @@ def test_mock_prints_its_base_url_first_and_serves() -> None:
 def test_version() -> None:
     done = subprocess.run([*CLI, "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("openai-conformance ")
+
+
+def test_mock_lists_its_profiles_and_refuses_an_unknown_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mock", "--list-profiles"]) == 0
+    out = capsys.readouterr().out
+    assert "scaigrid" in out and "thegrid" in out and "flexai" in out
+    assert main(["run", "--mock-profile", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown mock profile 'nope'" in capsys.readouterr().err

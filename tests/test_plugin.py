@@ -70,3 +70,37 @@ def test_selection_with_k_and_a_usage_error(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert done.returncode != 0 and "no chat model" in done.stdout + done.stderr
+
+
+def test_known_failures_are_xfail_and_a_stale_entry_fails(tmp_path: Path) -> None:
+    config = tmp_path / "target.yaml"
+    config.write_text(
+        "known_failing:\n"
+        "  - {feature: chat.stream.done_sentinel, reason: no DONE yet}\n"
+        "  - {feature: chat.stream.finish_reason, reason: fixed last week}\n"
+    )
+    done = pytest_checks(
+        "--conformance-config",
+        str(config),
+        "--conformance-mock-quirk",
+        "stream.done_missing",
+        "-k",
+        "chat.stream",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stdout
+    assert "1 xfailed" in done.stdout  # done_sentinel still fails, as listed
+    assert "FAILED streaming.py::chat.stream.finish_reason" in done.stdout  # passes: the entry is stale
+
+
+def test_a_contradicted_claim_fails_the_test(tmp_path: Path) -> None:
+    config = tmp_path / "target.yaml"
+    config.write_text("claims:\n  unsupported: [chat.n]\n")
+    done = pytest_checks("--conformance-config", str(config), "-k", "chat.n", cwd=tmp_path)
+    assert done.returncode == 1 and "claimed unsupported, works" in done.stdout
+
+
+def test_a_vendor_profile_through_the_plugin(tmp_path: Path) -> None:
+    done = pytest_checks("--conformance-mock-profile", "flexai", "-k", "chat.n or chat.logprobs", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    assert "2 skipped" in done.stdout and "param=n" in done.stdout

@@ -381,3 +381,15 @@ def test_the_page_renders_in_chromium_and_targets_a_panel(results: dict[str, Any
     assert taken.returncode == 0, taken.stderr[-2000:]
     assert shot.exists() and shot.stat().st_size > 5_000
     assert _png_has_content(shot)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} to render the page")
+def test_focus_shows_one_finding_alone(results: dict[str, Any], tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render_html(results), encoding="utf-8")
+    dumped = run_chromium(page.as_uri() + "?focus=chat.stream.done_sentinel", tmp_path / "profile", "--dump-dom")
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    # the script ran: the page is in focus mode, with that panel marked and its exchanges open
+    assert '<body class="focus">' in dumped.stdout
+    assert 'class="panel s-nonconformant focused" id="ev-chat.stream.done_sentinel"' in dumped.stdout
+    assert '<details class="exchange" open="">' in dumped.stdout

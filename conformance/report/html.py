@@ -67,9 +67,11 @@ details.exchange { border-top: 1px dashed var(--line); margin-top: .5rem; paddin
 details.exchange > summary { cursor: pointer; font-family: ui-monospace, Menlo, Consolas, monospace;
   font-size: 13px; }
 .failure { color: #cf222e; }
+body.focus #matrix, body.focus .panel:not(.focused) { display: none; }
 """
 
 # Opens the exchanges of the targeted panel (on load and on every in-page jump); :target does the rest.
+# With ?focus=ID, shows only that feature's panel (a link to one finding).
 SCRIPT = """
 function openTarget() {
   var panel = null;
@@ -78,6 +80,14 @@ function openTarget() {
 }
 window.addEventListener("hashchange", openTarget);
 openTarget();
+// ?focus=<feature id>: that feature's evidence alone, for sharing one finding (and for screenshots)
+var focus = new URLSearchParams(location.search).get("focus");
+var focused = focus && document.getElementById("ev-" + focus);
+if (focused) {
+  document.body.classList.add("focus");
+  focused.classList.add("focused");
+  focused.querySelectorAll("details").forEach(function (d) { d.open = true; });
+}
 """
 
 

@@ -1,0 +1,108 @@
+"""The vendor docs page, the comparison page and the CI step summary: pure functions of results.json."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from conformance.cli import main
+from conformance.report.docs import (
+    BROKEN,
+    NO,
+    NOT_TESTED,
+    PARTIAL,
+    YES,
+    render_comparison,
+    render_docs_page,
+    render_step_summary,
+    row_verdicts,
+    slug,
+)
+from conformance.report.results import validate_results
+from tests.sample_results import docs_results
+
+
+def test_the_hand_made_document_is_valid() -> None:
+    validate_results(docs_results())
+
+
+def test_row_verdicts_cover_every_status() -> None:
+    rows = {row.id: row for _, _, section in row_verdicts(docs_results()) for row in section}
+    assert rows["request.basics"].status == YES
+    assert rows["request.n"].status == NO and rows["request.n"].notes == "Declined: 400 with param n."
+    assert (
+        rows["request.streaming"].status == BROKEN and rows["request.streaming"].evidence == "chat.stream.done_sentinel"
+    )
+    assert rows["request.mixed"].status == PARTIAL and "400 with param n" in rows["request.mixed"].notes
+    assert rows["request.embeddings"].status == NOT_TESTED
+    # extension fields land on the row with the most specific prefix; a row with none is left out
+    assert rows["response.usage"].label == "usage.cache_read_input_tokens"
+    assert rows["response.other"].label == "x_vendor"
+    assert "response.models" not in rows
+
+
+def test_docs_page(snapshot: SnapshotAssertion) -> None:
+    page = render_docs_page(docs_results(), report="vendor.html")
+    assert page == snapshot
+    assert "(vendor.html#ev-chat.stream.done_sentinel)" in page
+    assert "## Where the vendor's claims and this run disagree" in page
+
+
+def test_comparison_page(snapshot: SnapshotAssertion) -> None:
+    other = copy.deepcopy(docs_results())
+    other["target"]["name"] = "Other vendor"
+    other["features"]["chat.stream.done_sentinel"]["status"] = "supported"
+    page = render_comparison([docs_results(), other])
+    assert page == snapshot
+    assert "| `chat.stream.done_sentinel` | required | ❌ nonconformant | ✅ supported |" in page
+
+
+def test_step_summary(snapshot: SnapshotAssertion) -> None:
+    summary = render_step_summary(docs_results())
+    assert summary == snapshot
+    assert "**CI gate: fails**" in summary
+
+
+def test_slugs_are_file_names() -> None:
+    results = docs_results()
+    assert slug(results) == "vendor"
+    results["target"]["name"] = ""
+    assert slug(results) == "api-vendor-example-v1"
+
+
+def test_the_docs_command_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(docs_results()))
+    other = docs_results()
+    other["target"]["name"] = "Other"
+    second.write_text(json.dumps(other))
+    assert main(["docs", str(first), str(second), "--out", str(tmp_path / "docs")]) == 0
+    names = sorted(p.name for p in (tmp_path / "docs").iterdir())
+    assert names == [
+        "comparison.md",
+        "other.html",
+        "other.junit.xml",
+        "other.md",
+        "other.summary.md",
+        "other.svg",
+        "vendor.html",
+        "vendor.junit.xml",
+        "vendor.md",
+        "vendor.summary.md",
+        "vendor.svg",
+    ]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"schema_version": 1}))
+    assert main(["docs", str(broken), "--out", str(tmp_path / "x")]) == 2
+    assert "not a results.json" in capsys.readouterr().err
+
+
+def test_a_run_writes_the_step_summary_in_github_actions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert main(["run", "--out", str(tmp_path / "out"), "--quiet", "--select", "models"]) == 0
+    assert "**CI gate: passes**" in summary.read_text()
