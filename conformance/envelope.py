@@ -89,6 +89,8 @@ def envelope_problems(body: ErrorBody) -> list[str]:
     if not isinstance(body.parsed, dict):
         return [f"error body is a JSON {type(body.parsed).__name__}: expected an object with an 'error' object"]
     if "error" not in body.parsed:
+        if ("title" in body.parsed and "status" in body.parsed) or "problem+json" in body.content_type:
+            return ['error body is RFC 9457 problem details ({"title", "status", "detail"}): expected {"error": {...}}']
         if "detail" in body.parsed:
             return ['error body is a FastAPI-style {"detail": ...}: expected {"error": {...}}']
         if "message" in body.parsed:

@@ -145,6 +145,10 @@ METHOD_CHANGING_REDIRECTS = (301, 302, 303)
 METHOD_KEEPING_REDIRECTS = (307, 308)
 
 
+# No model generates this many tokens in one reply: a larger limit is a probe meant to be refused.
+IMPOSSIBLE_LIMIT = 10_000_000
+
+
 class Recorder:
     """Collects exchanges: all of a run (counters) and those of the current check (evidence)."""
 
@@ -201,6 +205,8 @@ class Recorder:
             return
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         n = body["n"] if isinstance(body.get("n"), int) else 1
+        if isinstance(limit, int) and limit > IMPOSSIBLE_LIMIT:
+            return  # errors.oversized's probe: it costs what the server generates, not a billion tokens
         if isinstance(limit, int) and limit > 0:
             self.completion_tokens_requested += limit * max(n, 1)
         elif "messages" in body or "prompt" in body:

@@ -19,7 +19,7 @@ from conformance.context import CheckContext
 from conformance.envelope import DeclineParam, ErrorBody, decode_error_body, envelope_problems
 from conformance.sdk import exception_name_for_status
 from conformance.sse import SSEParse
-from conformance.verdict import Findings, Oracle, Outcome, Verdict, nonconformant
+from conformance.verdict import Findings, Oracle, Outcome, Verdict, nonconformant, skipped
 from conformance.wire import WireResponse
 
 # Typed Any: checks send plain dicts, exactly as users do, not the SDK's TypedDicts.
@@ -138,6 +138,19 @@ class StreamCapture:
     def choice_chunks(self) -> list[tuple[int, dict[str, Any]]]:
         """Chunks that look like chat chunks (have a ``choices`` key)."""
         return [(line, chunk) for line, chunk in self.chunks() if "choices" in chunk]
+
+    def require_chunks(self) -> list[tuple[int, dict[str, Any]]]:
+        """The chat chunks; with none, a feature about their details has nothing to judge (a pass
+        would be vacuous): it is skipped, and the stream's own features say what is wrong."""
+        chunks = self.choice_chunks()
+        if not chunks:
+            raise Verdict(
+                skipped(
+                    "the stream held no chat chunk to judge "
+                    f"({self.response.content_type or 'no content-type'}; see chat.stream.chunk_object)"
+                )
+            )
+        return chunks
 
     def content(self, index: int = 0) -> str:
         parts = []

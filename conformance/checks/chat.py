@@ -20,7 +20,7 @@ from conformance.checks._common import (
 from conformance.context import CheckContext, StatusError
 from conformance.envelope import judge_decline
 from conformance.registry import check
-from conformance.verdict import Findings, Oracle, Outcome, Status, Verdict, nonconformant, unsupported
+from conformance.verdict import Findings, Oracle, Outcome, Status, Verdict, nonconformant, skipped, unsupported
 
 COUNT_PROMPT: Any = [{"role": "user", "content": "Count from 1 to 20, separated by single spaces, and nothing else."}]
 
@@ -129,13 +129,21 @@ def _cut_by_limit(ctx: CheckContext, field: str) -> Outcome:
     body = complete(ctx, messages=COUNT_PROMPT, **limits)
     findings = Findings()
     choice = first_choice(body)
+    completion_tokens = (body.get("usage") or {}).get("completion_tokens")
+    content = (choice.get("message") or {}).get("content")
+    words = len(content.split()) if isinstance(content, str) else 0
+    # The prompt asks for twenty numbers: a reply that reaches the limit (a word is at least one token,
+    # or usage says so) was cut, whatever finish_reason claims. One that ended well within it had
+    # nothing to cut, and "stop" is then right: no verdict (a static mock answering "string").
+    longer = words >= limit or (isinstance(completion_tokens, int) and completion_tokens >= limit)
+    if choice.get("finish_reason") != "length" and not longer:
+        return skipped(f"the reply ended on its own within {field}={limit} ({compact(content, 60)}): nothing was cut")
     findings.expect(
         choice.get("finish_reason") == "length",
         Oracle.BEHAVIOUR,
         f"finish_reason: received {choice.get('finish_reason')!r} for a reply cut at {field}={limit}, "
         "expected 'length'",
     )
-    completion_tokens = (body.get("usage") or {}).get("completion_tokens")
     if isinstance(completion_tokens, int):
         findings.expect(
             completion_tokens <= limit,

@@ -133,7 +133,7 @@ def auth_invalid_key(ctx: CheckContext) -> Outcome:
     body = invalid_key(ctx).body
     findings = Findings()
     judge_error(findings, body, status=401, what="a wrong API key")
-    return _open_server(body, "a request with a wrong API key") or findings.verdict(
+    return _open_server(body, "a request with a wrong API key (it does not check keys)") or findings.verdict(
         "401 in the OpenAI envelope (AuthenticationError)", Oracle.WIRE
     )
 

@@ -232,6 +232,7 @@ def stream_include_usage(ctx: CheckContext) -> Outcome:
 @check("chat.stream.no_unrequested_usage")
 def stream_no_unrequested_usage(ctx: CheckContext) -> Outcome:
     stream = plain_stream(ctx)
+    stream.require_chunks()
     findings = Findings()
     for line, chunk in stream.chunks():
         if chunk.get("choices") == [] or ("usage" in chunk and "choices" not in chunk):
@@ -247,7 +248,7 @@ def stream_no_unrequested_usage(ctx: CheckContext) -> Outcome:
 
 @check("chat.stream.stable_id")
 def stream_stable_id(ctx: CheckContext) -> Outcome:
-    chunks = plain_stream(ctx).choice_chunks()
+    chunks = plain_stream(ctx).require_chunks()
     findings = Findings()
     ids = [(line, chunk.get("id")) for line, chunk in chunks]
     first = next((value for _, value in ids if isinstance(value, str) and value), None)
@@ -269,7 +270,7 @@ def stream_stable_id(ctx: CheckContext) -> Outcome:
 def stream_role_first_delta(ctx: CheckContext) -> Outcome:
     findings = Findings()
     first_seen: set[Any] = set()
-    for line, chunk in plain_stream(ctx).choice_chunks():
+    for line, chunk in plain_stream(ctx).require_chunks():
         for choice in chunk.get("choices") or ():
             if not isinstance(choice, dict) or not isinstance(choice.get("delta"), dict):
                 continue
