@@ -33,7 +33,8 @@ def requirements_without_openai() -> list[str]:
 @nox.parametrize("openai", SDK_LINES)
 def sdk_lines(session: nox.Session, openai: str) -> None:
     """pytest with openai==<line> installed."""
-    session.install(*requirements_without_openai(), f"openai=={openai}")
+    # pytest-xdist: CI runs these sessions on two workers (-n 2) to stay within its time budget
+    session.install(*requirements_without_openai(), f"openai=={openai}", "pytest-xdist")
     session.install("--no-deps", "-e", ".")
     session.run("python", "-c", "import openai; print('openai', openai.__version__)")
     # the pin gate's snapshot is skipped under the other lines, so syrupy must not fail it as unused

@@ -185,7 +185,7 @@ def _target_for(args: argparse.Namespace) -> Iterator[Target]:
     with server:
         profile = server.profile
         models = {
-            **(profile.target_models if profile else MOCK_MODELS),
+            **((profile.target_models if profile else {}) or MOCK_MODELS),
             **{k: v for k, v in _flag_models(args).items() if v},
         }
         name = f"{profile.vendor} (reference mock profile)" if profile else "reference mock"

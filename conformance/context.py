@@ -144,7 +144,7 @@ class CheckContext:
         exchange = self._last_response()
         if exchange is not None:
             return decode_error_body(
-                exchange.status or exc.status_code, exchange.response_header("content-type") or "", bytes(exchange.body)
+                exchange.status or exc.status_code, exchange.response_header("content-type") or "", exchange.content()
             )
         return decode_error_body(exc.status_code, exc.response.headers.get("content-type", ""), exc.response.content)
 

@@ -258,6 +258,8 @@ def _method_changing_redirect(exchanges: list[RecordedExchange]) -> str | None:
 def _with_warnings(outcome: Outcome, caught: list[warnings.WarningMessage]) -> Outcome:
     notes: list[str] = []
     for warning in caught:
+        if issubclass(warning.category, ResourceWarning):
+            continue  # the garbage collector's, about some socket: not the SDK's word on this request
         lines = [line.strip() for line in str(warning.message).splitlines() if line.strip()]
         note = f"the SDK warned: {lines[-1][:200]}" if lines else ""
         if note and note not in notes and note not in outcome.notes:

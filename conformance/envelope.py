@@ -143,7 +143,11 @@ def judge_decline(body: ErrorBody, *, param: DeclineParam = None) -> tuple[bool,
         if body.status == 422:
             problems.insert(0, f"HTTP 422 (SDK raises {exc}): validation failures must be 400 (BadRequestError)")
         elif body.status >= 500:
-            problems.insert(0, f"HTTP {body.status} (SDK raises {exc} and retries): a client-side problem must be 4xx")
+            problems.insert(
+                0,
+                f"HTTP {body.status} (SDK raises {exc} and retries): the server failed; a request it cannot "
+                "serve must be declined with 400 or 404",
+            )
         else:
             problems.insert(0, f"HTTP {body.status} (SDK raises {exc}): expected 400 or 404 to decline")
     if param is not None and body.status != 404 and body.error is not None and not param_names(body.param, param):

@@ -115,7 +115,7 @@ class ConformanceSession:
             yield Target(
                 server.base_url,
                 Secret(key),
-                dict(server.profile.target_models if server.profile else MOCK_MODELS),
+                dict((server.profile.target_models if server.profile else {}) or MOCK_MODELS),
                 name=f"{server.profile.vendor} (reference mock profile)" if server.profile else "reference mock",
                 timeouts=timeouts,
                 embedded_mock=True,

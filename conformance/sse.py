@@ -169,7 +169,8 @@ def parse_sse(body: bytes) -> SSEParse:
         name, sep, value = line.partition(":")
         if sep and value.startswith(" "):
             value = value[1:]
-        elif sep and value:
+        elif sep and value and name in ("data", "event", "id", "retry"):
+            # only a real SSE field: a JSON body read as SSE ('{"id":...') is no framing variant
             result.facts.append(("no_space_after_colon", index, line[:80]))
         if name == "data":
             data_parts.append(value)

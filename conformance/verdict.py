@@ -109,7 +109,8 @@ class Findings:
         return condition
 
     def add(self, oracle: Oracle, message: str) -> None:
-        self.problems.append(Problem(oracle, message))
+        if Problem(oracle, message) not in self.problems:  # one finding, however often it is seen
+            self.problems.append(Problem(oracle, message))
 
     def extend(self, oracle: Oracle, messages: list[str]) -> None:
         for message in messages:

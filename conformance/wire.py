@@ -17,6 +17,7 @@ import email.utils
 import json
 import socket
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -75,6 +76,25 @@ class RecordedExchange:
                 return value
         return None
 
+    def content(self) -> bytes:
+        """The recorded body with its content-encoding undone (gzip, deflate): what a client reads.
+
+        The transport records the bytes as they arrive; a server that compresses large bodies
+        (LiteLLM gzips from ~500 bytes) would otherwise look like one answering binary noise.
+        """
+        raw = bytes(self.body)
+        encoding = (self.response_header("content-encoding") or "").lower().strip()
+        if encoding not in ("gzip", "x-gzip", "deflate") or not raw:
+            return raw
+        window = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+        try:
+            return zlib.decompressobj(window).decompress(raw)  # a truncated body decodes as far as it goes
+        except zlib.error:
+            try:
+                return zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw)  # raw deflate, as some servers send
+            except zlib.error:
+                return raw
+
     @property
     def is_stream(self) -> bool:
         content_type = (self.response_header("content-type") or "").lower()
@@ -101,8 +121,8 @@ class RecordedExchange:
             }
             if self.elapsed is not None:
                 response["elapsed_ms"] = round(self.elapsed * 1000, 1)
-            body = bytes(self.body)
-            truncated = self.body_bytes > len(body)
+            body = self.content()
+            truncated = self.body_bytes > len(self.body)
             if self.is_stream:
                 lines = redactor.text(body.decode("utf-8", errors="replace")).splitlines()
                 if len(lines) > EVIDENCE_SSE_LINES:

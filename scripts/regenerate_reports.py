@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from conformance.cli import main
-from conformance.mock.profiles import PROFILES
+from conformance.mock.profiles import VENDOR_PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
@@ -65,7 +65,7 @@ def screenshot(page: Path, suffix: str, out: Path, height: int) -> None:
 def regenerate() -> None:
     run("run", "--out", str(REPORTS / "reference-mock"), "--quiet")
     results = [REPORTS / "reference-mock" / "results.json"]
-    for profile in PROFILES:
+    for profile in VENDOR_PROFILES:
         out = REPORTS / "profiles" / profile
         run("run", "--mock-profile", profile, "--out", str(out), "--quiet")
         results.append(out / "results.json")

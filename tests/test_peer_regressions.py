@@ -39,7 +39,7 @@ def run_against(name: str, *features: str) -> RunResult:
     catalog = load_catalog()
     routes = {("GET", "/v1/models"): models_ok, ("POST", "/v1/chat/completions"): _replay(name)}
     with Script(routes) as script:
-        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
+        target = Target(script.base_url, Secret("sk-test"), {"chat": "m", "tools": "m"}, timeouts=TEST_TIMEOUTS)
         with Engine(target, catalog) as engine:
             return engine.run(catalog.select(list(features)))
 
@@ -82,3 +82,57 @@ def test_an_accepted_impossible_limit_is_not_counted_as_a_billion_tokens() -> No
     run = run_against("litellm-chat-completion.json", "errors.oversized")
     assert run.results["errors.oversized"].outcome.status is Status.NONCONFORMANT  # accepted: silently capped
     assert run.completion_tokens_requested < 1000
+
+
+def test_a_json_line_read_as_sse_is_no_framing_variant() -> None:
+    from conformance.sse import parse_sse
+
+    facts = {kind for kind, _, _ in parse_sse((WIRE / "prism-chat-completion.json").read_bytes()).facts}
+    assert "no_space_after_colon" not in facts  # '{"id":...' is no `data:` field written without its space
+
+
+def test_the_agent_loop_answers_a_call_even_when_its_arguments_are_off() -> None:
+    # LiteLLM's fixed get_weather call lacks the required `unit`: still a call a client can answer
+    run = run_against("litellm-tool-call.json", "chat.tools.loop")
+    result = run.results["chat.tools.loop"]
+    assert result.outcome.status is Status.NONCONFORMANT
+    assert len(result.outcome.evidence) == 2  # the call, then the tool result answered
+
+
+def test_a_200_on_a_wrong_base_url_is_no_pass() -> None:
+    # Prism answers GET /v1/chat/completions/models (a base URL with /chat/completions appended) with a
+    # chat completion: models.list() would silently read nothing
+    catalog = load_catalog()
+    completion = _replay("prism-chat-completion.json")
+    routes = {("GET", "/v1/models"): models_ok, ("GET", "/v1/chat/completions/models"): completion}
+    with Script(routes) as script:
+        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
+        with Engine(target, catalog) as engine:
+            run = engine.run(catalog.select(["http.path.misconfigured_base_url"]))
+    outcome = run.results["http.path.misconfigured_base_url"].outcome
+    assert outcome.status is Status.NONCONFORMANT and "not a model list" in outcome.reason
+
+
+def test_a_gzip_error_body_is_read_decoded() -> None:
+    import gzip
+
+    error = {"error": {"message": "model not found", "type": "invalid_request_error", "param": "model", "code": None}}
+    packed = gzip.compress(json.dumps(error).encode() * 1)
+
+    def gzipped_404(script: Script, request: Request, wfile: Any) -> None:
+        head = (
+            "HTTP/1.1 404 X\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+            f"content-length: {len(packed)}\r\n\r\n"
+        )
+        wfile.write(head.encode() + packed)
+        wfile.flush()
+
+    catalog = load_catalog()
+    routes = {("GET", "/v1/models"): models_ok, ("POST", "/v1/chat/completions"): gzipped_404}
+    with Script(routes) as script:
+        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
+        with Engine(target, catalog) as engine:
+            run = engine.run(catalog.select(["errors.unknown_model"]))
+    outcome = run.results["errors.unknown_model"].outcome
+    assert outcome.status is Status.SUPPORTED, outcome.reason  # a gzip body is no "not JSON" envelope
+    assert outcome.evidence[-1]["response"]["body"]["error"]["param"] == "model"

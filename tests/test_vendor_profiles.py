@@ -17,7 +17,7 @@ import pytest
 
 from conformance.catalog import load_catalog
 from conformance.engine import Engine
-from conformance.mock.profiles import PROFILES, Profile
+from conformance.mock.profiles import VENDOR_PROFILES, Profile
 from conformance.mock.server import MockServer
 from conformance.report.docs import BROKEN, render_docs_page, row_verdicts
 from conformance.report.markdown import cell
@@ -32,7 +32,7 @@ SEED_STATUS = {"✓": "Yes", "yes": "Yes", "no": "No", "partial": "Partial"}
 
 @cache
 def profile_results(profile_id: str) -> dict[str, Any]:
-    profile = PROFILES[profile_id]
+    profile = VENDOR_PROFILES[profile_id]
     catalog = load_catalog()
     with MockServer(profile=profile.id) as server:
         target = Target(
@@ -96,17 +96,17 @@ def compare(profile: Profile) -> list[str]:
     return mismatches
 
 
-@pytest.mark.parametrize("profile_id", list(PROFILES))
+@pytest.mark.parametrize("profile_id", list(VENDOR_PROFILES))
 def test_the_generated_page_reproduces_the_vendors_table(profile_id: str) -> None:
-    profile = PROFILES[profile_id]
+    profile = VENDOR_PROFILES[profile_id]
     if not (SEEDS / profile.seed).exists():
         pytest.skip(f"{SEEDS / profile.seed} is absent (the seeds live in ../shared beside the repository)")
     assert compare(profile) == []
 
 
-@pytest.mark.parametrize("profile_id", list(PROFILES))
+@pytest.mark.parametrize("profile_id", list(VENDOR_PROFILES))
 def test_every_disagreement_is_on_the_page_with_its_evidence(profile_id: str) -> None:
-    profile = PROFILES[profile_id]
+    profile = VENDOR_PROFILES[profile_id]
     results = profile_results(profile_id)
     rows = {row.id: row for _, _, section in row_verdicts(results) for row in section}
     page = render_docs_page(results, report="report.html")

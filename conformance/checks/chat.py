@@ -141,7 +141,7 @@ def _cut_by_limit(ctx: CheckContext, field: str) -> Outcome:
     findings.expect(
         choice.get("finish_reason") == "length",
         Oracle.BEHAVIOUR,
-        f"finish_reason: received {choice.get('finish_reason')!r} for a reply cut at {field}={limit}, "
+        f"finish_reason: received {choice.get('finish_reason')!r} for a reply that reached {field}={limit}, "
         "expected 'length'",
     )
     if isinstance(completion_tokens, int):

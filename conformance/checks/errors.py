@@ -36,7 +36,7 @@ def _provoke(ctx: CheckContext, key: str, call: Any) -> Provoked:
             exception = error.__cause__ if isinstance(error.__cause__, openai.APIStatusError) else None
         answered = [e for e in ctx.scope[start:] if e.status is not None]
         last = answered[-1]
-        body = decode_error_body(last.status or 0, last.response_header("content-type") or "", bytes(last.body))
+        body = decode_error_body(last.status or 0, last.response_header("content-type") or "", last.content())
         return Provoked(exception, body, {k.lower(): v for k, v in last.response_headers})
 
     return ctx.shared(key, send)
@@ -227,7 +227,9 @@ def request_id(ctx: CheckContext) -> Outcome:
     error = invalid_param(ctx)
     error_id = error.headers.get("x-request-id")
     findings.expect(
-        bool(error_id), Oracle.WIRE, f"no x-request-id header on an error response (HTTP {error.body.status})"
+        bool(error_id),
+        Oracle.WIRE,
+        f"no x-request-id header on the answer to an invalid request (HTTP {error.body.status})",
     )
     if error_id and error.exception is not None:
         findings.expect(
@@ -299,7 +301,7 @@ def rate_limit(ctx: CheckContext) -> Outcome:
 
 
 def _judge_429(findings: Findings, exchange: RecordedExchange) -> None:
-    body = decode_error_body(429, exchange.response_header("content-type") or "", bytes(exchange.body))
+    body = decode_error_body(429, exchange.response_header("content-type") or "", exchange.content())
     findings.extend(Oracle.WIRE, [f"429: {p}" for p in envelope_problems(body)])
     delay, source = retry_after_seconds(exchange.response_headers)
     if delay is None:

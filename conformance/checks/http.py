@@ -49,22 +49,26 @@ def unknown_route(ctx: CheckContext) -> Outcome:
     return findings.verdict("an unknown route gives 404 in the OpenAI envelope (GET and POST)", Oracle.WIRE)
 
 
+# A method no OpenAI route takes (GET /chat/completions lists stored completions, so it is no probe).
+WRONG_METHOD = "PUT"
+
+
 @check("http.path.wrong_method")
 def wrong_method(ctx: CheckContext) -> Outcome:
-    response = ctx.wire.get("chat/completions")
+    body = {"model": ctx.chat_model, "messages": SHORT_REPLY, "max_tokens": 1}
+    response = ctx.wire.request(WRONG_METHOD, "chat/completions", json_body=body)
     findings = Findings()
+    what = f"{WRONG_METHOD} /chat/completions"
     findings.expect(
         response.status in (404, 405),
         Oracle.WIRE,
-        f"GET on POST-only /chat/completions answered HTTP {response.status}, expected 405 (or 404)",
+        f"{what} answered HTTP {response.status}, expected 405 (or 404)",
     )
     if response.status >= 400:
-        findings.extend(
-            Oracle.WIRE, [f"GET /chat/completions: {p}" for p in envelope_problems(error_body_of(response))]
-        )
+        findings.extend(Oracle.WIRE, [f"{what}: {p}" for p in envelope_problems(error_body_of(response))])
     if response.status == 405 and not response.headers.get("allow"):
         findings.note("405 without an Allow header (HTTP asks for one)")
-    return findings.verdict(f"GET /chat/completions gives {response.status} in the OpenAI envelope", Oracle.WIRE)
+    return findings.verdict(f"{what} gives {response.status} in the OpenAI envelope", Oracle.WIRE)
 
 
 @dataclass(frozen=True)
@@ -125,9 +129,21 @@ def misconfigured_base_url(ctx: CheckContext) -> Outcome:
             )
         if variant.verdict and response.status >= 500:
             findings.add(Oracle.WIRE, f"base_url {variant.name}: HTTP {response.status} for a wrong path")
+        if variant.verdict and 200 <= response.status < 300 and not _is_model_list(response):
+            # served, but as something else: models.list() silently reads no models from it
+            findings.add(
+                Oracle.WIRE,
+                f"base_url {variant.name}: GET {urlsplit(url).path} answered {response.status} with "
+                f"{compact(response.json_or_none(), 80)}, not a model list: users get a wrong object, not an error",
+            )
     return findings.verdict(
         "wrong base URLs get a readable 404 in the envelope; the fixes are in the notes", Oracle.WIRE
     )
+
+
+def _is_model_list(response: WireResponse) -> bool:
+    body = response.json_or_none()
+    return isinstance(body, dict) and isinstance(body.get("data"), list)
 
 
 @check("http.path.trailing_slash")

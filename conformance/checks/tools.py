@@ -18,7 +18,7 @@ import openai
 from pydantic import BaseModel
 
 from conformance.checks._common import compact, complete, first_choice, first_message, fixture_json, raw_stream
-from conformance.context import CheckContext
+from conformance.context import CheckContext, StatusError
 from conformance.envelope import DeclineParam
 from conformance.registry import check
 from conformance.verdict import Findings, Oracle, Outcome
@@ -371,15 +371,26 @@ def tools_loop(ctx: CheckContext) -> Outcome:
     calls = _calls(message)
     findings = Findings()
     findings.extend(Oracle.BEHAVIOUR, tool_call_problems(calls, schemas_by_name(WEATHER)))
-    if not findings.ok:
-        return findings.verdict("")  # nothing usable to answer: chat.tools.required says why
-    # The assistant message goes back exactly as received (content null beside tool_calls).
+    if not _answerable(calls):
+        return findings.verdict("")  # no call id to answer: chat.tools.required says why
+    # The assistant message goes back exactly as received (content null beside tool_calls), even when
+    # its arguments are off: the loop itself is still worth judging.
     history = [*WEATHER_QUESTION, {k: v for k, v in message.items() if k in ("role", "content", "tool_calls")}]
     history += [
         {"role": "tool", "tool_call_id": call["id"], "content": '{"temperature_c": 18, "sky": "clear"}'}
         for call in calls
     ]
-    answer = complete(ctx, model=ctx.tools_model, messages=history, tools=[WEATHER], tool_choice="auto", max_tokens=48)
+    try:
+        answer = complete(
+            ctx, model=ctx.tools_model, messages=history, tools=[WEATHER], tool_choice="auto", max_tokens=48
+        )
+    except StatusError as error:
+        if findings.ok:
+            raise
+        findings.add(
+            Oracle.BEHAVIOUR, f"the history built from the server's own call was refused: {error.body.summary()}"
+        )
+        return findings.verdict("")
     reply = first_message(answer)
     if _calls(reply):
         findings.extend(Oracle.BEHAVIOUR, tool_call_problems(_calls(reply), schemas_by_name(WEATHER)))
@@ -397,6 +408,21 @@ def tools_loop(ctx: CheckContext) -> Outcome:
             f"final answer finish_reason {first_choice(answer).get('finish_reason')!r}, expected 'stop'",
         )
     return findings.verdict("call, result, final answer: the whole agent loop works", Oracle.BEHAVIOUR)
+
+
+def _answerable(calls: Any) -> bool:
+    """Calls a client can answer: each with an id and a function name."""
+    return (
+        isinstance(calls, list)
+        and bool(calls)
+        and all(
+            isinstance(c, dict)
+            and isinstance(c.get("id"), str)
+            and c["id"]
+            and isinstance((c.get("function") or {}).get("name"), str)
+            for c in calls
+        )
+    )
 
 
 @check("chat.tools.foreign_ids")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.floats import encode_base64
-from conformance.mock import chat_render, endpoints
+from conformance.mock import chat_render, endpoints, stored
 from conformance.mock.chat_request import ChatRequest, parse_chat_request
 from conformance.mock.content import count_tokens, embedding_vector, fingerprint, normalised, prompt_tokens
 from conformance.mock.effects import Effects, Pipeline
@@ -36,6 +36,7 @@ from conformance.mock.http import (
     json_response,
     missing_api_key,
     model_not_found,
+    permission_denied,
     rate_limited,
     render_error,
     request_id,
@@ -44,6 +45,7 @@ from conformance.mock.http import (
     wrong_method,
 )
 from conformance.mock.requests import parse_embedding_request
+from conformance.mock.stored import CompletionStore
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MODEL_CREATED = 1_700_000_000
@@ -58,6 +60,9 @@ class MockModel:
     context_window: int = 8192
     # answers every request with 429 and OpenAI's rate-limit headers: how the suite provokes a 429
     rate_limited: bool = False
+    # a fine-tuned model the caller's organisation owns: DELETE /models/{id} removes it (others: 403)
+    owner: str = OWNER
+    deletable: bool = False
 
 
 DEFAULT_MODELS: tuple[MockModel, ...] = (
@@ -79,6 +84,7 @@ class Incoming:
     headers: dict[str, str]
     body: bytes
     raw_path: str = ""  # as sent, percent-encoding intact
+    query: str = ""
 
     def json(self) -> Any:
         try:
@@ -110,6 +116,7 @@ class MockApp:
         self.pipeline = Pipeline(effects)
         self.models = {model.id: model for model in models}
         self.responses = ResponseStore()
+        self.stored = CompletionStore()
 
     # --- ASGI --------------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -144,7 +151,8 @@ class MockApp:
         path = scope["path"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         raw_path = (scope.get("raw_path") or path.encode()).decode("latin-1").partition("?")[0]
-        incoming = Incoming(method, path, headers, b"", raw_path)
+        query = scope.get("query_string", b"").decode("latin-1")
+        incoming = Incoming(method, path, headers, b"", raw_path, query)
         try:
             incoming.body = await _read_body(receive)
             response = await self._dispatch(incoming)
@@ -202,7 +210,7 @@ class MockApp:
 
     # --- models ------------------------------------------------------------------------------
     def _model_object(self, model: MockModel) -> dict[str, Any]:
-        return {"id": model.id, "object": "model", "created": MODEL_CREATED, "owned_by": OWNER}
+        return {"id": model.id, "object": "model", "created": MODEL_CREATED, "owned_by": model.owner}
 
     async def list_models(self, incoming: Incoming, match: re.Match[str]) -> MockResponse:
         body = {"object": "list", "data": [self._model_object(m) for m in self.models.values()]}
@@ -214,6 +222,16 @@ class MockApp:
         if model is None:
             raise MockError(model_not_found(name))
         return json_response(200, self.pipeline.apply("model", self._model_object(model)))
+
+    async def delete_model(self, incoming: Incoming, match: re.Match[str]) -> MockResponse:
+        name = match.group("model")
+        model = self.models.get(name)
+        if model is None:
+            raise MockError(model_not_found(name))
+        if not model.deletable:
+            raise MockError(permission_denied("You have insufficient permissions to delete this model."))
+        del self.models[name]
+        return json_response(200, {"id": name, "object": "model", "deleted": True})
 
     # --- chat completions --------------------------------------------------------------------
     async def chat_completions(self, incoming: Incoming, match: re.Match[str]) -> MockResponse:
@@ -237,6 +255,9 @@ class MockApp:
             "system_fingerprint": "fp_" + fingerprint(request.model).hex()[:10],
         }
         usage = chat_render.usage(request, plans)
+        if request.raw.get("store") is True:  # kept for GET /chat/completions/{id}, streamed or not
+            metadata = request.raw.get("metadata") or {}
+            self.stored.put(chat_render.completion_body(request, plans, identity, usage), request.messages, metadata)
         if request.stream:
             return self._stream(request, plans, identity, usage)
         body = chat_render.completion_body(request, plans, identity, usage)
@@ -296,7 +317,13 @@ async def _read_body(receive: Any) -> bytes:
 ROUTES: tuple[tuple[str, re.Pattern[str], Handler], ...] = (
     ("GET", re.compile(r"/models"), MockApp.list_models),
     ("GET", re.compile(r"/models/(?P<model>.+)"), MockApp.retrieve_model),
+    ("DELETE", re.compile(r"/models/(?P<model>.+)"), MockApp.delete_model),
     ("POST", re.compile(r"/chat/completions"), MockApp.chat_completions),
+    ("GET", re.compile(r"/chat/completions"), stored.list_completions),
+    ("GET", re.compile(r"/chat/completions/(?P<completion_id>[^/]+)"), stored.retrieve_completion),
+    ("POST", re.compile(r"/chat/completions/(?P<completion_id>[^/]+)"), stored.update_completion),
+    ("DELETE", re.compile(r"/chat/completions/(?P<completion_id>[^/]+)"), stored.delete_completion),
+    ("GET", re.compile(r"/chat/completions/(?P<completion_id>[^/]+)/messages"), stored.list_messages),
     ("POST", re.compile(r"/embeddings"), MockApp.embeddings),
     ("POST", re.compile(r"/completions"), endpoints.completions),
     ("POST", re.compile(r"/responses"), endpoints.create_response),
@@ -304,5 +331,5 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Handler], ...] = (
     ("POST", re.compile(r"/images/generations"), endpoints.generate_images),
     ("POST", re.compile(r"/audio/transcriptions"), endpoints.transcribe),
     ("POST", re.compile(r"/audio/speech"), endpoints.speech),
-    ("GET", re.compile(r"/(batches|files|fine_tuning/jobs|assistants)"), endpoints.empty_list),
+    ("GET", re.compile(r"/(?P<kind>batches|files|fine_tuning/jobs|assistants)"), endpoints.listing),
 )

@@ -13,7 +13,9 @@ import email.parser
 import email.policy
 import hashlib
 import io
+import json
 import math
+import re
 import struct
 import time
 import uuid
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.mock.content import count_tokens, fingerprint, generate_tokens
 from conformance.mock.http import (
+    SSE_TYPE,
     ErrorSpec,
     MockError,
     MockResponse,
@@ -33,10 +36,9 @@ from conformance.mock.http import (
     missing_parameter,
     not_found,
 )
+from conformance.mock.stored import page
 
 if TYPE_CHECKING:
-    import re
-
     from conformance.mock.app import Incoming, MockApp
 
 IMAGE_SIZES = ("256x256", "512x512", "1024x1024", "auto")
@@ -93,7 +95,6 @@ async def completions(app: MockApp, incoming: Incoming, match: re.Match[str]) ->
     prompts = prompt if isinstance(prompt, list) else [prompt]
     if not prompts or not all(isinstance(p, str) for p in prompts):
         raise MockError(invalid_type("prompt", "a string or an array of strings", prompt))
-    _refuse_streaming(body, "legacy completions")
     limit = _limit(body, "max_tokens", 0, 16)
     n = _limit(body, "n", 1, 1) or 1
     choices = []
@@ -103,21 +104,37 @@ async def completions(app: MockApp, incoming: Incoming, match: re.Match[str]) ->
         completion_tokens += count_tokens(text)
         choices.append({"text": text, "index": index, "logprobs": None, "finish_reason": "length" if cut else "stop"})
     prompt_tokens = sum(count_tokens(p) for p in prompts)
-    return json_response(
-        200,
-        {
-            "id": "cmpl-" + uuid.uuid4().hex[:24],
-            "object": "text_completion",
-            "created": int(time.time()),
-            "model": model.id,
-            "choices": choices,
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        },
-    )
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+    identity = {"id": "cmpl-" + uuid.uuid4().hex[:24], "object": "text_completion", "created": int(time.time())}
+    if body.get("stream") is True:
+        options = body.get("stream_options") or {}
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        return _completion_stream(identity, model.id, choices, usage if include_usage else None)
+    return json_response(200, {**identity, "model": model.id, "choices": choices, "usage": usage})
+
+
+def _completion_stream(
+    identity: dict[str, Any], model: str, choices: list[dict[str, Any]], usage: dict[str, Any] | None
+) -> MockResponse:
+    """Legacy completions streamed: one chunk per word of each choice, the last with its finish_reason."""
+    chunks = []
+    for choice in choices:
+        words = re.findall(r"\S+\s*|\s+", choice["text"]) or [""]
+        for position, word in enumerate(words):
+            last = position == len(words) - 1
+            piece = {"text": word, "index": choice["index"], "logprobs": None, "finish_reason": None}
+            if last:
+                piece["finish_reason"] = choice["finish_reason"]
+            chunks.append({**identity, "model": model, "choices": [piece]})
+    if usage is not None:
+        chunks.append({**identity, "model": model, "choices": [], "usage": usage})
+    frames = [f"data: {json.dumps(c, separators=(',', ':'))}\n\n".encode() for c in chunks]
+    frames.append(b"data: [DONE]\n\n")
+    return MockResponse(200, [("content-type", SSE_TYPE), ("cache-control", "no-cache")], frames=frames)
 
 
 # --- POST /responses, GET /responses/{id} ------------------------------------------------------------
@@ -181,7 +198,7 @@ async def create_response(app: MockApp, incoming: Incoming, match: re.Match[str]
                 "id": "msg_" + uuid.uuid4().hex,
                 "status": "incomplete" if cut else "completed",
                 "role": "assistant",
-                "content": [{"type": "output_text", "text": text, "annotations": []}],
+                "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
             }
         ],
         "parallel_tool_calls": True,
@@ -319,6 +336,39 @@ async def speech(app: MockApp, incoming: Incoming, match: re.Match[str]) -> Mock
 # --- list routes of the management APIs ------------------------------------------------------------
 
 
-async def empty_list(app: MockApp, incoming: Incoming, match: re.Match[str]) -> MockResponse:
-    """GET /batches, /files, /fine_tuning/jobs, /assistants: served, and empty (the mock keeps none)."""
-    return json_response(200, {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False})
+# What the management APIs' list calls show: a sample file and a sample assistant (OpenAI's spec
+# requires first_id and last_id on those lists, which an empty list cannot give); batches and
+# fine-tuning jobs are listed empty.
+LISTED: dict[str, list[dict[str, Any]]] = {
+    "files": [
+        {
+            "id": "file-conformance-sample",
+            "object": "file",
+            "bytes": 120,
+            "created_at": 1_700_000_000,
+            "filename": "sample.jsonl",
+            "purpose": "batch",
+            "status": "processed",
+        }
+    ],
+    "assistants": [
+        {
+            "id": "asst_conformance_sample",
+            "object": "assistant",
+            "created_at": 1_700_000_000,
+            "name": "Sample",
+            "description": None,
+            "model": "mock-chat",
+            "instructions": None,
+            "tools": [],
+            "metadata": {},
+        }
+    ],
+    "batches": [],
+    "fine_tuning/jobs": [],
+}
+
+
+async def listing(app: MockApp, incoming: Incoming, match: re.Match[str]) -> MockResponse:
+    """GET /batches, /files, /fine_tuning/jobs, /assistants: a cursor page of the sample objects."""
+    return page(LISTED[match.group("kind")], incoming)

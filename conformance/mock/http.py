@@ -157,6 +157,10 @@ def missing_api_key() -> ErrorSpec:
     )
 
 
+def permission_denied(message: str) -> ErrorSpec:
+    return ErrorSpec(403, message, "permission")
+
+
 def not_found(message: str) -> ErrorSpec:
     return ErrorSpec(404, message, "not_found")
 

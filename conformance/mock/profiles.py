@@ -20,9 +20,9 @@ class Profile:
     id: str
     vendor: str
     source: str
-    models: tuple[MockModel, ...]
+    models: tuple[MockModel, ...]  # empty: the mock's own
     quirks: tuple[str, ...]
-    # capability -> model, what `conformance run --mock-profile ID` configures
+    # capability -> model, what `conformance run --mock-profile ID` configures (empty: the mock's own)
     target_models: dict[str, str]
     # the seed document, and its support table's rows (their own words) -> our docs page's rows
     seed: str = ""
@@ -203,7 +203,22 @@ FLEXAI = Profile(
     },
 )
 
-PROFILES: dict[str, Profile] = {p.id: p for p in (SCAIGRID, THEGRID, FLEXAI)}
+# Not a vendor: what openai-python's generated API tests assume of the server they run against (Prism
+# serving the published spec): embeddings as the spec's float arrays (openai/openai-openapi#424; the
+# SDK's strict mode rejects the live API's base64 string before decoding it), and requests checked
+# against the spec's types only. scripts/sdk_api_tests.py runs those tests against the mock with it.
+SDK_TESTS = Profile(
+    id="sdk-tests",
+    vendor="openai-python's generated tests",
+    source="openai-python tests/api_resources (run upstream against Prism)",
+    models=(),
+    quirks=("emb.base64_ignored", "spec.lenient_requests"),
+    target_models={},
+)
+
+PROFILES: dict[str, Profile] = {p.id: p for p in (SCAIGRID, THEGRID, FLEXAI, SDK_TESTS)}
+# the profiles of documented vendors (their seed tables are what the docs pages reproduce)
+VENDOR_PROFILES: dict[str, Profile] = {p.id: p for p in PROFILES.values() if p.seed}
 
 
 class UnknownProfile(KeyError):

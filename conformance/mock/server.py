@@ -53,7 +53,7 @@ class MockServer:
         # a vendor profile brings its models and its documented quirks; more quirks may be added
         self.profile = resolve_profile(profile) if profile else None
         if models is None:
-            models = self.profile.models if self.profile else DEFAULT_MODELS
+            models = (self.profile.models if self.profile else ()) or DEFAULT_MODELS
         self.quirks = resolve_quirks([*(self.profile.quirks if self.profile else ()), *quirks])
         self.api_key = api_key
         self.app = MockApp(api_key=api_key, effects=[q.effects for q in self.quirks], models=models)

@@ -47,6 +47,33 @@ def _doc_url(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResp
     return error_body(response, spec, envelope)
 
 
+def _lenient_request(body: Any) -> Any:
+    """Drop what the live API refuses but the published spec's types allow, as Prism ignores it."""
+    if not isinstance(body, dict):
+        return body
+    body = copy.deepcopy(body)
+    for limit in ("max_tokens", "max_completion_tokens"):
+        if isinstance(body.get(limit), int) and body[limit] < 1:
+            del body[limit]
+    if not body.get("stream"):
+        body.pop("stream_options", None)
+    if body.get("audio") is not None or "audio" in (body.get("modalities") or ()):
+        body.pop("audio", None)
+        body.pop("modalities", None)
+    body.pop("web_search_options", None)
+    for tool in body.get("tools") or ():
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if (
+            isinstance(function, dict)
+            and function.get("strict")
+            and function.get("parameters", {}).get("type") != "object"
+        ):
+            function["strict"] = False
+    if isinstance(body.get("logit_bias"), dict):
+        body["logit_bias"] = {k: v for k, v in body["logit_bias"].items() if str(k).isdigit()}
+    return body
+
+
 TABLE: tuple[Quirk, ...] = (
     Quirk(
         "models.extension_fields",
@@ -79,5 +106,15 @@ TABLE: tuple[Quirk, ...] = (
         "seeds/004 (FlexAI: a doc_url extension on errors)",
         Effects(error=_doc_url),
         notes={"errors.envelope.invalid_param": "doc_url"},
+    ),
+    Quirk(
+        "spec.lenient_requests",
+        "chat",
+        "Chat values the live API refuses but the published spec's types allow (max_tokens 0, stream_options "
+        "without stream, audio, web search, a strict tool without an object schema, non-numeric logit_bias "
+        "keys) are ignored, as Prism ignores them.",
+        "openai/openai-python tests/api_resources (generated; run upstream against Prism, docs: CONTRIBUTING.md)",
+        Effects(request_body=_lenient_request),
+        harness=True,
     ),
 )

@@ -100,7 +100,16 @@ TABLE: tuple[Quirk, ...] = (
         'An unknown model is answered `200 {"object": "error", "code": 404, ...}`.',
         "quirks-catalog error.http_200_with_error: runpod-workers/worker-vllm#57, SillyTavern/SillyTavern#5945",
         Effects(error=_not_found_as_200),
-        detects=detected(("errors.unknown_model", "models.retrieve.unknown", "errors.sdk_exception")),
+        # a stored completion that does not exist is not-found too: the base URL with /chat/completions
+        # appended reaches GET /chat/completions/models, answered 200 here
+        detects=detected(
+            (
+                "errors.unknown_model",
+                "models.retrieve.unknown",
+                "errors.sdk_exception",
+                "http.path.misconfigured_base_url",
+            )
+        ),
     ),
     Quirk(
         "params.extra_forbidden_422",

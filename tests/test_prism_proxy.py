@@ -1,0 +1,139 @@
+"""The mock matches OpenAI's published schemas, checked by an independent validator: Prism.
+
+Prism, in proxy mode in front of the reference mock, validates every response against the
+published spec (with its documented errata, tests/spec_errata.py) and reports violations in an
+``sl-violations`` header. The whole catalog runs through it, and no mock response may violate the
+spec. Prism cannot validate a stream (it reads the SSE body as one JSON document), so each streamed
+chunk is validated here against the spec's chunk schema instead.
+
+Needs Prism (npm @stoplight/prism-cli, installed by .ci/run or ../shared/peers/prism.sh) and the spec
+in ../shared/data; skips with the reason otherwise. Both servers bind 127.0.0.1 on free ports and
+are always stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from conformance.catalog import load_catalog
+from conformance.cli import MOCK_MODELS
+from conformance.engine import Engine, RunResult
+from conformance.mock.server import MockServer
+from conformance.sse import parse_sse
+from conformance.target import Secret, Target, Timeouts
+from conformance.wire import RecordedExchange
+from tests.spec_errata import SPEC, load_spec, nullable_to_2020, patched_spec
+
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+PRISM = Path(os.environ.get("CONFORMANCE_PRISM_BIN", CACHE / "conformance-peers/prism/node_modules/.bin/prism"))
+# streamed chunks per route, by the spec's schema for them
+CHUNK_SCHEMAS = {"/chat/completions": "CreateChatCompletionStreamResponse", "/completions": "CreateCompletionResponse"}
+
+pytestmark = [
+    pytest.mark.skipif(not PRISM.exists(), reason=f"Prism is not installed at {PRISM} (set CONFORMANCE_PRISM_BIN)"),
+    pytest.mark.skipif(not SPEC.exists(), reason=f"the published spec is absent ({SPEC})"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return patched_spec(load_spec())
+
+
+@pytest.fixture(scope="module")
+def proxied_run(spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunResult, list]]:
+    spec_file = tmp_path_factory.mktemp("prism") / "openapi.json"
+    spec_file.write_text(json.dumps(spec, default=str))  # YAML reads some example dates as dates
+    with MockServer() as mock:
+        port = free_port()
+        log = open(spec_file.parent / "prism.log", "w")
+        prism = subprocess.Popen(
+            [str(PRISM), "proxy", "-h", "127.0.0.1", "-p", str(port), str(spec_file), mock.base_url],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base_url = f"http://127.0.0.1:{port}"  # Prism serves the spec's paths at its root
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(base_url + "/models", headers={"authorization": f"Bearer {mock.api_key}"}, timeout=2)
+                    break
+                except httpx.HTTPError:
+                    assert prism.poll() is None, (spec_file.parent / "prism.log").read_text()[-2000:]
+                    time.sleep(0.5)
+            seen: list[RecordedExchange] = []
+            catalog = load_catalog()
+            target = Target(base_url, Secret(mock.api_key), dict(MOCK_MODELS), timeouts=Timeouts(read=5.0, total=30.0))
+            with Engine(target, catalog) as engine:
+                answered = engine.recorder.answered
+
+                def keep(exchange: RecordedExchange) -> None:
+                    seen.append(exchange)
+                    answered(exchange)
+
+                engine.recorder.answered = keep  # type: ignore[method-assign]
+                run = engine.run()
+            yield run, seen
+        finally:
+            prism.terminate()
+            try:
+                prism.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                prism.kill()
+            log.close()
+
+
+def _is_stream(exchange: RecordedExchange) -> bool:
+    return (exchange.response_header("content-type") or "").startswith("text/event-stream")
+
+
+def test_no_mock_response_violates_the_published_spec(proxied_run: tuple[RunResult, list]) -> None:
+    run, exchanges = proxied_run
+    assert len(exchanges) > len(run.results)  # the whole catalog went through the proxy
+    violations = []
+    for exchange in exchanges:
+        if _is_stream(exchange):
+            continue  # Prism reads an SSE body as one JSON document: the chunks are checked below
+        for item in json.loads(exchange.response_header("sl-violations") or "[]"):
+            if item.get("location", [""])[0] == "response":
+                violations.append(f"{exchange.method} {exchange.url} -> {exchange.status}: {item.get('message')}")
+    assert violations == []
+    # the validator is awake: the suite's deliberately invalid requests are reported as such
+    assert any('"request"' in (e.response_header("sl-violations") or "") for e in exchanges)
+
+
+def test_every_streamed_chunk_matches_the_spec(proxied_run: tuple[RunResult, list], spec: dict[str, Any]) -> None:
+    _, exchanges = proxied_run
+    components = nullable_to_2020(spec["components"])
+    checked = 0
+    problems = []
+    for exchange in exchanges:
+        route = "/" + exchange.url.split("/", 3)[-1].split("?")[0]
+        if not _is_stream(exchange) or exchange.status != 200 or route not in CHUNK_SCHEMAS:
+            continue
+        schema = {"$ref": f"#/components/schemas/{CHUNK_SCHEMAS[route]}", "components": components}
+        validator = jsonschema.Draft202012Validator(schema)
+        for event, chunk in parse_sse(bytes(exchange.body)).json_chunks():
+            if isinstance(chunk, dict) and "error" not in chunk:
+                checked += 1
+                problems += [f"{route} line {event.line}: {e.message[:160]}" for e in validator.iter_errors(chunk)][:2]
+    assert checked > 50
+    assert problems == []
