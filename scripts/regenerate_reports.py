@@ -25,6 +25,7 @@ from conformance.mock.profiles import VENDOR_PROFILES
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# headless, and every background service that could reach the network off (tests use the same flags)
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

@@ -19,6 +19,7 @@ import pytest
 
 from conformance.report.badge import CERTIFIED_COLOUR, NOT_CERTIFIED_COLOUR, badge_value, render_badge
 from conformance.report.html import curl_command, render_html
+from scripts.regenerate_reports import CHROMIUM_FLAGS  # one list of the flags that keep it offline
 from tests.sample_results import sample_results
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -332,20 +333,7 @@ def test_badge_width_grows_with_the_text(results: dict[str, Any]) -> None:
 
 def run_chromium(url: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Headless Chromium on one local URL, with every background service that could reach the network off."""
-    command = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        *args,
-        url,
-    ]
+    command = [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, url]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
