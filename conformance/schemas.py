@@ -86,11 +86,6 @@ def validate(instance: Any, name: str) -> list[str]:
     return problems
 
 
-def declared_fields(name: str) -> set[str]:
-    """Top-level property names the SDK type declares (vendor extensions are everything else)."""
-    return set(schema_for(name).get("properties", {}))
-
-
 def extension_fields(instance: Any, name: str) -> list[str]:
     """Paths of the fields in ``instance`` that the SDK type ``name`` does not declare, at any depth
     (``usage.cache_read_input_tokens``, ``choices[].message.reasoning_content``): vendor extensions,

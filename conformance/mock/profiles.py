@@ -31,6 +31,12 @@ class Profile:
     disagreements: dict[str, str] = field(default_factory=dict)
 
 
+def probing_absent(**models: str) -> dict[str, str]:
+    """Target models, with the chat model standing in for the capabilities the vendor lacks: those
+    endpoints are still probed, so the page can say "No" (the route answers 404 whatever the model)."""
+    return {capability: models["chat"] for capability in ("embeddings", "images", "transcription", "speech")} | models
+
+
 ENDPOINTS_ABSENT = (
     "endpoint.responses_absent",
     "endpoint.completions_absent",
@@ -109,16 +115,7 @@ THEGRID = Profile(
         for tier in ("standard", "prime", "max")
     ),
     quirks=(*ENDPOINTS_ABSENT, "endpoint.embeddings_absent", "path.trailing_slash_redirect"),
-    # endpoints The Grid does not have are still probed, so the page can say "No": any model will do,
-    # the route itself answers 404
-    target_models={
-        "chat": "text-prime",
-        "tools": "agent-prime",
-        "embeddings": "text-prime",
-        "images": "text-prime",
-        "transcription": "text-prime",
-        "speech": "text-prime",
-    },
+    target_models=probing_absent(chat="text-prime", tools="agent-prime"),
     seed="001_1badc60d5130d121.txt",
     seed_rows={
         "Streaming (server-sent events)": ("request.streaming",),
@@ -165,16 +162,12 @@ FLEXAI = Profile(
         "endpoint.fine_tuning_absent",
         "endpoint.assistants_absent",
     ),
-    target_models={
-        "chat": "flexai/llama-3.3-70b-instruct",
-        "tools": "flexai/llama-3.3-70b-instruct",
-        "vision": "flexai/llama-3.3-70b-instruct",
-        "embeddings": "BAAI/bge-m3",
-        # absent endpoints, probed so the page can say "No" (the route answers 404 whatever the model)
-        "images": "flexai/llama-3.3-70b-instruct",
-        "transcription": "flexai/llama-3.3-70b-instruct",
-        "speech": "flexai/llama-3.3-70b-instruct",
-    },
+    target_models=probing_absent(
+        chat="flexai/llama-3.3-70b-instruct",
+        tools="flexai/llama-3.3-70b-instruct",
+        vision="flexai/llama-3.3-70b-instruct",
+        embeddings="BAAI/bge-m3",
+    ),
     seed="004_7f27e0b554abc71e.txt",
     seed_rows={
         "POST /v1/chat/completions": ("endpoint.chat_completions",),

@@ -155,10 +155,6 @@ class Surface:
             return EXCEPTION_PREFIX + name
         return f"{module}.{name}"
 
-    def type_roots(self) -> list[str]:
-        """Keys of the catalog's root types (the exception roots are not types)."""
-        return [self.root_key(root) for root, (module, _) in ROOTS.items() if module != "openai"]
-
     def scope(self) -> set[str]:
         """The catalog's part of the types: everything under its deep roots, and the presence roots
         themselves."""
@@ -289,13 +285,6 @@ def enum_values(node: Any) -> set[str]:
 def shipped_surface(version: str) -> Surface | None:
     path = fixture_path(version)
     return Surface.load(str(path)) if path.exists() else None
-
-
-def pinned_surface() -> Surface | None:
-    """The shipped surface of the pinned SDK version, if it ships."""
-    from conformance.sdk import PINNED_VERSION
-
-    return shipped_surface(PINNED_VERSION)
 
 
 def version_key(version: str) -> tuple[int, ...]:
