@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conformance.mock.app import DEFAULT_MODELS, MockModel
+from conformance.mock.served import DEFAULT_MODELS, MockModel
 from conformance.mock.server import MockServer
 
 API_KEY = "My API Key"  # what the SDK's tests send
@@ -55,10 +55,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args
 
 def pytest_runtest_setup(item: Any) -> None:
     assert _server is not None
-    app = _server.app
+    state = _server.app.state
     for model in FIXTURE_MODELS:
-        app.models[model.id] = model
-    app.stored.put(COMPLETION, MESSAGES, {})
+        state.models[model.id] = model
+    state.stored_completions.put(COMPLETION, MESSAGES, {})
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

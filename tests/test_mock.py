@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import openai
 import pytest
 
-from conformance.mock.app import MockModel
+from conformance.capabilities import KINDS, noun_for
+from conformance.mock.handlers.audio import wav
+from conformance.mock.served import DEFAULT_MODELS, MockModel
 from conformance.mock.server import MockServer
 
 
@@ -93,6 +98,48 @@ def test_rejections_use_the_exact_envelope(
     assert set(error) == {"message", "type", "param", "code"}
     assert (error["param"], error["code"]) == (param, code)
     assert answer.headers["x-request-id"].startswith("req_")
+
+
+# kind -> a well-formed request to that kind's endpoint naming `model`: (path, httpx.post keyword arguments)
+KIND_REQUESTS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
+    "chat": lambda model: ("chat/completions", {"json": {"model": model, "messages": MESSAGES}}),
+    "embeddings": lambda model: ("embeddings", {"json": {"model": model, "input": "hello"}}),
+    "images": lambda model: ("images/generations", {"json": {"model": model, "prompt": "a red square"}}),
+    "transcription": lambda model: (
+        "audio/transcriptions",
+        {"data": {"model": model}, "files": {"file": ("tone.wav", wav(0.1), "audio/wav")}},
+    ),
+    "speech": lambda model: (
+        "audio/speech",
+        {"json": {"model": model, "input": "hello", "voice": "alloy", "response_format": "wav"}},
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_model_of_another_kind_is_refused_in_that_endpoints_words(raw: httpx.Client, kind: str) -> None:
+    """Every endpoint names the kind it needed: speech with the embeddings model is "not a text-to-speech model"."""
+    others = [model.id for model in DEFAULT_MODELS if model.kind != kind]
+    assert others, "the default models include other kinds to try"
+    for other in others:
+        path, request = KIND_REQUESTS[kind](other)
+        answer = raw.post(path, **request)
+        assert answer.status_code == 400, (kind, other, answer.text)
+        error = answer.json()["error"]
+        assert (error["param"], error["code"]) == ("model", "model_not_supported"), (kind, other)
+        assert error["message"] == f"The model `{other}` is not {noun_for(kind)}.", (kind, other)
+        if kind == "speech":  # the bug this pins: speech said "is not an embeddings model"
+            assert error["message"].endswith("is not a text-to-speech model."), other
+
+
+def test_each_kind_endpoint_serves_its_own_model(raw: httpx.Client) -> None:
+    """The requests above are well formed: with a model of the endpoint's kind each is answered 200."""
+    for model in DEFAULT_MODELS:
+        if model.rate_limited:
+            continue
+        path, request = KIND_REQUESTS[model.kind](model.id)
+        answer = raw.post(path, **request)
+        assert answer.status_code == 200, (model.id, answer.text)
 
 
 def test_routes_methods_auth_and_slash_ids(mock_server: MockServer, raw: httpx.Client, client: openai.OpenAI) -> None:

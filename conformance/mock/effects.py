@@ -2,22 +2,25 @@
 
 A quirk is data: an ID, a description, a source, the features that must detect it, and an
 :class:`Effects` value whose fields are small pure functions at named hook points. The mock's
-handlers build the faithful answer and pass it through :class:`Pipeline`; no handler knows
-which quirks exist.
+handlers build the faithful answer and pass it through :class:`Pipeline`, one typed method per
+hook, so mypy checks both the hook's name and what is passed through it; no handler knows which
+quirks exist. Depends on the mock's vocabulary and its request types.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from conformance.mock.app import Incoming
-    from conformance.mock.chat_request import ChatRequest
-    from conformance.mock.generation import Plan
-    from conformance.mock.http import ErrorSpec, MockResponse
-    from conformance.mock.requests import EmbeddingRequest
+from conformance.mock.chat.generation import Plan
+from conformance.mock.chat.request import ChatRequest
+from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
+from conformance.mock.validation import EmbeddingRequest
+
+Chunks = list[dict[str, Any]]
+Headers = list[tuple[str, str]]
+Hook = TypeVar("Hook")
 
 
 @dataclass(frozen=True)
@@ -59,25 +62,109 @@ class Effects:
 
 
 class Pipeline:
-    """The active quirks' effects, applied in the order the quirks were given."""
+    """The active quirks' effects, applied in the order the quirks were given.
+
+    A transforming hook passes its value through every quirk that sets it; a deciding hook
+    (redirect, decline_route, chat_request, embeddings_request) takes the first answer that is not
+    None.
+    """
 
     def __init__(self, effects: Sequence[Effects]) -> None:
         self._effects = tuple(effects)
         self.no_auth = any(e.no_auth for e in self._effects)
 
-    def apply(self, hook: str, value: Any, *context: Any) -> Any:
-        for effects in self._effects:
-            function = getattr(effects, hook)
-            if function is not None:
-                value = function(value, *context)
-        return value
+    def _hooks(self, hook: Callable[[Effects], Hook | None]) -> list[Hook]:
+        return [function for effects in self._effects if (function := hook(effects)) is not None]
 
-    def first(self, hook: str, *context: Any) -> Any:
-        """For decision hooks: the first non-None answer."""
-        for effects in self._effects:
-            function = getattr(effects, hook)
-            if function is not None:
-                answer = function(*context)
-                if answer is not None:
-                    return answer
+    # --- routing and the wire: mock/app.py ----------------------------------------------------
+    def redirect(self, incoming: Incoming) -> tuple[int, str] | None:
+        for function in self._hooks(lambda e: e.redirect):
+            if (answer := function(incoming)) is not None:
+                return answer
         return None
+
+    def decline_route(self, incoming: Incoming) -> ErrorSpec | None:
+        for function in self._hooks(lambda e: e.decline_route):
+            if (answer := function(incoming)) is not None:
+                return answer
+        return None
+
+    def route_path(self, path: str, incoming: Incoming) -> str:
+        for function in self._hooks(lambda e: e.route_path):
+            path = function(path, incoming)
+        return path
+
+    def authorization(self, header: str) -> str:
+        for function in self._hooks(lambda e: e.authorization):
+            header = function(header)
+        return header
+
+    def response(self, response: MockResponse) -> MockResponse:
+        for function in self._hooks(lambda e: e.response):
+            response = function(response)
+        return response
+
+    def error(self, response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
+        for function in self._hooks(lambda e: e.error):
+            response = function(response, spec, incoming)
+        return response
+
+    # --- chat completions: mock/handlers/chat.py ----------------------------------------------
+    def request_body(self, body: Any) -> Any:
+        for function in self._hooks(lambda e: e.request_body):
+            body = function(body)
+        return body
+
+    def chat_request(self, request: ChatRequest) -> ErrorSpec | None:
+        for function in self._hooks(lambda e: e.chat_request):
+            if (answer := function(request)) is not None:
+                return answer
+        return None
+
+    def plan(self, plan: Plan, request: ChatRequest, streaming: bool) -> Plan:
+        for function in self._hooks(lambda e: e.plan):
+            plan = function(plan, request, streaming)
+        return plan
+
+    def completion(self, body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+        for function in self._hooks(lambda e: e.completion):
+            body = function(body, request)
+        return body
+
+    def chunks(self, chunks: Chunks, request: ChatRequest) -> Chunks:
+        for function in self._hooks(lambda e: e.chunks):
+            chunks = function(chunks, request)
+        return chunks
+
+    def frames(self, frames: list[str], request: ChatRequest) -> list[str]:
+        for function in self._hooks(lambda e: e.frames):
+            frames = function(frames, request)
+        return frames
+
+    def stream_headers(self, headers: Headers) -> Headers:
+        for function in self._hooks(lambda e: e.stream_headers):
+            headers = function(headers)
+        return headers
+
+    # --- models: mock/handlers/models.py ------------------------------------------------------
+    def models(self, body: dict[str, Any]) -> Any:
+        for function in self._hooks(lambda e: e.models):
+            body = function(body)
+        return body
+
+    def model(self, body: dict[str, Any]) -> Any:
+        for function in self._hooks(lambda e: e.model):
+            body = function(body)
+        return body
+
+    # --- embeddings: mock/handlers/embeddings.py ----------------------------------------------
+    def embeddings_request(self, request: EmbeddingRequest) -> ErrorSpec | None:
+        for function in self._hooks(lambda e: e.embeddings_request):
+            if (answer := function(request)) is not None:
+                return answer
+        return None
+
+    def embeddings(self, body: dict[str, Any], request: EmbeddingRequest) -> dict[str, Any]:
+        for function in self._hooks(lambda e: e.embeddings):
+            body = function(body, request)
+        return body

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.mock.app import MockModel
+from conformance.capabilities import CAPABILITIES, mock_models
+from conformance.mock.served import MockModel
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class Profile:
     source: str
     models: tuple[MockModel, ...]  # empty: the mock's own
     quirks: tuple[str, ...]
-    # capability -> model, what `conformance run --mock-profile ID` configures (empty: the mock's own)
+    # capability -> model, what `conformance run --mock-profile ID` configures (empty: the mock's own,
+    # capabilities.mock_models(); target_models() below says which applies)
     target_models: dict[str, str]
     # the seed document, and its support table's rows (their own words) -> our docs page's rows
     seed: str = ""
@@ -34,7 +36,12 @@ class Profile:
 def probing_absent(**models: str) -> dict[str, str]:
     """Target models, with the chat model standing in for the capabilities the vendor lacks: those
     endpoints are still probed, so the page can say "No" (the route answers 404 whatever the model)."""
-    return {capability: models["chat"] for capability in ("embeddings", "images", "transcription", "speech")} | models
+    return {c.name: models["chat"] for c in CAPABILITIES if c.probed_when_absent} | models
+
+
+def target_models(profile: Profile | None) -> dict[str, str]:
+    """Capability -> model for a run against the mock with this profile (None: the mock's own models)."""
+    return dict(profile.target_models if profile and profile.target_models else mock_models())
 
 
 ENDPOINTS_ABSENT = (
@@ -153,14 +160,8 @@ FLEXAI = Profile(
         "so.json_schema_falls_back",
         "usage.cache_fields_extension",
         "error.doc_url_extension",
-        "endpoint.responses_absent",
-        "endpoint.images_absent",
-        "endpoint.transcriptions_absent",
-        "endpoint.speech_absent",
-        "endpoint.batches_absent",
-        "endpoint.files_absent",
-        "endpoint.fine_tuning_absent",
-        "endpoint.assistants_absent",
+        # every endpoint the gateway lacks: all but legacy completions, which its table lists
+        *(quirk for quirk in ENDPOINTS_ABSENT if quirk != "endpoint.completions_absent"),
     ),
     target_models=probing_absent(
         chat="flexai/llama-3.3-70b-instruct",

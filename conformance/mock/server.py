@@ -1,4 +1,8 @@
-"""Serving the mock: uvicorn on a loopback socket, in a background thread, always stoppable."""
+"""Serving the mock: uvicorn on a loopback socket, in a background thread, always stoppable.
+
+``MockServer`` is what the rest of the project knows of the mock: it resolves quirk and profile
+names, builds the ASGI app and serves it.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,10 @@ from typing import Any
 
 import uvicorn
 
-from conformance.mock.app import DEFAULT_MODELS, MockApp, MockModel
-from conformance.mock.profiles import resolve_profile
+from conformance.mock.app import MockApp
+from conformance.mock.profiles import resolve_profile, target_models
 from conformance.mock.quirks import Quirk, resolve_quirks
+from conformance.mock.served import DEFAULT_MODELS, MockModel
 
 DEFAULT_API_KEY = "mock-api-key"
 LOOPBACK = "127.0.0.1"
@@ -69,6 +74,11 @@ class MockServer:
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
+
+    @property
+    def target_models(self) -> dict[str, str]:
+        """Capability -> model: what a run against this server configures (its profile's, or the mock's own)."""
+        return target_models(self.profile)
 
     @property
     def origin(self) -> str:

@@ -6,12 +6,12 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from conformance.mock.chat_request import ChatRequest
+from conformance.mock.chat.request import ChatRequest
 from conformance.mock.content import count_tokens, prompt_tokens
-from conformance.mock.http import ErrorSpec, MockResponse, json_response
+from conformance.mock.messages import ErrorSpec, Incoming, MockResponse, json_response
 
 Chunks = list[dict[str, Any]]
-ErrorRewrite = Callable[[MockResponse, ErrorSpec, Any], MockResponse]
+ErrorRewrite = Callable[[MockResponse, ErrorSpec, Incoming], MockResponse]
 
 # Features that judge an error the suite provokes on purpose: any envelope defect moves them all.
 VALIDATION_FEATURES = (
@@ -99,7 +99,7 @@ def kinds(*names: str) -> Callable[[ErrorRewrite], ErrorRewrite]:
     """Restrict an error rewrite to some kinds of error."""
 
     def wrap(rewrite: ErrorRewrite) -> ErrorRewrite:
-        def effect(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+        def effect(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
             return rewrite(response, spec, incoming) if spec.kind in names else response
 
         return effect

@@ -7,13 +7,21 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from conformance.mock.chat_request import ChatRequest
+from conformance.mock.chat.generation import Plan, plan_choice
+from conformance.mock.chat.request import ChatRequest
 from conformance.mock.content import generate_tokens
 from conformance.mock.effects import Effects
-from conformance.mock.generation import Plan, plan_choice
-from conformance.mock.http import ErrorSpec, MockResponse
+from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
-from conformance.mock.quirks._shared import CHUNK_SCHEMA, Chunks, decline, each_choice, each_message, error_body
+from conformance.mock.quirks._shared import (
+    CHUNK_SCHEMA,
+    Chunks,
+    ErrorRewrite,
+    decline,
+    each_choice,
+    each_message,
+    error_body,
+)
 
 # Features that read the reply text of an ordinary non-streamed completion.
 REPLY_READERS = (
@@ -199,14 +207,14 @@ def _gemini_unknown_field(field: str) -> Any:
     return effect
 
 
-def _gemini_error_list(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _gemini_error_list(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     if spec.kind != "gemini_unknown_field":
         return response
     return error_body(response, spec, [{"error": {"code": 400, "message": spec.message, "status": "INVALID_ARGUMENT"}}])
 
 
-def _fastapi_422(spec_kind: str) -> Any:
-    def effect(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _fastapi_422(spec_kind: str) -> ErrorRewrite:
+    def effect(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
         if spec.kind != spec_kind:
             return response
         body = {

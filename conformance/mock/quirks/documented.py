@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from conformance.mock.chat.request import ChatRequest
 from conformance.mock.effects import Effects
-from conformance.mock.http import ErrorSpec, MockResponse
+from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, Quirk
 from conformance.mock.quirks._shared import error_body
 
@@ -33,7 +34,7 @@ def _rename_request_id(response: MockResponse) -> MockResponse:
     return response
 
 
-def _usage_cache_fields(body: dict[str, Any], request: Any) -> dict[str, Any]:
+def _usage_cache_fields(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
     body = copy.deepcopy(body)
     if isinstance(body.get("usage"), dict):
         body["usage"]["cache_read_input_tokens"] = 0
@@ -41,7 +42,7 @@ def _usage_cache_fields(body: dict[str, Any], request: Any) -> dict[str, Any]:
     return body
 
 
-def _doc_url(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _doc_url(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     envelope = spec.envelope()
     envelope["error"]["doc_url"] = "https://docs.vendor.example/errors#" + (spec.code or spec.kind)
     return error_body(response, spec, envelope)

@@ -8,20 +8,21 @@ from typing import Any
 from conformance.floats import encode_base64
 from conformance.mock.content import embedding_vector
 from conformance.mock.effects import Effects
-from conformance.mock.http import ErrorSpec
+from conformance.mock.messages import ErrorSpec
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
 from conformance.mock.quirks._shared import decline
+from conformance.mock.validation import EmbeddingRequest
 
 NATIVE_DIMENSIONS = 256
 
 
-def _reject_base64(request: Any) -> ErrorSpec | None:
+def _reject_base64(request: EmbeddingRequest) -> ErrorSpec | None:
     if request.encoding_format == "base64":
         return decline(400, "base64 encoding is not currently supported", param="encoding_format")
     return None
 
 
-def _reject_dimensions(request: Any) -> ErrorSpec | None:
+def _reject_dimensions(request: EmbeddingRequest) -> ErrorSpec | None:
     if request.dimensions is not None:
         return decline(
             400,
@@ -32,7 +33,7 @@ def _reject_dimensions(request: Any) -> ErrorSpec | None:
     return None
 
 
-def _floats_for_base64(body: dict[str, Any], request: Any) -> dict[str, Any]:
+def _floats_for_base64(body: dict[str, Any], request: EmbeddingRequest) -> dict[str, Any]:
     if request.encoding_format != "base64":
         return body
     body = copy.deepcopy(body)
@@ -41,7 +42,7 @@ def _floats_for_base64(body: dict[str, Any], request: Any) -> dict[str, Any]:
     return body
 
 
-def _full_dimensions(body: dict[str, Any], request: Any) -> dict[str, Any]:
+def _full_dimensions(body: dict[str, Any], request: EmbeddingRequest) -> dict[str, Any]:
     if not request.dimensions:
         return body
     body = copy.deepcopy(body)

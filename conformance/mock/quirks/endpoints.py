@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Callable
 
 from conformance.mock.effects import Effects
-from conformance.mock.http import ErrorSpec, MockResponse, unknown_route
+from conformance.mock.messages import ErrorSpec, Incoming, MockResponse, unknown_route
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
 
 
-def _absent(*patterns: str) -> Any:
+def _absent(*patterns: str) -> Callable[[Incoming], ErrorSpec | None]:
     """Answer these routes (under /v1) as a server without them does: 404 in the envelope."""
     compiled = [re.compile(rf"/v1/{pattern}") for pattern in patterns]
 
-    def decline(incoming: Any) -> ErrorSpec | None:
+    def decline(incoming: Incoming) -> ErrorSpec | None:
         if any(p.fullmatch(incoming.path) for p in compiled):
             return unknown_route(incoming.method, incoming.path)
         return None

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from conformance.mock.effects import Effects
-from conformance.mock.http import ErrorSpec, MockResponse
+from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, Quirk, detected
 from conformance.mock.quirks._shared import AUTH_FEATURES, ERROR_FEATURES, VALIDATION_FEATURES, error_body, kinds
 
 
-def _flat_envelope(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _flat_envelope(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     body = {
         "object": "error",
         "message": spec.message,
@@ -21,27 +19,27 @@ def _flat_envelope(response: MockResponse, spec: ErrorSpec, incoming: Any) -> Mo
     return error_body(response, spec, body)
 
 
-def _string_error(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _string_error(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     return error_body(response, spec, {"error": spec.message})
 
 
-def _detail_envelope(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _detail_envelope(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     return error_body(response, spec, {"detail": spec.message})
 
 
 @kinds("auth")
-def _unauthorized_string(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _unauthorized_string(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     return error_body(response, spec, {"error": "Unauthorized"})
 
 
 @kinds("not_found")
-def _not_found_as_200(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _not_found_as_200(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     body = {"code": 404, "message": spec.message, "object": "error", "type": "NotFoundError"}
     return error_body(response, spec, body, status=200)
 
 
 @kinds("validation", "json")
-def _validation_as_422(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _validation_as_422(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     loc = ["body", *(spec.param or "").split(".")] if spec.param else ["body"]
     body = {
         "detail": [{"type": "json_invalid" if spec.kind == "json" else "value_error", "loc": loc, "msg": spec.message}]
@@ -50,7 +48,7 @@ def _validation_as_422(response: MockResponse, spec: ErrorSpec, incoming: Any) -
 
 
 @kinds("validation", "json")
-def _validation_as_500(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _validation_as_500(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     body = {"error": {"message": "Internal server error", "type": "server_error", "param": None, "code": None}}
     return error_body(response, spec, body, status=500)
 

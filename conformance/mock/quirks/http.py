@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from conformance.mock.effects import Effects
-from conformance.mock.http import MOVED_PREFIX, ErrorSpec, MockResponse
+from conformance.mock.messages import MOVED_PREFIX, ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, SKIPPED, Quirk, detected
 from conformance.mock.quirks._shared import AUTH_FEATURES, error_body, kinds
 
@@ -20,13 +20,13 @@ NGINX_404 = (
     b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n"
     b"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
-Redirect = Callable[[Any], "tuple[int, str] | None"]
+Redirect = Callable[[Incoming], "tuple[int, str] | None"]
 
 
 def _redirect_route(status: int, *, cross_origin: bool = False) -> Redirect:
     """POST /v1/embeddings answered with a redirect to the same route under /moved."""
 
-    def redirect(incoming: Any) -> tuple[int, str] | None:
+    def redirect(incoming: Incoming) -> tuple[int, str] | None:
         if incoming.method != "POST" or incoming.path != REDIRECTED_ROUTE:
             return None
         if not cross_origin:
@@ -40,7 +40,7 @@ def _redirect_route(status: int, *, cross_origin: bool = False) -> Redirect:
 
 
 def _trailing_slash_redirect(status: int) -> Redirect:
-    def redirect(incoming: Any) -> tuple[int, str] | None:
+    def redirect(incoming: Incoming) -> tuple[int, str] | None:
         path = incoming.path
         if path.startswith("/v1/") and len(path) > 4 and path.endswith("/"):
             return status, path.rstrip("/")
@@ -57,22 +57,22 @@ def _replace(response: MockResponse, status: int, content_type: str | None, body
 
 
 @kinds("route")
-def _html_404(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _html_404(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     return _replace(response, 404, "text/html", NGINX_404)
 
 
 @kinds("route")
-def _empty_404(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _empty_404(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     return _replace(response, 404, None, b"")
 
 
 @kinds("method")
-def _method_detail(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _method_detail(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     return error_body(response, spec, {"detail": "Method Not Allowed"})
 
 
 @kinds("auth")
-def _plain_text_401(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _plain_text_401(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     return _replace(response, 401, "text/plain; charset=utf-8", b"Unauthorized")
 
 
@@ -82,13 +82,13 @@ def _bearer_optional(header: str) -> str:
 
 
 @kinds("context")
-def _context_overflow_500(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _context_overflow_500(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     body = {"error": {"code": 500, "message": "Context size has been exceeded.", "type": "server_error"}}
     return error_body(response, spec, body, status=500)
 
 
 @kinds("context")
-def _context_code_integer(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _context_code_integer(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     body = {
         "error": {
             "code": 400,
@@ -101,14 +101,14 @@ def _context_code_integer(response: MockResponse, spec: ErrorSpec, incoming: Any
 
 
 @kinds("rate_limit")
-def _no_retry_after(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _no_retry_after(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     response.drop_header("retry-after")
     response.drop_header("retry-after-ms")
     return response
 
 
 @kinds("rate_limit")
-def _overload_503(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _overload_503(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     body = {"error": "server busy, please try again.  maximum pending requests exceeded"}
     response = error_body(response, spec, body, status=503)
     for header in ("retry-after", "retry-after-ms"):

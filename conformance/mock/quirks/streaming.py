@@ -7,11 +7,11 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from conformance.mock.chat_request import ChatRequest
+from conformance.mock.chat.generation import Plan
+from conformance.mock.chat.request import ChatRequest
 from conformance.mock.content import fingerprint, generate_tokens
 from conformance.mock.effects import Effects
-from conformance.mock.generation import Plan
-from conformance.mock.http import ErrorSpec, MockResponse
+from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
 from conformance.mock.quirks._shared import (
     CHUNK_SCHEMA,
@@ -119,7 +119,7 @@ def _reject_stream_options(request: ChatRequest) -> ErrorSpec | None:
     return None
 
 
-def _error_event_frame(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _error_event_frame(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     """ScaiGrid (seed 000): a failing stream request gets a 200, an `event: error` frame, then [DONE]."""
     if not incoming.asks_to_stream() or spec.kind not in ("validation", "not_found"):
         return response
@@ -127,7 +127,7 @@ def _error_event_frame(response: MockResponse, spec: ErrorSpec, incoming: Any) -
     return sse_body(response, [f"event: error\ndata: {frame}\n\n", "data: [DONE]\n\n"])
 
 
-def _error_data_event(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _error_data_event(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     """OpenRouter, Anthropic's layer: a 200 stream carrying `data: {"error": {...}}`, then close."""
     if not incoming.asks_to_stream() or spec.kind not in ("validation", "not_found"):
         return response

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
-from conformance.mock.chat_request import ChatRequest
+from conformance.mock.chat.generation import Plan, plan_choice
+from conformance.mock.chat.request import ChatRequest
 from conformance.mock.effects import Effects
-from conformance.mock.generation import Plan, plan_choice
-from conformance.mock.http import ErrorSpec, MockResponse
+from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
 from conformance.mock.quirks._shared import decline, error_body
 
@@ -33,7 +32,7 @@ def _lmstudio_format(request: ChatRequest) -> ErrorSpec | None:
     return None
 
 
-def _string_error(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _string_error(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     return error_body(response, spec, {"error": spec.message}) if spec.kind == "lmstudio_format" else response
 
 

@@ -8,12 +8,20 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from conformance.mock.chat_request import ChatRequest
+from conformance.mock.chat.generation import Plan, plan_choice
+from conformance.mock.chat.request import ChatRequest
 from conformance.mock.effects import Effects
-from conformance.mock.generation import Plan, plan_choice
-from conformance.mock.http import ErrorSpec, MockResponse
+from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
-from conformance.mock.quirks._shared import Chunks, decline, each_choice, each_message, each_tool_delta, error_body
+from conformance.mock.quirks._shared import (
+    Chunks,
+    ErrorRewrite,
+    decline,
+    each_choice,
+    each_message,
+    each_tool_delta,
+    error_body,
+)
 
 # Features that read a non-streamed forced tool call.
 FORCED_CALL_READERS = (
@@ -103,8 +111,8 @@ def _reject_foreign_ids(request: ChatRequest) -> ErrorSpec | None:
     return None
 
 
-def _flat_error(kind: str) -> Any:
-    def effect(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _flat_error(kind: str) -> ErrorRewrite:
+    def effect(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
         if spec.kind != kind:
             return response
         return error_body(
@@ -116,8 +124,8 @@ def _flat_error(kind: str) -> Any:
     return effect
 
 
-def _string_error(kind: str) -> Any:
-    def effect(response: MockResponse, spec: ErrorSpec, incoming: Any) -> MockResponse:
+def _string_error(kind: str) -> ErrorRewrite:
+    def effect(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
         return error_body(response, spec, {"error": spec.message}) if spec.kind == kind else response
 
     return effect

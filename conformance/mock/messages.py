@@ -1,4 +1,9 @@
-"""The mock's HTTP vocabulary: responses, OpenAI errors, request ids."""
+"""The mock's vocabulary: the request it read, the response it sends, and OpenAI's errors.
+
+Handlers, the quirk pipeline and the quirks themselves all speak in these terms, so this module is
+at the bottom of the mock: it depends on nothing in the project. The error constructors word each
+error as OpenAI does, because the suite's checks compare against OpenAI's answers.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,32 @@ from typing import Any
 MOVED_PREFIX = "/moved"
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream; charset=utf-8"
+
+
+@dataclass
+class Incoming:
+    """A request as the mock read it off the wire."""
+
+    method: str
+    path: str  # percent-decoded
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+    raw_path: str = ""  # as sent, percent-encoding intact
+    query: str = ""
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise MockError(invalid_json()) from None
+
+    def asks_to_stream(self) -> bool:
+        """Did the body ask for a stream (whatever else is wrong with it)?"""
+        try:
+            body = json.loads(self.body)
+        except ValueError:
+            return False
+        return isinstance(body, dict) and body.get("stream") is True
 
 
 @dataclass

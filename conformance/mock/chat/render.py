@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance.mock.chat_request import IMAGE_TOKENS, ChatRequest
+from conformance.mock.chat.generation import Plan, ToolCallPlan, logprob_entry
+from conformance.mock.chat.request import IMAGE_TOKENS, ChatRequest
 from conformance.mock.content import count_tokens, prompt_tokens
-from conformance.mock.generation import Plan, ToolCallPlan, logprob_entry
 
 ARGUMENT_PIECE = 8  # characters of tool-call arguments per streamed delta
 

@@ -1,7 +1,9 @@
 """Request validation rules for the mock, answering exactly as OpenAI does (400, ``param`` set).
 
 Each body field has a rule in a table; a field the pinned SDK knows but the table does not
-is accepted as is, and a field nobody knows is rejected with ``unknown_parameter``.
+is accepted as is, and a field nobody knows is rejected with ``unknown_parameter``. The chat
+request (``mock/chat/request.py``) builds on these rules; the embeddings request is parsed here.
+Depends on the mock's vocabulary, and on the pinned SDK's request types for the known fields.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from conformance.mock.http import (
+from conformance.mock.messages import (
     ErrorSpec,
     MockError,
     invalid_type,

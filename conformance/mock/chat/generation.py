@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from conformance.mock.chat_request import ChatRequest, FunctionTool
+from conformance.mock.chat.request import ChatRequest, FunctionTool
 from conformance.mock.content import VOCABULARY, fingerprint, generate_tokens
-from conformance.mock.schemas import InstanceGenerator
+from conformance.mock.json_schema import InstanceGenerator
 
 _TEXT_PIECES = re.compile(r"\s*\S+")
 # JSON and tool arguments: words, numbers and punctuation each a token, whitespace attached

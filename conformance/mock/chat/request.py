@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.mock.content import VOCABULARY
-from conformance.mock.http import (
+from conformance.mock.json_schema import strict_schema_problems
+from conformance.mock.messages import (
     ErrorSpec,
     MockError,
     invalid_type,
@@ -22,7 +23,7 @@ from conformance.mock.http import (
     missing_parameter,
     unknown_parameter,
 )
-from conformance.mock.requests import (
+from conformance.mock.validation import (
     Rule,
     array_rule,
     boolean,
@@ -36,7 +37,6 @@ from conformance.mock.requests import (
     string,
     string_map,
 )
-from conformance.mock.schemas import strict_schema_problems
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 PART_TYPES = {

@@ -1,0 +1,65 @@
+"""The mock's one route table: method, path pattern (under /v1) and handler, every handler of one shape.
+
+A new endpoint is a handler module under ``mock/handlers/`` and a line here. Paths are matched whole;
+named groups reach the handler as ``match``. Several routes may share a pattern with different
+methods, and the app answers 405 with ``Allow`` when the path matches but the method does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from conformance.mock.handlers import (
+    audio,
+    chat,
+    completions,
+    embeddings,
+    images,
+    listing,
+    models,
+    responses,
+    stored,
+)
+from conformance.mock.messages import Incoming, MockResponse
+from conformance.mock.state import MockState
+
+Handler = Callable[[MockState, Incoming, re.Match[str]], Awaitable[MockResponse]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # a regular expression, matched against the whole path after /v1
+    handler: Handler
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pattern", re.compile(self.path))
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", r"/models", models.list_models),
+    Route("GET", r"/models/(?P<model>.+)", models.retrieve),
+    Route("DELETE", r"/models/(?P<model>.+)", models.delete),
+    Route("POST", r"/chat/completions", chat.create),
+    Route("GET", r"/chat/completions", stored.list_completions),
+    Route("GET", r"/chat/completions/(?P<completion_id>[^/]+)", stored.retrieve),
+    Route("POST", r"/chat/completions/(?P<completion_id>[^/]+)", stored.update),
+    Route("DELETE", r"/chat/completions/(?P<completion_id>[^/]+)", stored.delete),
+    Route("GET", r"/chat/completions/(?P<completion_id>[^/]+)/messages", stored.list_messages),
+    Route("POST", r"/embeddings", embeddings.create),
+    Route("POST", r"/completions", completions.create),
+    Route("POST", r"/responses", responses.create),
+    Route("GET", r"/responses/(?P<response_id>[^/]+)", responses.retrieve),
+    Route("POST", r"/images/generations", images.generate),
+    Route("POST", r"/audio/transcriptions", audio.transcribe),
+    Route("POST", r"/audio/speech", audio.speech),
+    Route("GET", r"/(?P<kind>batches|files|fine_tuning/jobs|assistants)", listing.list_objects),
+)
+
+
+def matching(path: str) -> list[tuple[Route, re.Match[str]]]:
+    """The routes whose pattern matches ``path`` (after /v1), whatever their method, in table order."""
+    return [(route, match) for route in ROUTES if (match := route.pattern.fullmatch(path))]
