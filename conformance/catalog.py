@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +43,24 @@ class Feature:
     needs: tuple[str, ...] = ()
     sdk_behaviour: tuple[str, ...] = ()
     seen_in: tuple[str, ...] = ()
+    # "run": the verdict judges what the whole run met (every 429, every redirect), not only the
+    # feature's own requests; such a feature runs after the rest (see in_run_order)
+    observes: str | None = None
+
+    @property
+    def observes_run(self) -> bool:
+        return self.observes == "run"
+
+
+def in_run_order(features: Iterable[Feature]) -> list[Feature]:
+    """The order to run ``features`` in: as given (catalog order), except that run-wide ones come last.
+
+    A run-wide feature (``observes: run``) judges what every other check met, so it must see
+    them all, whichever front end runs the checks (the CLI's engine, the pytest plugin).
+    Results are reported in catalog order regardless.
+    """
+    chosen = list(features)
+    return [f for f in chosen if not f.observes_run] + [f for f in chosen if f.observes_run]
 
 
 @dataclass(frozen=True)
@@ -128,12 +146,6 @@ class Catalog:
                     break
         return chosen
 
-    def by_area(self) -> dict[str, list[Feature]]:
-        grouped: dict[str, list[Feature]] = {area: [] for area in self.areas}
-        for feature in self.features.values():
-            grouped.setdefault(feature.area, []).append(feature)
-        return {area: features for area, features in grouped.items() if features}
-
 
 def _schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text())
@@ -166,6 +178,7 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
             needs=tuple(entry.get("needs", ())),
             sdk_behaviour=tuple(entry.get("sdk_behaviour", ())),
             seen_in=tuple(entry.get("seen_in", ())),
+            observes=entry.get("observes"),
         )
         for alias in entry.get("aliases", ()):
             aliases[alias] = fid

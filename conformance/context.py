@@ -1,16 +1,19 @@
-"""What a check gets to work with: the target, the raw client, the SDK, shared requests.
+"""What a check gets to work with: the target, the raw client, the SDK, shared requests, and a
+read-only view of what the run met.
 
 A check never builds evidence or classifies transport errors itself. It calls the SDK through
 :meth:`CheckContext.call_sdk` and the raw client through :attr:`CheckContext.wire`; whatever the
 server does (an error status, a stall, a body the SDK chokes on) becomes a typed exception that
-the engine turns into the right verdict.
+the engine turns into the right verdict. It never reads the recorder either: what the run met
+(every 429, every redirect) it reads through :attr:`CheckContext.observed`, and requests several
+features judge are declared once, in ``checks/_requests.py``, and memoized here.
 """
 
 from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -20,7 +23,7 @@ from conformance import sdk as sdk_module
 from conformance.catalog import Feature
 from conformance.envelope import DeclineParam, ErrorBody, decode_error_body
 from conformance.target import Target
-from conformance.verdict import Oracle, Verdict, nonconformant
+from conformance.verdict import Oracle, StopCheck, nonconformant
 from conformance.wire import (
     RecordedExchange,
     Recorder,
@@ -50,12 +53,48 @@ class TransportProblem(Exception):
         self.failure = failure
 
 
+# A request several features judge: a function of the context, sent once per run.
+SharedRequest = Callable[["CheckContext"], Any]
+
+
 @dataclass
 class RunState:
-    """Shared across the checks of one run."""
+    """Shared across the checks of one run: the shared requests' answers, and the SDK clients."""
 
-    memo: dict[str, tuple[Any, BaseException | None, list[RecordedExchange]]] = field(default_factory=dict)
+    # keyed by the shared request's function itself, like a session-scoped fixture
+    memo: dict[SharedRequest, tuple[Any, BaseException | None, list[RecordedExchange]]] = field(default_factory=dict)
     clients: dict[tuple[Any, ...], openai.OpenAI] = field(default_factory=dict)
+
+
+class Observed:
+    """What the run has met so far, read-only: features that judge the whole run read it here.
+
+    Each property is a snapshot (a tuple); the recorder's own lists are never handed out.
+    """
+
+    def __init__(self, recorder: Recorder, scope: list[RecordedExchange]) -> None:
+        self._recorder = recorder
+        self._scope = scope
+
+    @property
+    def rate_limits(self) -> tuple[RecordedExchange, ...]:
+        """Every 429 the run met, whoever sent the request (before any back-off retry)."""
+        return tuple(self._recorder.rate_limit_responses)
+
+    @property
+    def redirects(self) -> tuple[RecordedExchange, ...]:
+        """Every 3xx the run met, through the SDK or the raw client."""
+        return tuple(self._recorder.redirects)
+
+    @property
+    def key_withheld(self) -> tuple[str, ...]:
+        """Origins the suite withheld the API key from (a request bound there carried it)."""
+        return tuple(self._recorder.key_withheld)
+
+    @property
+    def exchanges_so_far(self) -> Sequence[RecordedExchange]:
+        """This check's own exchanges so far, in order (a shared request's, when it sent one)."""
+        return tuple(self._scope)
 
 
 class CheckContext:
@@ -70,11 +109,12 @@ class CheckContext:
     ) -> None:
         self.feature = feature
         self.target = target
-        self.recorder = recorder
         self.wire = wire
-        self.state = state
-        self.scope = scope
-        self.borrowed: list[RecordedExchange] = []
+        self.observed = Observed(recorder, scope)
+        self._recorder = recorder
+        self._state = state
+        self._scope = scope
+        self._borrowed: list[RecordedExchange] = []
 
     # --- models --------------------------------------------------------------------------
     @property
@@ -97,13 +137,13 @@ class CheckContext:
     def sdk(self, *, strict: bool = True) -> openai.OpenAI:
         """The SDK client: ``strict`` validates responses (an oracle), lax is what users run."""
         key = ("default", strict)
-        if key not in self.state.clients:
-            self.state.clients[key] = sdk_module.make_client(self.target, self.recorder, strict=strict)
-        return self.state.clients[key]
+        if key not in self._state.clients:
+            self._state.clients[key] = sdk_module.make_client(self.target, self._recorder, strict=strict)
+        return self._state.clients[key]
 
     def sdk_with(self, *, strict: bool = False, **overrides: Any) -> openai.OpenAI:
         """A one-off SDK client (another key, base URL, headers)."""
-        return sdk_module.make_client(self.target, self.recorder, strict=strict, **overrides)
+        return sdk_module.make_client(self.target, self._recorder, strict=strict, **overrides)
 
     def call_sdk(self, call: Callable[[], T], *, decline_param: DeclineParam = None) -> T:
         """Run an SDK call; turn whatever goes wrong into the matching typed exception."""
@@ -112,26 +152,26 @@ class CheckContext:
         except openai.APIStatusError as exc:
             raise StatusError(self._error_body(exc), decline_param) from exc
         except openai.APIResponseValidationError as exc:
-            raise Verdict(
+            raise StopCheck(
                 nonconformant(f"strict SDK validation rejected the response: {_validation_summary(exc)}", Oracle.SDK)
             ) from exc
         except (openai.APIConnectionError, TransportFailure) as exc:
             raise self._transport(exc) from exc
         except openai.APIError as exc:
             # An error event inside a 200 stream (the SDK raises the base APIError).
-            raise Verdict(
+            raise StopCheck(
                 nonconformant(
                     f"the SDK raised {sdk_module.describe_exception(exc)} while reading the response", Oracle.SDK
                 )
             ) from exc
-        except (Verdict, StatusError, TransportProblem):
+        except (StopCheck, StatusError, TransportProblem):
             raise
         except Exception as exc:
-            failure = transport_failure_in(exc, self.recorder)
-            if failure is not None and self.scope and self.scope[-1].failure is failure:
+            failure = transport_failure_in(exc, self._recorder)
+            if failure is not None and self._scope and self._scope[-1].failure is failure:
                 raise TransportProblem(failure) from exc
             if _raised_inside_sdk(exc):
-                raise Verdict(
+                raise StopCheck(
                     nonconformant(
                         f"the SDK raised {sdk_module.describe_exception(exc)} on this response "
                         "(not an openai error: user code crashes here)",
@@ -149,13 +189,13 @@ class CheckContext:
         return decode_error_body(exc.status_code, exc.response.headers.get("content-type", ""), exc.response.content)
 
     def _last_response(self) -> RecordedExchange | None:
-        for exchange in reversed(self.scope):
+        for exchange in reversed(self._scope):
             if exchange.status is not None:
                 return exchange
         return None
 
     def _transport(self, exc: BaseException) -> TransportProblem:
-        failure = transport_failure_in(exc, self.recorder)
+        failure = transport_failure_in(exc, self._recorder)
         if failure is None:
             failure = TransportFailure("protocol", f"{type(exc).__name__}: {exc}")
         return TransportProblem(failure)
@@ -168,30 +208,36 @@ class CheckContext:
         return response
 
     # --- requests shared by several features ------------------------------------------------
-    def shared(self, key: str, factory: Callable[[], T]) -> T:
-        """Send a request once per run and let several features judge it (cost matters)."""
-        if key not in self.state.memo:
-            start = len(self.scope)
+    def shared(self, send: Callable[[CheckContext], T]) -> T:
+        """``send(self)`` once per run, memoized by the function itself; later callers get the same
+        answer (or the same exception) and cite its exchanges as evidence (cost matters).
+
+        Declare shared requests with ``checks._requests.shared_request``, not by calling this.
+        """
+        memo = self._state.memo
+        if send not in memo:
+            start = len(self._scope)
             value: Any = None
             error: BaseException | None = None
             try:
-                value = factory()
-            except (StatusError, TransportProblem, TransportFailure, Verdict) as exc:
+                value = send(self)
+            except (StatusError, TransportProblem, TransportFailure, StopCheck) as exc:
                 error = exc
-            self.state.memo[key] = (value, error, list(self.scope[start:]))
+            memo[send] = (value, error, list(self._scope[start:]))
         else:
-            self.cite(self.state.memo[key][2])
-        value, error, _ = self.state.memo[key]
+            self.cite(memo[send][2])
+        value, error, _ = memo[send]
         if error is not None:
             raise error
         return value
 
     def cite(self, exchanges: Iterable[RecordedExchange]) -> None:
         """Make exchanges from elsewhere in the run (a 429, a redirect) part of this verdict's evidence."""
-        self.borrowed.extend(e for e in exchanges if e not in self.borrowed and e not in self.scope)
+        self._borrowed.extend(e for e in exchanges if e not in self._borrowed and e not in self._scope)
 
     def exchanges(self) -> list[RecordedExchange]:
-        return self.borrowed + self.scope
+        """This verdict's evidence: the exchanges cited, then the check's own."""
+        return self._borrowed + self._scope
 
 
 def _validation_summary(exc: openai.APIResponseValidationError) -> str:

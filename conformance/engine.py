@@ -1,7 +1,10 @@
 """Runs checks against a target and gives every selected feature exactly one outcome.
 
-The engine emits results; it does not know who reads them (``report/`` writes files, the CLI
-prints, the pytest plugin maps outcomes to test results).
+Features run in :func:`~conformance.catalog.in_run_order` (run-wide ones, ``observes: run``,
+after the rest) and are reported in catalog order. What a check cannot judge itself (an error
+status, a transport failure) the engine judges here. The engine emits results; it does not know
+who reads them (``report/`` writes files, the CLI prints, the pytest plugin maps outcomes to test
+results).
 """
 
 from __future__ import annotations
@@ -12,27 +15,34 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from urllib.parse import urljoin, urlsplit
 
 from conformance import sdk as sdk_module
-from conformance.catalog import Catalog, Feature
+from conformance.catalog import Catalog, Feature, in_run_order
 from conformance.context import CheckContext, RunState, StatusError, TransportProblem
+from conformance.cost import CostMeter
 from conformance.envelope import judge_decline
 from conformance.redact import Redactor
 from conformance.registry import CheckSpec, load_checks
-from conformance.target import Target, same_origin
+from conformance.target import Target
 from conformance.verdict import (
     Oracle,
     Outcome,
     Problem,
     Status,
-    Verdict,
+    StopCheck,
     harness_error,
     nonconformant,
     skipped,
     unsupported,
 )
-from conformance.wire import METHOD_CHANGING_REDIRECTS, RecordedExchange, Recorder, TransportFailure, WireClient
+from conformance.wire import (
+    METHOD_CHANGING_REDIRECTS,
+    RecordedExchange,
+    Recorder,
+    TransportFailure,
+    WireClient,
+    cross_origin_redirect,
+)
 
 MAX_EVIDENCE_EXCHANGES = 10
 
@@ -77,7 +87,8 @@ class Engine:
         self.catalog = catalog
         self.registry = registry if registry is not None else load_checks()
         self.progress = progress
-        self.recorder = Recorder()
+        self.cost = CostMeter()
+        self.recorder = Recorder(observers=[self.cost.answered])
         self.redactor = Redactor([target.api_key.reveal()])
         self.wire = WireClient(target, self.recorder)
         self.state = RunState()
@@ -97,7 +108,8 @@ class Engine:
 
     # --- running ---------------------------------------------------------------------------
     def run(self, features: Iterable[Feature] | None = None) -> RunResult:
-        chosen = list(features if features is not None else self.catalog)
+        """Run ``features`` (all of the catalog by default), run-wide ones last; results in catalog order."""
+        chosen = in_run_order(features if features is not None else self.catalog)
         self.started_at = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
         results: dict[str, FeatureResult] = {}
@@ -120,8 +132,8 @@ class Engine:
             duration_s=round(time.monotonic() - self._clock, 3),
             results=ordered,
             requests=self.recorder.requests,
-            completion_tokens_requested=self.recorder.completion_tokens_requested,
-            unbounded_generation_requests=self.recorder.unbounded_generation_requests,
+            completion_tokens_requested=self.cost.completion_tokens_requested,
+            unbounded_generation_requests=self.cost.unbounded_generation_requests,
             backoffs=[b.__dict__ for b in self.recorder.backoffs],
             rate_limited=[
                 {
@@ -158,8 +170,8 @@ class Engine:
                 # The SDK's own warnings (pydantic on a wrong-typed field) are evidence: keep them.
                 warnings.simplefilter("always")
                 outcome = spec.function(ctx)
-        except Verdict as verdict:
-            outcome = verdict.outcome
+        except StopCheck as stop:
+            outcome = stop.outcome
         except StatusError as error:
             outcome = self._judge_status(error, ctx.exchanges())
         except TransportProblem as problem:
@@ -181,7 +193,7 @@ class Engine:
     # --- judging what a check could not --------------------------------------------------------
     def _judge_status(self, error: StatusError, exchanges: list[RecordedExchange]) -> Outcome:
         body = error.body
-        elsewhere = _cross_origin_redirect(exchanges, self.target.origin)
+        elsewhere = _redirected_elsewhere(exchanges, self.target.origin)
         if body.status == 401 and elsewhere:
             return nonconformant(
                 f"the request was redirected to another origin ({elsewhere}), where the SDK drops the Authorization "
@@ -234,17 +246,15 @@ class Engine:
             response = self.wire.get("models")
         except TransportFailure:
             return False
-        response.exchange.note = "liveness probe: does the server answer other requests?"
+        self.recorder.note(response.exchange, "liveness probe: does the server answer other requests?")
         return True
 
 
-def _cross_origin_redirect(exchanges: list[RecordedExchange], origin: str) -> str | None:
+def _redirected_elsewhere(exchanges: list[RecordedExchange], origin: str) -> str | None:
     for exchange in exchanges:
-        location = exchange.response_header("location")
-        if exchange.status is not None and 300 <= exchange.status < 400 and location:
-            parts = urlsplit(urljoin(exchange.url, location))
-            if not same_origin(parts.geturl(), origin):
-                return f"{parts.scheme}://{parts.netloc}"
+        destination = cross_origin_redirect(exchange, origin)
+        if destination is not None:
+            return destination
     return None
 
 

@@ -137,9 +137,8 @@ def parse_sse(body: bytes) -> SSEParse:
     seen_done = False
     done_line = 0
 
-    def dispatch() -> None:
-        nonlocal data_parts, event_name, event_id, retry, pending
-        event = SSEEvent(
+    def pending_event() -> SSEEvent:
+        return SSEEvent(
             line=start_line,
             data="\n".join(data_parts),
             event=event_name,
@@ -147,7 +146,10 @@ def parse_sse(body: bytes) -> SSEParse:
             retry=retry,
             data_lines=len(data_parts),
         )
-        result.events.append(event)
+
+    def dispatch() -> None:
+        nonlocal data_parts, event_name, event_id, retry, pending
+        result.events.append(pending_event())
         data_parts, event_name, event_id, retry, pending = [], None, None, None, False
 
     for index, line in enumerate(lines, start=1):
@@ -187,14 +189,7 @@ def parse_sse(body: bytes) -> SSEParse:
             result.facts.append(("unknown_field", index, line[:200]))
 
     if pending:
-        result.undispatched = SSEEvent(
-            line=start_line,
-            data="\n".join(data_parts),
-            event=event_name,
-            id=event_id,
-            retry=retry,
-            data_lines=len(data_parts),
-        )
+        result.undispatched = pending_event()
         result.facts.append(("undispatched_at_eof", start_line, "last event has no blank line after it"))
 
     for event in result.events:

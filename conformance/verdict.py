@@ -1,7 +1,8 @@
 """Verdicts, oracles and outcomes: the only vocabulary a check speaks.
 
-Depends on nothing else in the project. A check returns an :class:`Outcome` (usually built
-by :class:`Findings`) or raises :class:`Verdict` to stop early with one.
+Depends on nothing else in the project. A check returns an :class:`Outcome` (usually built by
+:meth:`Findings.outcome`, or :meth:`Findings.fail` where it stops on a problem) or raises
+:class:`StopCheck` to end at once with one.
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ def harness_error(reason: str) -> Outcome:
     return Outcome(Status.ERROR, reason)
 
 
-class Verdict(Exception):
-    """Raised inside a check to end it at once with ``outcome``."""
+class StopCheck(Exception):
+    """Raised inside a check (or a helper it calls) to end the check at once with ``outcome``."""
 
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.reason)
@@ -131,13 +132,30 @@ class Findings:
     def ok(self) -> bool:
         return not self.problems
 
-    def verdict(self, supported_reason: str, oracle: Oracle | None = None) -> Outcome:
-        extensions = tuple(self.extensions)
+    def outcome(self, supported_reason: str, oracle: Oracle | None = None) -> Outcome:
+        """Supported with ``supported_reason`` when nothing was found, else nonconformant (:meth:`fail`)."""
         if not self.problems:
-            return Outcome(Status.SUPPORTED, supported_reason, oracle, notes=tuple(self.notes), extensions=extensions)
+            return Outcome(
+                Status.SUPPORTED, supported_reason, oracle, notes=tuple(self.notes), extensions=tuple(self.extensions)
+            )
+        return self.fail()
+
+    def fail(self) -> Outcome:
+        """End here as nonconformant, on the problems recorded so far.
+
+        It never returns supported: called with no problem recorded it raises, and the engine
+        reports a harness error, because a check that stops on a problem it never recorded has a bug.
+        """
+        if not self.problems:
+            raise RuntimeError("Findings.fail() with no problem recorded: the check stopped on nothing")
         first = self.problems[0]
         more = len(self.problems) - 1
         reason = first.message + (f" (and {more} more)" if more else "")
         return Outcome(
-            Status.NONCONFORMANT, reason, first.oracle, tuple(self.problems), tuple(self.notes), extensions=extensions
+            Status.NONCONFORMANT,
+            reason,
+            first.oracle,
+            tuple(self.problems),
+            tuple(self.notes),
+            extensions=tuple(self.extensions),
         )

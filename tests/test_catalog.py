@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from conformance.catalog import DEFAULT_CATALOG_PATH, CatalogError, load_catalog, parse_catalog
+from conformance.catalog import DEFAULT_CATALOG_PATH, CatalogError, in_run_order, load_catalog, parse_catalog
 from conformance.registry import load_checks
 from conformance.sdk import PINNED_VERSION, SDK_VERSION
 from conformance.sdkfields import UnresolvedField, resolve
@@ -77,6 +77,7 @@ def test_an_unknown_sdk_field_is_caught() -> None:
         (lambda d: d["features"][0].pop("description"), "description"),
         (lambda d: d["features"][0].update(level="mandatory"), "level"),
         (lambda d: d["features"][0].update(id="Chat Basic"), "id"),
+        (lambda d: d["features"][0].update(observes="everything"), "observes"),
     ],
 )
 def test_a_broken_catalog_fails_loudly(document: dict, mutate, message: str) -> None:
@@ -95,3 +96,17 @@ def test_select_by_id_glob_prefix_and_area() -> None:
     assert catalog.select(["chat.stream"]) == catalog.select(["chat.stream.*"])
     assert {f.area for f in catalog.select(["embeddings"])} == {"embeddings"}
     assert catalog.select(["nothing.matches"]) == []
+
+
+def test_run_wide_features_are_declared_and_run_after_the_rest() -> None:
+    catalog = load_catalog()
+    run_wide = [f.id for f in catalog if f.observes_run]
+    # the features that judge what the whole run met (every 429, every redirect)
+    assert run_wide == ["http.redirect.same_origin", "errors.rate_limit"]
+    order = [f.id for f in in_run_order(catalog)]
+    assert order[-len(run_wide) :] == run_wide
+    rest = [f.id for f in catalog if not f.observes_run]
+    assert order[: len(rest)] == rest  # everything else keeps catalog order
+    # a selection is ordered the same way, whatever order it came in
+    chosen = [catalog["errors.rate_limit"], catalog["chat.basic"], catalog["models.list"]]
+    assert [f.id for f in in_run_order(chosen)] == ["chat.basic", "models.list", "errors.rate_limit"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from conformance.cost import IMPOSSIBLE_MAX_TOKENS, CostMeter
 from conformance.redact import Redactor
 from conformance.target import Secret, Target, Timeouts
 from conformance.wire import Recorder, WireClient
@@ -58,14 +59,27 @@ def test_evidence_is_redacted_and_counts_tokens_requested() -> None:
         send_json(wfile, 200, {"echo": request.headers.get("authorization")})
 
     with Script({("POST", "/v1/chat/completions"): echo}) as script:
-        recorder = Recorder()
+        cost = CostMeter()
+        recorder = Recorder(observers=[cost.answered])
         recorder.begin_scope()
         client = WireClient(target(script.base_url), recorder)
-        client.post(
-            "chat/completions", {"model": "m", "messages": [{"role": "user", "content": "x"}], "max_tokens": 7, "n": 2}
-        )
+        message = [{"role": "user", "content": "x"}]
+        client.post("chat/completions", {"model": "m", "messages": message, "max_tokens": 7, "n": 2})
         evidence = recorder.scope[0].to_evidence(Redactor([KEY]))
-    assert recorder.completion_tokens_requested == 14
+        # errors.oversized's probe costs what the server generates, not a billion tokens
+        client.post("chat/completions", {"model": "m", "messages": message, "max_tokens": IMPOSSIBLE_MAX_TOKENS})
+        client.post("chat/completions", {"model": "m", "messages": message})
+    assert cost.completion_tokens_requested == 14
+    assert cost.unbounded_generation_requests == 1
     assert KEY not in str(evidence)
     assert evidence["request"]["headers"]["authorization"] == "Bearer ***"
     assert evidence["response"]["body"] == {"echo": "Bearer ***"}
+
+
+def test_notes_are_filed_through_the_recorder_and_add_up() -> None:
+    with Script({("GET", "/v1/models"): lambda script, request, wfile: send_json(wfile, 200, {})}) as script:
+        recorder = Recorder()
+        response = WireClient(target(script.base_url), recorder).get("models")
+    recorder.note(response.exchange, "first")
+    recorder.note(response.exchange, "second")
+    assert response.exchange.to_evidence(Redactor([KEY]))["note"] == "first; second"

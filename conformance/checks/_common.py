@@ -1,9 +1,12 @@
-"""What several checks share: the requests they send and small readers of the answers.
+"""What the check modules share to send requests and read answers: payloads, request helpers,
+readers of the answers.
 
 Against real models content is not deterministic, so requests force what can be forced
 (``temperature: 0``, a ``seed``, tiny ``max_tokens``) and checks assert structure, not wording.
-Requests that several features judge are sent once per run (``ctx.shared``): a full run against
-a paid endpoint must cost cents.
+Requests that several features judge are declared in ``_requests`` (sent once per run: a full run
+against a paid endpoint must cost cents); judging helpers several areas use are in ``_judges``.
+
+Depends on ``context``, ``envelope``, ``sse``, ``verdict`` and ``wire``; on no other check module.
 """
 
 from __future__ import annotations
@@ -12,14 +15,12 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from types import EllipsisType
 from typing import Any
 
 from conformance.context import CheckContext
-from conformance.envelope import DeclineParam, ErrorBody, decode_error_body, envelope_problems
-from conformance.sdk import exception_name_for_status
+from conformance.envelope import DeclineParam
 from conformance.sse import SSEParse
-from conformance.verdict import Findings, Oracle, Outcome, Verdict, nonconformant, skipped
+from conformance.verdict import Findings, Oracle, Outcome, StopCheck, nonconformant, skipped
 from conformance.wire import WireResponse
 
 # Typed Any: checks send plain dicts, exactly as users do, not the SDK's TypedDicts.
@@ -32,8 +33,12 @@ DETERMINISTIC: dict[str, Any] = {
     "max_tokens": 24,
 }
 BASIC_MAX_TOKENS = 24
+# A reply long enough to cut (max_tokens) and to place stop sequences in.
+COUNT_PROMPT: Any = [{"role": "user", "content": "Count from 1 to 20, separated by single spaces, and nothing else."}]
 UNKNOWN_MODEL = "conformance-no-such-model-7f3a"
 WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
+# The text embedded alone (the float reference) and first in the batch.
+EMBEDDING_SAMPLE = "The sea is calm tonight."
 
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -50,6 +55,14 @@ def fixture_json(relative: str) -> Any:
 
 def fixture_bytes(relative: str) -> bytes:
     return (FIXTURES / relative).read_bytes()
+
+
+# Tools, typed Any: sent as plain dicts, exactly as users send them, not as the SDK's TypedDicts.
+WEATHER: Any = fixture_json("tools/get_weather.json")
+TOOL_MAX_TOKENS = 96
+# A server that cannot do tools declines naming one of these.
+TOOL_FIELDS = ("tools", "tool_choice")
+WEATHER_QUESTION: Any = [{"role": "user", "content": "What is the weather in Paris right now? Use the tool."}]
 
 
 def chat_body(ctx: CheckContext, **fields: Any) -> dict[str, Any]:
@@ -69,11 +82,11 @@ def complete(ctx: CheckContext, *, decline_param: DeclineParam = None, **body: A
     try:
         value = json.loads(raw.http_response.content)
     except ValueError:
-        raise Verdict(
+        raise StopCheck(
             nonconformant(f"the body is not JSON: {raw.http_response.content[:120]!r}", Oracle.WIRE)
         ) from None
     if not isinstance(value, dict):
-        raise Verdict(nonconformant(f"the body is a JSON {type(value).__name__}, expected an object", Oracle.WIRE))
+        raise StopCheck(nonconformant(f"the body is a JSON {type(value).__name__}, expected an object", Oracle.WIRE))
     return value
 
 
@@ -81,7 +94,7 @@ def first_choice(body: dict[str, Any]) -> dict[str, Any]:
     choices = body.get("choices")
     if isinstance(choices, list) and choices and isinstance(choices[0], dict):
         return choices[0]
-    raise Verdict(
+    raise StopCheck(
         nonconformant(f"choices: received {compact(choices, 80)}, expected at least one choice", Oracle.BEHAVIOUR)
     )
 
@@ -90,7 +103,7 @@ def first_message(body: dict[str, Any]) -> dict[str, Any]:
     message = first_choice(body).get("message")
     if isinstance(message, dict):
         return message
-    raise Verdict(
+    raise StopCheck(
         nonconformant(f"choices[0].message: received {compact(message, 80)}, expected an object", Oracle.BEHAVIOUR)
     )
 
@@ -107,7 +120,7 @@ def reply_outcome(
     findings = Findings()
     answer = complete(ctx, messages=messages, max_tokens=BASIC_MAX_TOKENS, decline_param=decline_param, **body)
     text = expect_reply(findings, answer)
-    return findings.verdict(accepted or f"answered: {text[:60]!r}", Oracle.BEHAVIOUR)
+    return findings.outcome(accepted or f"answered: {text[:60]!r}", Oracle.BEHAVIOUR)
 
 
 def expect_reply(findings: Findings, body: dict[str, Any]) -> str:
@@ -144,7 +157,7 @@ class StreamCapture:
         would be vacuous): it is skipped, and the stream's own features say what is wrong."""
         chunks = self.choice_chunks()
         if not chunks:
-            raise Verdict(
+            raise StopCheck(
                 skipped(
                     "the stream held no chat chunk to judge "
                     f"({self.response.content_type or 'no content-type'}; see chat.stream.chunk_object)"
@@ -169,32 +182,12 @@ def raw_stream(ctx: CheckContext, body: dict[str, Any], *, decline_param: Declin
     return StreamCapture(response, response.sse())
 
 
-def plain_stream(ctx: CheckContext) -> StreamCapture:
-    """The run's one plain streamed completion (no stream_options), judged by many features."""
-    return ctx.shared("stream.plain", lambda: raw_stream(ctx, chat_body(ctx, **DETERMINISTIC)))
-
-
-def usage_stream(ctx: CheckContext) -> StreamCapture:
-    body = chat_body(ctx, **DETERMINISTIC, stream_options={"include_usage": True})
-    return ctx.shared("stream.usage", lambda: raw_stream(ctx, body, decline_param="stream_options"))
-
-
-def reference_completion(ctx: CheckContext) -> dict[str, Any]:
-    """The non-streamed answer to the same request as :func:`plain_stream`."""
-
-    def send() -> dict[str, Any]:
-        response = ctx.require_ok(ctx.wire.post("chat/completions", chat_body(ctx, **DETERMINISTIC)))
-        return json_object(response)
-
-    return ctx.shared("chat.reference", send)
-
-
 def json_object(response: WireResponse) -> dict[str, Any]:
     """A success body that must be a JSON object; anything else ends the check."""
     try:
         value = response.json()
     except ValueError:
-        raise Verdict(
+        raise StopCheck(
             nonconformant(
                 f"the {response.status} body is not JSON ({response.content_type or 'no content-type'}): "
                 f"{response.body[:120]!r}",
@@ -202,7 +195,7 @@ def json_object(response: WireResponse) -> dict[str, Any]:
             )
         ) from None
     if not isinstance(value, dict):
-        raise Verdict(
+        raise StopCheck(
             nonconformant(
                 f"the {response.status} body is a JSON {type(value).__name__}, expected an object", Oracle.WIRE
             )
@@ -227,12 +220,12 @@ def strict_sdk_json(ctx: CheckContext, call: Any, findings: Findings) -> tuple[A
         body = json.loads(raw.http_response.content)
     except ValueError:
         findings.add(Oracle.WIRE, f"the body is not JSON: {raw.http_response.content[:120]!r}")
-        raise Verdict(findings.verdict("")) from None
+        raise StopCheck(findings.fail()) from None
     parsed = None
     try:
         parsed = ctx.call_sdk(raw.parse)
-    except Verdict as verdict:
-        findings.add(Oracle.SDK, verdict.outcome.reason)
+    except StopCheck as stop:
+        findings.add(Oracle.SDK, stop.outcome.reason)
     return body, parsed
 
 
@@ -241,39 +234,6 @@ def message_text(body: dict[str, Any], index: int = 0) -> Any:
         return body["choices"][index]["message"]["content"]
     except (KeyError, IndexError, TypeError):
         return None
-
-
-# --- errors -------------------------------------------------------------------------------------
-
-
-def error_body_of(response: WireResponse) -> ErrorBody:
-    return decode_error_body(response.status, response.content_type, response.body)
-
-
-def judge_error(
-    findings: Findings,
-    body: ErrorBody,
-    *,
-    status: int,
-    param: str | None | EllipsisType = ...,
-    what: str,
-) -> None:
-    """The common judgement of a provoked error: status (hence SDK class), envelope, param."""
-    expected_exc = exception_name_for_status(status)
-    if body.status < 400:
-        findings.add(
-            Oracle.WIRE,
-            f"{what}: answered HTTP {body.status} (no exception in the SDK), expected {status} ({expected_exc})",
-        )
-    elif body.status != status:
-        findings.add(
-            Oracle.SDK,
-            f"{what}: HTTP {body.status} makes the SDK raise "
-            f"{exception_name_for_status(body.status)}, expected {status} ({expected_exc})",
-        )
-    findings.extend(Oracle.WIRE, [f"{what}: {p}" for p in envelope_problems(body)])
-    if param is not ... and body.error is not None and body.param != param:
-        findings.add(Oracle.WIRE, f"{what}: error.param: received {body.param!r}, expected {param!r}")
 
 
 def compact(value: Any, limit: int = 120) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from conformance import schemas
 from conformance.checks._common import (
-    BASIC_MAX_TOKENS,
+    COUNT_PROMPT,
     SHORT_REPLY,
     compact,
     complete,
@@ -17,24 +17,12 @@ from conformance.checks._common import (
     reply_outcome,
     strict_sdk_json,
 )
+from conformance.checks._judges import usage_problems
+from conformance.checks._requests import basic_completion, count_reference
 from conformance.context import CheckContext, StatusError
 from conformance.envelope import judge_decline
 from conformance.registry import check
-from conformance.verdict import Findings, Oracle, Outcome, Status, Verdict, nonconformant, skipped, unsupported
-
-COUNT_PROMPT: Any = [{"role": "user", "content": "Count from 1 to 20, separated by single spaces, and nothing else."}]
-
-
-def basic_completion(ctx: CheckContext) -> Any:
-    """The run's plain completion through the strict SDK, raw response kept (shared)."""
-    return ctx.shared(
-        "chat.basic",
-        lambda: ctx.call_sdk(
-            lambda: ctx.sdk(strict=True).chat.completions.with_raw_response.create(
-                model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=BASIC_MAX_TOKENS
-            )
-        ),
-    )
+from conformance.verdict import Findings, Oracle, Outcome, skipped, unsupported
 
 
 def basic_body(ctx: CheckContext) -> dict[str, Any] | None:
@@ -51,7 +39,7 @@ def chat_basic(ctx: CheckContext) -> Outcome:
     body, _ = strict_sdk_json(ctx, lambda: basic_completion(ctx), findings)
     findings.extend(Oracle.SCHEMA, schemas.validate(body, "ChatCompletion"))
     if not isinstance(body, dict):
-        return findings.verdict("")
+        return findings.fail()
     findings.expect(
         isinstance(body.get("id"), str) and bool(body.get("id")),
         Oracle.BEHAVIOUR,
@@ -73,7 +61,7 @@ def chat_basic(ctx: CheckContext) -> Outcome:
     for choice in choices if isinstance(choices, list) else ():
         if isinstance(choice, dict) and (choice.get("message") or {}).get("tool_calls") == []:
             findings.note("choices[].message.tool_calls is an empty list on a plain answer (null is usual)")
-    return findings.verdict("the completion parses in the strict SDK and matches its schema", Oracle.SCHEMA)
+    return findings.outcome("the completion parses in the strict SDK and matches its schema", Oracle.SCHEMA)
 
 
 # --- messages ------------------------------------------------------------------------------------
@@ -150,7 +138,7 @@ def _cut_by_limit(ctx: CheckContext, field: str) -> Outcome:
             Oracle.BEHAVIOUR,
             f"usage.completion_tokens: received {completion_tokens}, expected at most {field}={limit}",
         )
-    return findings.verdict(f"{field}={limit} cuts the reply with finish_reason 'length'", Oracle.BEHAVIOUR)
+    return findings.outcome(f"{field}={limit} cuts the reply with finish_reason 'length'", Oracle.BEHAVIOUR)
 
 
 @check("chat.max_tokens.length")
@@ -163,30 +151,11 @@ def chat_max_completion_tokens_length(ctx: CheckContext) -> Outcome:
     return _cut_by_limit(ctx, "max_completion_tokens")
 
 
-def _count_reference(ctx: CheckContext) -> str:
-    """A reply long enough to hold stop sequences (shared by both stop features)."""
-
-    def send() -> str:
-        body = complete(ctx, messages=COUNT_PROMPT, max_tokens=24, temperature=0)
-        content = first_choice(body).get("message", {}).get("content")
-        if not isinstance(content, str):
-            raise Verdict(
-                nonconformant(
-                    f"the reference reply's content is {compact(content, 60)}, expected text", Oracle.BEHAVIOUR
-                )
-            )
-        return content
-
-    return ctx.shared("chat.count_reference", send)
-
-
 def _stop(ctx: CheckContext, as_array: bool) -> Outcome:
-    reference = _count_reference(ctx)
+    reference = count_reference(ctx)
     words = reference.split()
     if len(words) < 6:
-        raise Verdict(
-            Outcome(Status.SKIPPED, f"the reference reply is too short to place stop sequences in: {reference[:60]!r}")
-        )
+        return skipped(f"the reference reply is too short to place stop sequences in: {reference[:60]!r}")
     stops = [" " + words[2], " " + words[4]] if as_array else [" " + words[2]]
     stop: Any = stops if as_array else stops[0]
     body = complete(ctx, messages=COUNT_PROMPT, max_tokens=24, temperature=0, stop=stop, decline_param="stop")
@@ -203,7 +172,7 @@ def _stop(ctx: CheckContext, as_array: bool) -> Outcome:
         Oracle.BEHAVIOUR,
         f"finish_reason: received {choice.get('finish_reason')!r} after a stop sequence, expected 'stop'",
     )
-    return findings.verdict(f"stops before {stop!r}: {text[:60]!r}", Oracle.BEHAVIOUR)
+    return findings.outcome(f"stops before {stop!r}: {text[:60]!r}", Oracle.BEHAVIOUR)
 
 
 @check("chat.stop.string")
@@ -237,7 +206,7 @@ def chat_n(ctx: CheckContext) -> Outcome:
             Oracle.BEHAVIOUR,
             f"choice {choice.get('index') if isinstance(choice, dict) else '?'} has no reply text",
         )
-    return findings.verdict("n=2 gives two choices with indexes 0 and 1", Oracle.BEHAVIOUR)
+    return findings.outcome("n=2 gives two choices with indexes 0 and 1", Oracle.BEHAVIOUR)
 
 
 @check("chat.seed")
@@ -257,18 +226,18 @@ def chat_seed(ctx: CheckContext) -> Outcome:
     first, second = seeded(), seeded()
     findings = Findings()
     if first == second:
-        return findings.verdict("the same seed reproduces the same reply at temperature 1", Oracle.BEHAVIOUR)
+        return findings.outcome("the same seed reproduces the same reply at temperature 1", Oracle.BEHAVIOUR)
     # Determinism is best effort (OpenAI says so): one disagreement gets one more try, on record.
     third = seeded()
     if third in (first, second):
         findings.note("needed a third request: two of three replies with the same seed agree (best effort)")
-        return findings.verdict("the same seed reproduces the reply (two of three)", Oracle.BEHAVIOUR)
+        return findings.outcome("the same seed reproduces the reply (two of three)", Oracle.BEHAVIOUR)
     findings.add(
         Oracle.BEHAVIOUR,
         f"three requests with seed 4242 gave three different replies: {first[:30]!r}, "
         f"{second[:30]!r}, {third[:30]!r} (seed is accepted and ignored)",
     )
-    return findings.verdict("")
+    return findings.fail()
 
 
 @check("chat.response.system_fingerprint")
@@ -286,7 +255,7 @@ def chat_system_fingerprint(ctx: CheckContext) -> Outcome:
         Oracle.SCHEMA,
         f"system_fingerprint: received {compact(value)}, expected a non-empty string",
     )
-    return findings.verdict(f"system_fingerprint {value!r}", Oracle.SCHEMA)
+    return findings.outcome(f"system_fingerprint {value!r}", Oracle.SCHEMA)
 
 
 # --- sampling parameters ---------------------------------------------------------------------------
@@ -310,7 +279,7 @@ def _accepts_and_bounds(ctx: CheckContext, field: str, good: list[Any], bad: Any
             f"{field}={bad!r} is out of range and was accepted (silently clamped or "
             "ignored), expected 400 with param '" + field + "'",
         )
-    return findings.verdict(
+    return findings.outcome(
         f"{field} {', '.join(map(str, good))} accepted; {bad} rejected with 400 param {field!r}", Oracle.BEHAVIOUR
     )
 
@@ -370,7 +339,7 @@ def chat_logprobs(ctx: CheckContext) -> Outcome:
             f"logprobs=true answered with logprobs {compact(logprobs, 100)}: expected "
             "{'content': [{'token', 'logprob', 'bytes', 'top_logprobs'}, ...]}",
         )
-        return findings.verdict("")
+        return findings.fail()
     for position, entry in enumerate(entries[:50]):
         where = f"logprobs.content[{position}]"
         if not isinstance(entry, dict):
@@ -399,51 +368,10 @@ def chat_logprobs(ctx: CheckContext) -> Outcome:
             Oracle.BEHAVIOUR,
             f"the logprob tokens spell {tokens[:60]!r}, the content is {content[:60]!r}",
         )
-    return findings.verdict(f"{len(entries)} token logprobs with 2 alternatives each", Oracle.BEHAVIOUR)
+    return findings.outcome(f"{len(entries)} token logprobs with 2 alternatives each", Oracle.BEHAVIOUR)
 
 
 # --- usage -----------------------------------------------------------------------------------------
-
-
-def usage_problems(usage: Any, where: str) -> list[str]:
-    """Usage arithmetic, the same rule for completions and for the streamed usage chunk."""
-    if not isinstance(usage, dict):
-        return [f"{where}: received {usage!r}, expected an object with token counts"]
-    problems = []
-    counts: dict[str, Any] = {k: usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
-    for key, value in counts.items():
-        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            problems.append(f"{where}.{key}: received {value!r}, expected a non-negative integer")
-    if problems:
-        return problems
-    if counts["total_tokens"] != counts["prompt_tokens"] + counts["completion_tokens"]:
-        problems.append(
-            f"{where}: total_tokens {counts['total_tokens']} != prompt_tokens {counts['prompt_tokens']}"
-            f" + completion_tokens {counts['completion_tokens']}"
-        )
-    if counts["prompt_tokens"] == 0:
-        problems.append(f"{where}.prompt_tokens is 0 for a non-empty prompt")
-    if counts["completion_tokens"] == 0:
-        problems.append(f"{where}.completion_tokens is 0 although text was generated")
-    # details, where present: each a count, none above the total it details
-    for details_key, total_key in (
-        ("prompt_tokens_details", "prompt_tokens"),
-        ("completion_tokens_details", "completion_tokens"),
-    ):
-        details = usage.get(details_key)
-        if details is None:
-            continue
-        if not isinstance(details, dict):
-            problems.append(f"{where}.{details_key}: received {compact(details)}, expected an object")
-            continue
-        for key, value in details.items():
-            if value is None:
-                continue
-            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-                problems.append(f"{where}.{details_key}.{key}: received {value!r}, expected a non-negative integer")
-            elif value > counts[total_key]:
-                problems.append(f"{where}.{details_key}.{key} = {value} exceeds {total_key} = {counts[total_key]}")
-    return problems
 
 
 @check("chat.usage")
@@ -453,9 +381,9 @@ def chat_usage(ctx: CheckContext) -> Outcome:
     usage = body.get("usage") if isinstance(body, dict) else None
     findings.extend(Oracle.BEHAVIOUR, usage_problems(usage, "usage"))
     if isinstance(usage, dict) and not findings.problems:
-        return findings.verdict(
+        return findings.outcome(
             f"prompt {usage['prompt_tokens']} + completion {usage['completion_tokens']} "
             f"= total {usage['total_tokens']}",
             Oracle.BEHAVIOUR,
         )
-    return findings.verdict("")
+    return findings.fail()

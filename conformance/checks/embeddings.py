@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
 
 from conformance import schemas
-from conformance.checks._common import json_object, strict_sdk_json
+from conformance.checks._common import EMBEDDING_SAMPLE, json_object, strict_sdk_json
+from conformance.checks._requests import float_embedding
 from conformance.context import CheckContext
 from conformance.floats import decode_base64
 from conformance.registry import check
-from conformance.verdict import Findings, Oracle, Outcome, Verdict, nonconformant
+from conformance.verdict import Findings, Oracle, Outcome, StopCheck, nonconformant
 
-SAMPLE = "The sea is calm tonight."
-BATCH = [SAMPLE, "Bright stars above the hills.", "A quiet river in the valley."]
-
-
-def float_reference(ctx: CheckContext) -> Any:
-    """One float-encoded embedding through the strict SDK, raw response kept (shared)."""
-    return ctx.shared(
-        "embeddings.float",
-        lambda: ctx.call_sdk(
-            lambda: ctx.sdk(strict=True).embeddings.with_raw_response.create(
-                model=ctx.embedding_model, input=SAMPLE, encoding_format="float"
-            )
-        ),
-    )
+BATCH = [EMBEDDING_SAMPLE, "Bright stars above the hills.", "A quiet river in the valley."]
 
 
 def _reference_vector(ctx: CheckContext) -> list[float] | None:
     try:
-        body = json.loads(float_reference(ctx).http_response.content)
+        body = json.loads(float_embedding(ctx).http_response.content)
         vector = body["data"][0]["embedding"]
     except (ValueError, KeyError, IndexError, TypeError):
         return None
@@ -47,7 +34,7 @@ def cosine(a: list[float], b: list[float]) -> float:
 @check("embeddings.basic")
 def embeddings_basic(ctx: CheckContext) -> Outcome:
     findings = Findings()
-    body, _ = strict_sdk_json(ctx, lambda: float_reference(ctx), findings)
+    body, _ = strict_sdk_json(ctx, lambda: float_embedding(ctx), findings)
     findings.extend(Oracle.SCHEMA, schemas.validate(body, "CreateEmbeddingResponse"))
     data = body.get("data") if isinstance(body, dict) else None
     if isinstance(data, list):
@@ -59,7 +46,7 @@ def embeddings_basic(ctx: CheckContext) -> Outcome:
             "data[0].embedding: expected a non-empty list of floats for encoding_format 'float'",
         )
     size = len(data[0]["embedding"]) if findings.ok and data else 0
-    return findings.verdict(
+    return findings.outcome(
         f"one {size}-dimensional embedding in the SDK's CreateEmbeddingResponse shape", Oracle.SCHEMA
     )
 
@@ -68,7 +55,9 @@ def embeddings_basic(ctx: CheckContext) -> Outcome:
 def embeddings_base64(ctx: CheckContext) -> Outcome:
     findings = Findings()
     response = ctx.require_ok(
-        ctx.wire.post("embeddings", {"model": ctx.embedding_model, "input": SAMPLE, "encoding_format": "base64"}),
+        ctx.wire.post(
+            "embeddings", {"model": ctx.embedding_model, "input": EMBEDDING_SAMPLE, "encoding_format": "base64"}
+        ),
         decline_param="encoding_format",
     )
     body = json_object(response)
@@ -80,11 +69,11 @@ def embeddings_base64(ctx: CheckContext) -> Outcome:
             f"encoding_format 'base64' answered with a {type(encoded).__name__}, "
             "expected a base64 string of little-endian float32 values",
         )
-        return findings.verdict("")
+        return findings.fail()
     try:
         decoded = decode_base64(encoded)
     except ValueError as exc:
-        raise Verdict(nonconformant(f"data[0].embedding is not base64 float32: {exc}", Oracle.BEHAVIOUR)) from None
+        raise StopCheck(nonconformant(f"data[0].embedding is not base64 float32: {exc}", Oracle.BEHAVIOUR)) from None
     reference = _reference_vector(ctx)
     if reference is not None:
         findings.expect(
@@ -102,7 +91,9 @@ def embeddings_base64(ctx: CheckContext) -> Outcome:
     # The SDK's default call sends base64 and decodes it: what every user's plain call does. It is
     # judged in lax mode because strict mode validates the base64 string as a list before decoding
     # it, and fails on every server (an SDK limitation, DESIGN.md §1).
-    result = ctx.call_sdk(lambda: ctx.sdk(strict=False).embeddings.create(model=ctx.embedding_model, input=SAMPLE))
+    result = ctx.call_sdk(
+        lambda: ctx.sdk(strict=False).embeddings.create(model=ctx.embedding_model, input=EMBEDDING_SAMPLE)
+    )
     vector = result.data[0].embedding if result.data else None
     findings.expect(
         isinstance(vector, list) and len(vector) == len(decoded),
@@ -110,7 +101,7 @@ def embeddings_base64(ctx: CheckContext) -> Outcome:
         f"the SDK's default call returned {type(vector).__name__} of length "
         f"{len(vector) if isinstance(vector, list) else '-'}, expected {len(decoded)} floats",
     )
-    return findings.verdict(
+    return findings.outcome(
         f"base64 decodes to the same {len(decoded)} float32 values; the SDK default works", Oracle.BEHAVIOUR
     )
 
@@ -125,7 +116,7 @@ def embeddings_batch(ctx: CheckContext) -> Outcome:
     data = body.get("data")
     if not isinstance(data, list):
         findings.add(Oracle.BEHAVIOUR, f"data: received {type(data).__name__}, expected a list")
-        return findings.verdict("")
+        return findings.fail()
     indexes = [item.get("index") if isinstance(item, dict) else None for item in data]
     findings.expect(
         sorted(i for i in indexes if isinstance(i, int)) == list(range(len(BATCH))) and len(data) == len(BATCH),
@@ -145,7 +136,7 @@ def embeddings_batch(ctx: CheckContext) -> Outcome:
                 f"input 0 of the batch does not match the same text embedded alone "
                 f"(cosine {similarity:.4f}): are the items in input order?",
             )
-    return findings.verdict(f"{len(BATCH)} inputs give {len(BATCH)} embeddings, in input order", Oracle.BEHAVIOUR)
+    return findings.outcome(f"{len(BATCH)} inputs give {len(BATCH)} embeddings, in input order", Oracle.BEHAVIOUR)
 
 
 @check("embeddings.dimensions")
@@ -154,7 +145,7 @@ def embeddings_dimensions(ctx: CheckContext) -> Outcome:
     response = ctx.require_ok(
         ctx.wire.post(
             "embeddings",
-            {"model": ctx.embedding_model, "input": SAMPLE, "encoding_format": "float", "dimensions": wanted},
+            {"model": ctx.embedding_model, "input": EMBEDDING_SAMPLE, "encoding_format": "float", "dimensions": wanted},
         ),
         decline_param="dimensions",
     )
@@ -168,4 +159,4 @@ def embeddings_dimensions(ctx: CheckContext) -> Outcome:
     findings.expect(
         size == wanted, Oracle.BEHAVIOUR, f"dimensions={wanted} answered with {size} values (accepted and ignored)"
     )
-    return findings.verdict(f"dimensions={wanted} gives {wanted}-value vectors", Oracle.BEHAVIOUR)
+    return findings.outcome(f"dimensions={wanted} gives {wanted}-value vectors", Oracle.BEHAVIOUR)

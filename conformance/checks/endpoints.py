@@ -33,7 +33,7 @@ def completions(ctx: CheckContext) -> Outcome:
     findings.expect(
         isinstance(text, str) and text.strip() != "", Oracle.BEHAVIOUR, f"choices[0].text: received {text!r}"
     )
-    return findings.verdict("POST /completions answers a text_completion the strict SDK parses", Oracle.SCHEMA)
+    return findings.outcome("POST /completions answers a text_completion the strict SDK parses", Oracle.SCHEMA)
 
 
 @check("endpoints.responses")
@@ -55,7 +55,7 @@ def responses(ctx: CheckContext) -> Outcome:
             Oracle.BEHAVIOUR,
             f"GET /responses/{response_id} returned id {getattr(again, 'id', None)!r}",
         )
-    return findings.verdict("POST /responses answers a Response, retrievable by id", Oracle.SCHEMA)
+    return findings.outcome("POST /responses answers a Response, retrievable by id", Oracle.SCHEMA)
 
 
 @check("endpoints.images")
@@ -73,7 +73,7 @@ def images(ctx: CheckContext) -> Outcome:
     data = body.get("data") if isinstance(body, dict) else None
     encoded = data[0].get("b64_json") if isinstance(data, list) and data and isinstance(data[0], dict) else None
     findings.expect(_is_image(encoded), Oracle.BEHAVIOUR, "data[0].b64_json is not a base64 image (PNG, JPEG, WebP)")
-    return findings.verdict("POST /images/generations returns a base64 image", Oracle.SCHEMA)
+    return findings.outcome("POST /images/generations returns a base64 image", Oracle.SCHEMA)
 
 
 def _is_image(encoded: Any) -> bool:
@@ -90,7 +90,7 @@ def transcriptions(ctx: CheckContext) -> Outcome:
     audio = ("conformance.wav", fixture_bytes("audio/tone.wav"), "audio/wav")
     body, _ = strict_sdk_json(ctx, lambda: create(model=ctx.target.models["transcription"], file=audio), findings)
     findings.extend(Oracle.SCHEMA, schemas.validate(body, "Transcription"))
-    return findings.verdict("POST /audio/transcriptions takes a WAV upload and returns its text", Oracle.SCHEMA)
+    return findings.outcome("POST /audio/transcriptions takes a WAV upload and returns its text", Oracle.SCHEMA)
 
 
 @check("endpoints.audio.speech")
@@ -110,7 +110,7 @@ def speech(ctx: CheckContext) -> Outcome:
         Oracle.BEHAVIOUR,
         f"response_format=wav: the body is not a WAV file ({len(audio)} bytes, starting {audio[:8]!r})",
     )
-    return findings.verdict(f"POST /audio/speech returns {len(audio)} bytes of WAV audio", Oracle.WIRE)
+    return findings.outcome(f"POST /audio/speech returns {len(audio)} bytes of WAV audio", Oracle.WIRE)
 
 
 def _listing(ctx: CheckContext, what: str, call: Any) -> Outcome:
@@ -122,7 +122,7 @@ def _listing(ctx: CheckContext, what: str, call: Any) -> Outcome:
         Oracle.SCHEMA,
         f"{what}: received {str(body)[:80]}, expected {{'object': 'list', 'data': [...]}}",
     )
-    return findings.verdict(f"{what} answers a list page", Oracle.SCHEMA)
+    return findings.outcome(f"{what} answers a list page", Oracle.SCHEMA)
 
 
 @check("endpoints.batches")

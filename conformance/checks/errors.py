@@ -2,74 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
-import openai
-
-from conformance.checks._common import SHORT_REPLY, UNKNOWN_MODEL, WRONG_KEY, chat_body, error_body_of, judge_error
-from conformance.checks.chat import basic_completion
+from conformance.checks._common import SHORT_REPLY, UNKNOWN_MODEL, chat_body
+from conformance.checks._judges import error_body_of, judge_error
+from conformance.checks._requests import basic_completion, invalid_key, invalid_param, unknown_model
 from conformance.context import CheckContext, StatusError
+from conformance.cost import IMPOSSIBLE_MAX_TOKENS
 from conformance.envelope import ErrorBody, decode_error_body, envelope_problems
 from conformance.registry import check
 from conformance.sdk import exception_class_for_status
 from conformance.verdict import Findings, Oracle, Outcome, skipped
 from conformance.wire import RecordedExchange, retry_after_seconds
-
-
-@dataclass(frozen=True)
-class Provoked:
-    """An error provoked through the SDK: what it raised and what came over the wire."""
-
-    exception: openai.APIStatusError | None
-    body: ErrorBody
-    headers: dict[str, str]
-
-
-def _provoke(ctx: CheckContext, key: str, call: Any) -> Provoked:
-    def send() -> Provoked:
-        start = len(ctx.scope)
-        exception: openai.APIStatusError | None = None
-        try:
-            ctx.call_sdk(call)
-        except StatusError as error:
-            exception = error.__cause__ if isinstance(error.__cause__, openai.APIStatusError) else None
-        answered = [e for e in ctx.scope[start:] if e.status is not None]
-        last = answered[-1]
-        body = decode_error_body(last.status or 0, last.response_header("content-type") or "", last.content())
-        return Provoked(exception, body, {k.lower(): v for k, v in last.response_headers})
-
-    return ctx.shared(key, send)
-
-
-def invalid_param(ctx: CheckContext) -> Provoked:
-    # A wrong type on a well-known field: every server must reject it (OpenAI: 400 invalid_type).
-    # It travels in extra_body, the way a user sends a value the SDK's types do not allow.
-    return _provoke(
-        ctx,
-        "error.invalid_param",
-        lambda: ctx.sdk(strict=False).chat.completions.create(
-            model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=8, extra_body={"temperature": "hot"}
-        ),
-    )
-
-
-def unknown_model(ctx: CheckContext) -> Provoked:
-    return _provoke(
-        ctx,
-        "error.unknown_model",
-        lambda: ctx.sdk(strict=False).chat.completions.create(model=UNKNOWN_MODEL, messages=SHORT_REPLY, max_tokens=8),
-    )
-
-
-def invalid_key(ctx: CheckContext) -> Provoked:
-    return _provoke(
-        ctx,
-        "error.invalid_key",
-        lambda: ctx.sdk_with(api_key=WRONG_KEY).chat.completions.create(
-            model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=1
-        ),
-    )
 
 
 @check("errors.envelope.invalid_param")
@@ -79,7 +23,7 @@ def envelope_invalid_param(ctx: CheckContext) -> Outcome:
     judge_error(findings, body, status=400, param="temperature", what='temperature: "hot"')
     if isinstance(body.error, dict):  # fields beyond message/type/param/code: the docs page lists them
         findings.extension("error", sorted(set(body.error) - {"message", "type", "param", "code"}))
-    return findings.verdict("400 in the OpenAI envelope with param 'temperature' (BadRequestError)", Oracle.WIRE)
+    return findings.outcome("400 in the OpenAI envelope with param 'temperature' (BadRequestError)", Oracle.WIRE)
 
 
 @check("errors.envelope.missing_field")
@@ -87,7 +31,7 @@ def envelope_missing_field(ctx: CheckContext) -> Outcome:
     findings = Findings()
     response = ctx.wire.post("chat/completions", {"model": ctx.chat_model, "max_tokens": 8})
     judge_error(findings, error_body_of(response), status=400, param="messages", what="no messages")
-    return findings.verdict("400 in the OpenAI envelope with param 'messages'", Oracle.WIRE)
+    return findings.outcome("400 in the OpenAI envelope with param 'messages'", Oracle.WIRE)
 
 
 @check("errors.invalid_json")
@@ -96,7 +40,7 @@ def invalid_json(ctx: CheckContext) -> Outcome:
     broken = f'{{"model": "{ctx.chat_model}", "messages": [{{"role": "user", "content": "hi"'.encode()
     response = ctx.wire.post("chat/completions", content=broken)
     judge_error(findings, error_body_of(response), status=400, what="a truncated JSON body")
-    return findings.verdict("400 in the OpenAI envelope for a body that is not JSON", Oracle.WIRE)
+    return findings.outcome("400 in the OpenAI envelope for a body that is not JSON", Oracle.WIRE)
 
 
 @check("errors.unknown_model")
@@ -106,7 +50,7 @@ def unknown_model_error(ctx: CheckContext) -> Outcome:
     judge_error(findings, provoked.body, status=404, what=f"model {UNKNOWN_MODEL!r}")
     if findings.ok and provoked.body.code != "model_not_found":
         findings.note(f"error.code is {provoked.body.code!r}; OpenAI sends 'model_not_found' (recommended)")
-    return findings.verdict("404 in the OpenAI envelope (NotFoundError) for an unknown model", Oracle.WIRE)
+    return findings.outcome("404 in the OpenAI envelope (NotFoundError) for an unknown model", Oracle.WIRE)
 
 
 def _open_server(body: ErrorBody, what: str) -> Outcome | None:
@@ -123,7 +67,7 @@ def auth_missing_key(ctx: CheckContext) -> Outcome:
     body = error_body_of(response)
     findings = Findings()
     judge_error(findings, body, status=401, what="no Authorization header")
-    return _open_server(body, "a request without an Authorization header") or findings.verdict(
+    return _open_server(body, "a request without an Authorization header") or findings.outcome(
         "401 in the OpenAI envelope (AuthenticationError)", Oracle.WIRE
     )
 
@@ -133,7 +77,7 @@ def auth_invalid_key(ctx: CheckContext) -> Outcome:
     body = invalid_key(ctx).body
     findings = Findings()
     judge_error(findings, body, status=401, what="a wrong API key")
-    return _open_server(body, "a request with a wrong API key (it does not check keys)") or findings.verdict(
+    return _open_server(body, "a request with a wrong API key (it does not check keys)") or findings.outcome(
         "401 in the OpenAI envelope (AuthenticationError)", Oracle.WIRE
     )
 
@@ -147,9 +91,9 @@ def auth_no_bearer_prefix(ctx: CheckContext) -> Outcome:
     findings = Findings()
     if 200 <= response.status < 300:
         findings.note("the bare key (no 'Bearer ') is accepted: lenient, but clients that send it get no hint")
-        return findings.verdict("a key without the 'Bearer ' prefix is accepted (lenient)", Oracle.WIRE)
+        return findings.outcome("a key without the 'Bearer ' prefix is accepted (lenient)", Oracle.WIRE)
     judge_error(findings, error, status=401, what="Authorization: <key> without 'Bearer '")
-    return findings.verdict("a key without the 'Bearer ' prefix gives 401 in the envelope", Oracle.WIRE)
+    return findings.outcome("a key without the 'Bearer ' prefix gives 401 in the envelope", Oracle.WIRE)
 
 
 # The condition provoked, and the SDK exception a user's `except` clause expects for it.
@@ -205,7 +149,7 @@ def sdk_exception(ctx: CheckContext) -> Outcome:
                     f"{what}: exception.{attribute} is {getattr(exc, attribute, None)!r}, "
                     f"the envelope says {wire_value!r}",
                 )
-    return findings.verdict(
+    return findings.outcome(
         "400/401/404 raise BadRequestError/AuthenticationError/NotFoundError carrying the "
         "server's message, type, param and code",
         Oracle.SDK,
@@ -237,12 +181,9 @@ def request_id(ctx: CheckContext) -> Outcome:
             Oracle.SDK,
             f"exception.request_id is {error.exception.request_id!r}, the header says {error_id!r}",
         )
-    return findings.verdict(
+    return findings.outcome(
         "x-request-id on success and error responses, exposed by the SDK as request_id", Oracle.WIRE
     )
-
-
-IMPOSSIBLE_MAX_TOKENS = 1_000_000_000
 
 
 @check("errors.oversized")
@@ -264,11 +205,11 @@ def oversized(ctx: CheckContext) -> Outcome:
             f"max_tokens={IMPOSSIBLE_MAX_TOKENS} was accepted (200): an impossible limit is "
             "silently capped, so clients never learn the model's real limit",
         )
-        return findings.verdict("")
+        return findings.fail()
     judge_error(findings, exception.body, status=400, what=f"max_tokens={IMPOSSIBLE_MAX_TOKENS}")
     if findings.ok and exception.body.code not in ("context_length_exceeded", "invalid_value", None):
         findings.note(f"error.code {exception.body.code!r}; OpenAI says 'context_length_exceeded' or 'invalid_value'")
-    return findings.verdict("an impossible max_tokens gives 400 in the OpenAI envelope", Oracle.WIRE)
+    return findings.outcome("an impossible max_tokens gives 400 in the OpenAI envelope", Oracle.WIRE)
 
 
 @check("errors.rate_limit")
@@ -277,7 +218,7 @@ def rate_limit(ctx: CheckContext) -> Outcome:
     if ctx.target.has("rate_limited"):
         body = {"model": ctx.target.models["rate_limited"], "messages": SHORT_REPLY, "max_tokens": 1}
         probe = ctx.wire.post("chat/completions", body, no_backoff=True)
-        if not 400 <= probe.status or probe.status == 401:
+        if probe.status < 400 or probe.status == 401:
             return skipped(f"the configured rate-limited model answered HTTP {probe.status}, not 429: nothing to judge")
         if probe.status != 429:
             findings = Findings()
@@ -287,15 +228,15 @@ def rate_limit(ctx: CheckContext) -> Outcome:
                 f"({error_body_of(probe).summary()}), expected 429 with Retry-After "
                 "(the SDK retries 5xx too fast to wait a limit out)",
             )
-            return findings.verdict("")
-    limited = list(ctx.recorder.rate_limit_responses)
+            return findings.fail()
+    limited = ctx.observed.rate_limits
     if not limited:
         return skipped("no 429 was met in this run, and no rate-limited model is configured to provoke one")
     findings = Findings()
     ctx.cite(limited[:3])
     for exchange in limited[:3]:
         _judge_429(findings, exchange)
-    return findings.verdict(
+    return findings.outcome(
         f"{len(limited)} 429(s): RateLimitError, the envelope, and a Retry-After the SDK honours", Oracle.WIRE
     )
 

@@ -9,16 +9,22 @@ origins, joins paths without normalising them) the verdict says so (sdk-dossier 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from conformance.checks._common import SHORT_REPLY, compact, error_body_of, judge_error
-from conformance.context import CheckContext, StatusError
+from conformance.checks._common import SHORT_REPLY, compact
+from conformance.checks._judges import error_body_of, judge_error
+from conformance.checks._requests import redirect_probes
+from conformance.context import CheckContext
 from conformance.envelope import envelope_problems
 from conformance.registry import check
-from conformance.target import same_origin
-from conformance.verdict import Findings, Oracle, Outcome, skipped
-from conformance.wire import METHOD_CHANGING_REDIRECTS, METHOD_KEEPING_REDIRECTS, WireResponse
+from conformance.verdict import Findings, Oracle, Outcome
+from conformance.wire import (
+    METHOD_CHANGING_REDIRECTS,
+    METHOD_KEEPING_REDIRECTS,
+    RecordedExchange,
+    WireResponse,
+    cross_origin_redirect,
+)
 
 UNKNOWN_ROUTE = "conformance-no-such-route"
 
@@ -46,7 +52,7 @@ def unknown_route(ctx: CheckContext) -> Outcome:
     for method in ("GET", "POST"):
         response = ctx.wire.request(method, UNKNOWN_ROUTE, json_body={} if method == "POST" else None)
         judge_error(findings, error_body_of(response), status=404, what=f"{method} /{UNKNOWN_ROUTE}")
-    return findings.verdict("an unknown route gives 404 in the OpenAI envelope (GET and POST)", Oracle.WIRE)
+    return findings.outcome("an unknown route gives 404 in the OpenAI envelope (GET and POST)", Oracle.WIRE)
 
 
 # A method no OpenAI route takes (GET /chat/completions lists stored completions, so it is no probe).
@@ -68,7 +74,7 @@ def wrong_method(ctx: CheckContext) -> Outcome:
         findings.extend(Oracle.WIRE, [f"{what}: {p}" for p in envelope_problems(error_body_of(response))])
     if response.status == 405 and not response.headers.get("allow"):
         findings.note("405 without an Allow header (HTTP asks for one)")
-    return findings.verdict(f"{what} gives {response.status} in the OpenAI envelope", Oracle.WIRE)
+    return findings.outcome(f"{what} gives {response.status} in the OpenAI envelope", Oracle.WIRE)
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ def misconfigured_base_url(ctx: CheckContext) -> Outcome:
                 f"base_url {variant.name}: GET {urlsplit(url).path} answered {response.status} with "
                 f"{compact(response.json_or_none(), 80)}, not a model list: users get a wrong object, not an error",
             )
-    return findings.verdict(
+    return findings.outcome(
         "wrong base URLs get a readable 404 in the envelope; the fixes are in the notes", Oracle.WIRE
     )
 
@@ -165,38 +171,7 @@ def trailing_slash(ctx: CheckContext) -> Outcome:
         if response.status >= 500:
             findings.add(Oracle.WIRE, f"POST /chat/completions/ answered HTTP {response.status}")
     findings.note(f"POST /chat/completions/ (a trailing slash on the route, as some clients build it) -> {met}")
-    return findings.verdict(f"a trailing slash on the route: {met}", Oracle.WIRE)
-
-
-def redirect_probes(ctx: CheckContext) -> list[tuple[str, WireResponse]]:
-    """The main routes, redirects not followed (shared by both redirect features)."""
-
-    def probe() -> list[tuple[str, WireResponse]]:
-        probes = [
-            ("GET /models", ctx.wire.get("models", follow_redirects=False)),
-            (
-                "POST /chat/completions",
-                ctx.wire.post(
-                    "chat/completions",
-                    {"model": ctx.chat_model, "messages": SHORT_REPLY, "max_tokens": 1},
-                    follow_redirects=False,
-                ),
-            ),
-        ]
-        if ctx.target.has("embeddings"):
-            probes.append(
-                (
-                    "POST /embeddings",
-                    ctx.wire.post(
-                        "embeddings",
-                        {"model": ctx.embedding_model, "input": "redirect probe", "encoding_format": "float"},
-                        follow_redirects=False,
-                    ),
-                )
-            )
-        return probes
-
-    return ctx.shared("http.redirect_probes", probe)
+    return findings.outcome(f"a trailing slash on the route: {met}", Oracle.WIRE)
 
 
 @check("http.redirect.post")
@@ -219,81 +194,26 @@ def redirect_post(ctx: CheckContext) -> Outcome:
                 f"{route} -> {response.status} to {location}: openai-python follows it and re-sends the "
                 "body; curl needs -L and clients that do not follow redirects (aiohttp) fail"
             )
-    return findings.verdict("no POST route answers 301, 302 or 303", Oracle.WIRE)
+    return findings.outcome("no POST route answers 301, 302 or 303", Oracle.WIRE)
 
 
 @check("http.redirect.same_origin")
 def redirect_same_origin(ctx: CheckContext) -> Outcome:
+    """Judges every redirect the run met (``observes: run`` in the catalog: it runs after the rest)."""
     findings = Findings()
-    seen = [(route, response.exchange) for route, response in redirect_probes(ctx)]
-    # ...and every redirect the run met so far, through the SDK or the raw client
-    seen += [(f"{e.method} {urlsplit(e.url).path}", e) for e in ctx.recorder.redirects]
+    seen: list[tuple[str, RecordedExchange]] = [(route, response.exchange) for route, response in redirect_probes(ctx)]
+    seen += [(f"{e.method} {urlsplit(e.url).path}", e) for e in ctx.observed.redirects]
     reported: set[str] = set()
     for route, exchange in seen:
-        location = exchange.response_header("location")
-        if not location or exchange.status is None or not 300 <= exchange.status < 400:
-            continue
-        parts = urlsplit(urljoin(exchange.url, location))
-        if not same_origin(parts.geturl(), ctx.target.base_url) and route not in reported:
+        destination = cross_origin_redirect(exchange, ctx.target.origin)
+        if destination is not None and route not in reported:
             reported.add(route)
             ctx.cite([exchange])
             findings.add(
                 Oracle.SDK,
-                f"{route} -> {exchange.status} to {parts.scheme}://{parts.netloc}: another origin, where httpx "
+                f"{route} -> {exchange.status} to {destination}: another origin, where httpx "
                 "and the SDK drop the Authorization header, so the call arrives unauthenticated",
             )
-    for destination in sorted(set(ctx.recorder.key_withheld)):
+    for destination in sorted(set(ctx.observed.key_withheld)):
         findings.note(f"the suite withheld the API key from {destination}, where a redirect sent it")
-    return findings.verdict("every redirect stays on the target's origin (or there is none)", Oracle.WIRE)
-
-
-# How each SDK line puts a model id with a slash into /models/{id} (sdk-dossier §0): a server has
-# users on both, so both forms must resolve, whichever SDK this run has installed.
-SLASH_ID_FORMS = {"3.x SDK": lambda model: quote(model, safe=""), "1.x SDK": lambda model: model}
-
-
-@check("models.retrieve.slash_id")
-def models_retrieve_slash_id(ctx: CheckContext) -> Outcome:
-    configured = [m for m in ctx.target.models.values() if "/" in m]
-    candidates = configured or _listed_ids_with_slash(ctx)
-    findings = Findings()
-    if not candidates:
-        return skipped("no model id with a slash is configured or listed, so there is nothing to retrieve")
-    model = candidates[0]
-    try:
-        retrieved = ctx.call_sdk(lambda: ctx.sdk(strict=False).models.retrieve(model))
-    except StatusError as error:
-        if error.body.status != 404 or not _plain_id_retrievable(ctx):
-            raise  # a 404 for every id is models.retrieve's honest "not implemented"; let the engine judge
-        retrieved = None
-    sent = urlsplit(ctx.scope[0].url).path if ctx.scope else ""
-    if retrieved is not None:
-        findings.expect(
-            getattr(retrieved, "id", None) == model,
-            Oracle.BEHAVIOUR,
-            f"retrieving {model!r} returned id {compact(getattr(retrieved, 'id', None))}",
-        )
-    for line, form in SLASH_ID_FORMS.items():
-        path = f"models/{form(model)}"
-        if sent.endswith("/" + path):
-            ok = retrieved is not None
-        else:
-            ok = ctx.wire.get(path).status == 200
-        findings.expect(
-            ok,
-            Oracle.BEHAVIOUR,
-            f"{model!r} is not found at /{path} (as the {line} sends it) although plain ids resolve",
-        )
-    return findings.verdict(
-        f"{model!r} resolves both as the 3.x SDK sends it (%2F) and as 1.x does (raw /)", Oracle.BEHAVIOUR
-    )
-
-
-def _plain_id_retrievable(ctx: CheckContext) -> bool:
-    return ctx.wire.get(f"models/{ctx.chat_model}").status == 200
-
-
-def _listed_ids_with_slash(ctx: CheckContext) -> list[str]:
-    body: Any = ctx.wire.get("models").json_or_none()
-    entries = body.get("data") if isinstance(body, dict) else body
-    return [e["id"] for e in entries or () if isinstance(e, dict) and isinstance(e.get("id"), str) and "/" in e["id"]]
+    return findings.outcome("every redirect stays on the target's origin (or there is none)", Oracle.WIRE)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import quote, urlsplit
+
 from conformance import schemas
-from conformance.checks._common import UNKNOWN_MODEL, error_body_of, judge_error, strict_sdk_json
-from conformance.context import CheckContext
+from conformance.checks._common import UNKNOWN_MODEL, compact, strict_sdk_json
+from conformance.checks._judges import error_body_of, judge_error
+from conformance.context import CheckContext, StatusError
 from conformance.registry import check
-from conformance.verdict import Findings, Oracle, Outcome
+from conformance.verdict import Findings, Oracle, Outcome, skipped
 
 
 @check("models.list")
@@ -16,7 +20,7 @@ def models_list(ctx: CheckContext) -> Outcome:
     findings.extend(Oracle.SCHEMA, schemas.validate(body, "ModelList"))
     entries = body["data"] if isinstance(body, dict) and isinstance(body.get("data"), list) else []
     findings.extension("Model", sorted({p for entry in entries for p in schemas.extension_fields(entry, "Model")}))
-    return findings.verdict(f"lists {len(entries)} models in OpenAI's list shape", Oracle.SCHEMA)
+    return findings.outcome(f"lists {len(entries)} models in OpenAI's list shape", Oracle.SCHEMA)
 
 
 @check("models.list.includes_configured")
@@ -35,7 +39,7 @@ def models_list_includes_configured(ctx: CheckContext) -> Outcome:
             Oracle.BEHAVIOUR,
             f"the configured {capability} model {model!r} is not in GET /models ({len(ids)} ids listed)",
         )
-    return findings.verdict(
+    return findings.outcome(
         f"every configured model is listed ({', '.join(sorted(set(served.values())))})", Oracle.BEHAVIOUR
     )
 
@@ -52,7 +56,7 @@ def models_retrieve(ctx: CheckContext) -> Outcome:
             Oracle.BEHAVIOUR,
             f"id: received {body.get('id')!r}, expected the requested {model!r}",
         )
-    return findings.verdict(f"GET /models/{model} returns the model object", Oracle.SCHEMA)
+    return findings.outcome(f"GET /models/{model} returns the model object", Oracle.SCHEMA)
 
 
 @check("models.retrieve.unknown")
@@ -60,4 +64,57 @@ def models_retrieve_unknown(ctx: CheckContext) -> Outcome:
     findings = Findings()
     response = ctx.wire.get(f"models/{UNKNOWN_MODEL}")
     judge_error(findings, error_body_of(response), status=404, what=f"GET /models/{UNKNOWN_MODEL}")
-    return findings.verdict("an unknown model id gives 404 in the OpenAI envelope (NotFoundError)", Oracle.WIRE)
+    return findings.outcome("an unknown model id gives 404 in the OpenAI envelope (NotFoundError)", Oracle.WIRE)
+
+
+# How each SDK line puts a model id with a slash into /models/{id} (sdk-dossier §0): a server has
+# users on both, so both forms must resolve, whichever SDK this run has installed.
+SLASH_ID_FORMS = {"3.x SDK": lambda model: quote(model, safe=""), "1.x SDK": lambda model: model}
+
+
+@check("models.retrieve.slash_id")
+def models_retrieve_slash_id(ctx: CheckContext) -> Outcome:
+    configured = [m for m in ctx.target.models.values() if "/" in m]
+    candidates = configured or _listed_ids_with_slash(ctx)
+    findings = Findings()
+    if not candidates:
+        return skipped("no model id with a slash is configured or listed, so there is nothing to retrieve")
+    model = candidates[0]
+    try:
+        retrieved = ctx.call_sdk(lambda: ctx.sdk(strict=False).models.retrieve(model))
+    except StatusError as error:
+        if error.body.status != 404 or not _plain_id_retrievable(ctx):
+            raise  # a 404 for every id is models.retrieve's honest "not implemented"; let the engine judge
+        retrieved = None
+    sent = ctx.observed.exchanges_so_far
+    sent_path = urlsplit(sent[0].url).path if sent else ""
+    if retrieved is not None:
+        findings.expect(
+            getattr(retrieved, "id", None) == model,
+            Oracle.BEHAVIOUR,
+            f"retrieving {model!r} returned id {compact(getattr(retrieved, 'id', None))}",
+        )
+    for line, form in SLASH_ID_FORMS.items():
+        path = f"models/{form(model)}"
+        if sent_path.endswith("/" + path):
+            ok = retrieved is not None
+        else:
+            ok = ctx.wire.get(path).status == 200
+        findings.expect(
+            ok,
+            Oracle.BEHAVIOUR,
+            f"{model!r} is not found at /{path} (as the {line} sends it) although plain ids resolve",
+        )
+    return findings.outcome(
+        f"{model!r} resolves both as the 3.x SDK sends it (%2F) and as 1.x does (raw /)", Oracle.BEHAVIOUR
+    )
+
+
+def _plain_id_retrievable(ctx: CheckContext) -> bool:
+    return ctx.wire.get(f"models/{ctx.chat_model}").status == 200
+
+
+def _listed_ids_with_slash(ctx: CheckContext) -> list[str]:
+    body: Any = ctx.wire.get("models").json_or_none()
+    entries = body.get("data") if isinstance(body, dict) else body
+    return [e["id"] for e in entries or () if isinstance(e, dict) and isinstance(e.get("id"), str) and "/" in e["id"]]

@@ -1,6 +1,6 @@
 """POST /chat/completions with ``stream: true``, judged on the raw bytes and through the SDK.
 
-Most features here judge the same plain stream (``plain_stream``), so a run sends it once.
+Most features here judge the same plain stream (``_requests.plain_stream``), so a run sends it once.
 The strict SSE reader reports framing facts; each feature owns one class of them, so one bug
 moves one verdict.
 """
@@ -13,19 +13,9 @@ from typing import Any
 import openai
 
 from conformance import schemas
-from conformance.checks._common import (
-    DETERMINISTIC,
-    SHORT_REPLY,
-    chat_body,
-    compact,
-    error_body_of,
-    judge_error,
-    message_text,
-    plain_stream,
-    reference_completion,
-    usage_stream,
-)
-from conformance.checks.chat import usage_problems
+from conformance.checks._common import DETERMINISTIC, SHORT_REPLY, chat_body, compact, message_text
+from conformance.checks._judges import error_body_of, judge_error, usage_problems
+from conformance.checks._requests import plain_stream, reference_completion, usage_stream
 from conformance.context import CheckContext
 from conformance.registry import check
 from conformance.verdict import Findings, Oracle, Outcome, skipped
@@ -68,7 +58,7 @@ def stream_content_type(ctx: CheckContext) -> Outcome:
         Oracle.WIRE,
         f"Content-Type: received {content_type!r}, expected text/event-stream",
     )
-    return findings.verdict(f"Content-Type: {content_type}", Oracle.WIRE)
+    return findings.outcome(f"Content-Type: {content_type}", Oracle.WIRE)
 
 
 @check("chat.stream.sse_framing")
@@ -82,7 +72,7 @@ def stream_sse_framing(ctx: CheckContext) -> Outcome:
     for code, explanation in FRAMING_NOTES.items():
         if sse.has(code):
             findings.note(f"{explanation}: {len(sse.facts_of(code))} seen")
-    return findings.verdict(
+    return findings.outcome(
         f"{len(sse.events)} events, each a JSON data line or [DONE] ended by a blank line", Oracle.WIRE
     )
 
@@ -105,7 +95,7 @@ def stream_chunk_object(ctx: CheckContext) -> Outcome:
         if len(findings.problems) >= 8:
             break
     findings.expect(checked > 0, Oracle.WIRE, "the stream holds no JSON chunk at all")
-    return findings.verdict(f"{checked} chunks, each a valid ChatCompletionChunk", Oracle.SCHEMA)
+    return findings.outcome(f"{checked} chunks, each a valid ChatCompletionChunk", Oracle.SCHEMA)
 
 
 @check("chat.stream.done_sentinel")
@@ -133,7 +123,7 @@ def stream_done_sentinel(ctx: CheckContext) -> Outcome:
         )
     if sse.has("done_with_suffix"):
         findings.note("an event starts with [DONE] but carries more text (the SDK still stops there)")
-    return findings.verdict("`data: [DONE]` is the last event and the body ends after it", Oracle.WIRE)
+    return findings.outcome("`data: [DONE]` is the last event and the body ends after it", Oracle.WIRE)
 
 
 @check("chat.stream.finish_reason")
@@ -170,7 +160,7 @@ def stream_finish_reason(ctx: CheckContext) -> Outcome:
                 Oracle.BEHAVIOUR, f"choice {index}: content arrives after the finish_reason chunk (line {marks[0][0]})"
             )
     reasons = ", ".join(f"{i}: {m[0][1]}" for i, m in finishes.items() if m)
-    return findings.verdict(f"exactly one finish chunk per choice ({reasons})", Oracle.BEHAVIOUR)
+    return findings.outcome(f"exactly one finish chunk per choice ({reasons})", Oracle.BEHAVIOUR)
 
 
 @check("chat.stream.matches_non_stream")
@@ -179,7 +169,7 @@ def stream_matches_non_stream(ctx: CheckContext) -> Outcome:
     reference = message_text(reference_completion(ctx))
     findings = Findings()
     if streamed == reference:
-        return findings.verdict(
+        return findings.outcome(
             f"streamed text equals the non-streamed text ({len(streamed)} characters)", Oracle.BEHAVIOUR
         )
     # Tell a server that streams something else from one that is merely not deterministic.
@@ -196,7 +186,7 @@ def stream_matches_non_stream(ctx: CheckContext) -> Outcome:
         f"streamed text {compact(streamed, 80)} differs from the non-streamed text "
         f"{compact(reference, 80)} (the non-streamed answer is repeatable)",
     )
-    return findings.verdict("")
+    return findings.fail()
 
 
 @check("chat.stream.include_usage")
@@ -207,7 +197,7 @@ def stream_include_usage(ctx: CheckContext) -> Outcome:
     with_usage = [(line, chunk) for line, chunk in chunks if chunk.get("usage") is not None]
     if not with_usage:
         findings.add(Oracle.BEHAVIOUR, "stream_options.include_usage is true but no chunk carries usage")
-        return findings.verdict("")
+        return findings.fail()
     findings.expect(
         len(with_usage) == 1, Oracle.BEHAVIOUR, f"{len(with_usage)} chunks carry usage, expected exactly one (the last)"
     )
@@ -224,7 +214,7 @@ def stream_include_usage(ctx: CheckContext) -> Outcome:
     )
     findings.extend(Oracle.BEHAVIOUR, usage_problems(final.get("usage"), "usage"))
     usage = final.get("usage") or {}
-    return findings.verdict(
+    return findings.outcome(
         f"one final usage chunk (choices: [], total_tokens {usage.get('total_tokens')})", Oracle.BEHAVIOUR
     )
 
@@ -243,7 +233,7 @@ def stream_no_unrequested_usage(ctx: CheckContext) -> Outcome:
             )
         elif chunk.get("usage") is not None:
             findings.note(f"line {line}: usage attached to a content chunk without include_usage (tolerated)")
-    return findings.verdict("without include_usage every chunk carries a choice", Oracle.BEHAVIOUR)
+    return findings.outcome("without include_usage every chunk carries a choice", Oracle.BEHAVIOUR)
 
 
 @check("chat.stream.stable_id")
@@ -263,7 +253,7 @@ def stream_stable_id(ctx: CheckContext) -> Outcome:
         values = {compact(chunk.get(key)) for _, chunk in chunks if key in chunk}
         if len(values) > 1:
             findings.note(f"`{key}` varies across chunks: {sorted(values)[:3]}")
-    return findings.verdict(f"every chunk carries the same id {first!r}", Oracle.BEHAVIOUR)
+    return findings.outcome(f"every chunk carries the same id {first!r}", Oracle.BEHAVIOUR)
 
 
 @check("chat.stream.role_first_delta")
@@ -289,7 +279,7 @@ def stream_role_first_delta(ctx: CheckContext) -> Outcome:
                     "(clients start a new message on each role)",
                 )
                 break
-    return findings.verdict("role 'assistant' in the first delta only", Oracle.BEHAVIOUR)
+    return findings.outcome("role 'assistant' in the first delta only", Oracle.BEHAVIOUR)
 
 
 @check("chat.stream.sdk_iteration")
@@ -308,7 +298,7 @@ def stream_sdk_iteration(ctx: CheckContext) -> Outcome:
     findings = Findings()
     findings.expect(len(chunks) > 0, Oracle.SDK, "the SDK's stream yields no chunk at all")
     findings.expect(text != "", Oracle.SDK, "the SDK's stream yields no content")
-    return findings.verdict(f"the SDK iterates the stream: {len(chunks)} chunks, {len(text)} characters", Oracle.SDK)
+    return findings.outcome(f"the SDK iterates the stream: {len(chunks)} chunks, {len(text)} characters", Oracle.SDK)
 
 
 @check("chat.stream.error_shape")
@@ -321,7 +311,7 @@ def stream_error_shape(ctx: CheckContext) -> Outcome:
         judge_error(
             findings, error_body_of(response), status=400, param="temperature", what='stream with temperature: "hot"'
         )
-        return findings.verdict("refused before streaming: 400 in the OpenAI envelope", Oracle.WIRE)
+        return findings.outcome("refused before streaming: 400 in the OpenAI envelope", Oracle.WIRE)
     error_frames = [
         (event, value)
         for event, value in response.sse().json_chunks()
@@ -332,7 +322,7 @@ def stream_error_shape(ctx: CheckContext) -> Outcome:
             Oracle.BEHAVIOUR,
             'temperature: "hot" was answered 200 with an ordinary stream: the invalid request is silently accepted',
         )
-        return findings.verdict("")
+        return findings.fail()
     for event, value in error_frames:
         error = value.get("error") if isinstance(value, dict) else None
         if not (isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"]):
@@ -347,7 +337,7 @@ def stream_error_shape(ctx: CheckContext) -> Outcome:
         raised = _sdk_raises_in_stream(ctx, body)
         findings.expect(raised, Oracle.SDK, "the SDK iterated the stream without raising the error")
         findings.note("the error arrives after a 200 (in the stream), which the SDK raises as openai.APIError")
-    return findings.verdict(
+    return findings.outcome(
         'the in-stream error is `data: {"error": {...}}`, raised by the SDK as APIError', Oracle.SDK
     )
 
@@ -395,6 +385,6 @@ def stream_sdk_helper(ctx: CheckContext) -> Outcome:
         Oracle.SDK,
         "get_final_completion() has no finish_reason",
     )
-    return findings.verdict(
+    return findings.outcome(
         f"client.chat.completions.stream(): {len(deltas)} deltas, final completion assembled", Oracle.SDK
     )

@@ -66,7 +66,7 @@ def response_format_json_object(ctx: CheckContext) -> Outcome:
             Oracle.BEHAVIOUR,
             f"json_object answered a JSON {type(value).__name__}, expected an object",
         )
-    return findings.verdict("the reply is a JSON object", Oracle.BEHAVIOUR)
+    return findings.outcome("the reply is a JSON object", Oracle.BEHAVIOUR)
 
 
 @check("chat.response_format.json_schema")
@@ -95,7 +95,7 @@ def response_format_json_schema(ctx: CheckContext) -> Outcome:
                 Oracle.BEHAVIOUR,
                 f"the reply {compact(value, 80)} breaks the schema at {path or 'the top'}: {error.message}",
             )
-    return findings.verdict(f"the reply validates against the strict schema: {compact(value, 60)}", Oracle.BEHAVIOUR)
+    return findings.outcome(f"the reply validates against the strict schema: {compact(value, 60)}", Oracle.BEHAVIOUR)
 
 
 class ColourPick(BaseModel):
@@ -119,4 +119,4 @@ def chat_parse(ctx: CheckContext) -> Outcome:
         Oracle.SDK,
         f"parse() gave message.parsed {compact(parsed)}, expected a ColourPick instance",
     )
-    return findings.verdict(f"client.chat.completions.parse() returns {parsed!r}", Oracle.SDK)
+    return findings.outcome(f"client.chat.completions.parse() returns {parsed!r}", Oracle.SDK)

@@ -9,27 +9,33 @@ string that validates against the tool's schema, ``finish_reason``, and for stre
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Any, Literal
 
-import jsonschema
 import openai
 from pydantic import BaseModel
 
-from conformance.checks._common import compact, complete, first_choice, first_message, fixture_json, raw_stream
+from conformance.checks._common import (
+    TOOL_FIELDS,
+    TOOL_MAX_TOKENS,
+    WEATHER,
+    WEATHER_QUESTION,
+    compact,
+    complete,
+    first_choice,
+    first_message,
+    fixture_json,
+    raw_stream,
+)
+from conformance.checks._judges import schemas_by_name, tool_call_problems
+from conformance.checks._requests import required_tool_call
 from conformance.context import CheckContext, StatusError
 from conformance.envelope import DeclineParam
 from conformance.registry import check
 from conformance.verdict import Findings, Oracle, Outcome
 
-# Typed Any: sent as plain dicts, exactly as users send them, not as the SDK's TypedDicts.
-WEATHER: Any = fixture_json("tools/get_weather.json")
+# Typed Any: sent as a plain dict, exactly as users send it (get_weather, the shared one, is in _common).
 TIME: Any = fixture_json("tools/get_time.json")
-TOOL_MAX_TOKENS = 96
-# A server that cannot do tools declines naming one of these.
-TOOL_FIELDS = ("tools", "tool_choice")
-WEATHER_QUESTION: Any = [{"role": "user", "content": "What is the weather in Paris right now? Use the tool."}]
 BOTH_QUESTION: Any = [
     {
         "role": "user",
@@ -38,54 +44,6 @@ BOTH_QUESTION: Any = [
 ]
 # An id in OpenAI's own format, as a history carried over from another provider holds.
 FOREIGN_CALL_ID = "call_Zq4MXr8ECdObm8U9SYtMS056"
-
-
-def schemas_by_name(*tools: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {tool["function"]["name"]: tool["function"]["parameters"] for tool in tools}
-
-
-def tool_call_problems(calls: Any, schemas: dict[str, dict[str, Any]], where: str = "tool_calls") -> list[str]:
-    """Everything wrong with a message's tool_calls, judged against the tools that were offered."""
-    if not isinstance(calls, list) or not calls:
-        return [f"{where}: received {compact(calls, 80)}, expected a non-empty list of tool calls"]
-    problems: list[str] = []
-    seen_ids: set[str] = set()
-    for position, call in enumerate(calls):
-        at = f"{where}[{position}]"
-        if not isinstance(call, dict):
-            problems.append(f"{at}: received {compact(call)}, expected an object")
-            continue
-        call_id = call.get("id")
-        if not isinstance(call_id, str) or not call_id:
-            problems.append(f"{at}.id: received {call_id!r}, expected a non-empty string (tool results cite it)")
-        elif call_id in seen_ids:
-            problems.append(f"{at}.id {call_id!r} repeats an earlier call's id: results cannot be told apart")
-        else:
-            seen_ids.add(call_id)
-        if call.get("type") != "function":
-            problems.append(f"{at}.type: received {call.get('type')!r}, expected 'function'")
-        function: dict[str, Any] = call["function"] if isinstance(call.get("function"), dict) else {}
-        name = function.get("name")
-        if name not in schemas:
-            problems.append(f"{at}.function.name: received {name!r}, expected one of {sorted(schemas)}")
-            continue
-        arguments = function.get("arguments")
-        if not isinstance(arguments, str):
-            problems.append(
-                f"{at}.function.arguments is a {type(arguments).__name__}, expected a JSON string "
-                "(json.loads(arguments) raises TypeError in user code)"
-            )
-            continue
-        try:
-            value = json.loads(arguments)
-        except ValueError:
-            problems.append(f"{at}.function.arguments is not JSON: {arguments[:80]!r}")
-            continue
-        for error in jsonschema.Draft202012Validator(schemas[name]).iter_errors(value):
-            path = "".join(f"[{p!r}]" for p in error.absolute_path)
-            problems.append(f"{at}.function.arguments{path}: {error.message} (the tool's parameters schema)")
-            break
-    return problems
 
 
 def _calls(message: dict[str, Any]) -> Any:
@@ -113,14 +71,9 @@ def _forced(
     )
 
 
-def required_call(ctx: CheckContext) -> dict[str, Any]:
-    """The run's forced tool call (shared with the agent loop)."""
-    return ctx.shared("tools.required", lambda: _forced(ctx, tools=[WEATHER], tool_choice="required"))
-
-
 @check("chat.tools.required")
 def tools_required(ctx: CheckContext) -> Outcome:
-    body = required_call(ctx)
+    body = required_tool_call(ctx)
     findings = Findings()
     choice, message = first_choice(body), first_message(body)
     findings.extend(Oracle.BEHAVIOUR, tool_call_problems(_calls(message), schemas_by_name(WEATHER)))
@@ -132,7 +85,7 @@ def tools_required(ctx: CheckContext) -> Outcome:
     )
     if isinstance(message.get("content"), str) and message["content"].strip():
         findings.note(f"text content beside the tool call: {message['content'][:60]!r}")
-    return findings.verdict(
+    return findings.outcome(
         "tool_choice 'required' gives a well-formed get_weather call, finish_reason 'tool_calls'", Oracle.BEHAVIOUR
     )
 
@@ -161,7 +114,7 @@ def tools_named(ctx: CheckContext) -> Outcome:
         Oracle.BEHAVIOUR,
         f"finish_reason: received {choice.get('finish_reason')!r}, expected 'tool_calls' or 'stop'",
     )
-    return findings.verdict("the named function is called, and only it", Oracle.BEHAVIOUR)
+    return findings.outcome("the named function is called, and only it", Oracle.BEHAVIOUR)
 
 
 @check("chat.tools.auto")
@@ -177,7 +130,7 @@ def tools_auto(ctx: CheckContext) -> Outcome:
             Oracle.BEHAVIOUR,
             f"finish_reason: received {choice.get('finish_reason')!r} with tool calls, expected 'tool_calls'",
         )
-        return findings.verdict("tool_choice 'auto': the model called the tool, well formed", Oracle.BEHAVIOUR)
+        return findings.outcome("tool_choice 'auto': the model called the tool, well formed", Oracle.BEHAVIOUR)
     content = message.get("content")
     findings.expect(
         isinstance(content, str) and content.strip() != "",
@@ -185,7 +138,7 @@ def tools_auto(ctx: CheckContext) -> Outcome:
         f"tool_choice 'auto' gave neither a tool call nor text (content {compact(content)})",
     )
     findings.note("the model answered in text instead of calling the tool (its choice under 'auto')")
-    return findings.verdict("tool_choice 'auto' is accepted (the model answered in text)", Oracle.BEHAVIOUR)
+    return findings.outcome("tool_choice 'auto' is accepted (the model answered in text)", Oracle.BEHAVIOUR)
 
 
 @check("chat.tools.none")
@@ -209,7 +162,7 @@ def tools_none(ctx: CheckContext) -> Outcome:
         Oracle.BEHAVIOUR,
         f"message.content: received {compact(content)}, expected a text answer",
     )
-    return findings.verdict("tool_choice 'none' gives a text answer and no call", Oracle.BEHAVIOUR)
+    return findings.outcome("tool_choice 'none' gives a text answer and no call", Oracle.BEHAVIOUR)
 
 
 @check("chat.tools.parallel")
@@ -221,7 +174,7 @@ def tools_parallel(ctx: CheckContext) -> Outcome:
     count = len(calls) if isinstance(calls, list) else 0
     if findings.ok and count < 2:
         findings.note("the model made one call where two were asked for (its choice, not a wire fault)")
-    return findings.verdict(f"parallel_tool_calls: {count} well-formed calls with distinct ids", Oracle.BEHAVIOUR)
+    return findings.outcome(f"parallel_tool_calls: {count} well-formed calls with distinct ids", Oracle.BEHAVIOUR)
 
 
 @check("chat.tools.parallel_false")
@@ -243,7 +196,7 @@ def tools_parallel_false(ctx: CheckContext) -> Outcome:
         Oracle.BEHAVIOUR,
         f"parallel_tool_calls=false, yet the reply holds {count} tool calls (silently ignored)",
     )
-    return findings.verdict("parallel_tool_calls=false gives a single call", Oracle.BEHAVIOUR)
+    return findings.outcome("parallel_tool_calls=false gives a single call", Oracle.BEHAVIOUR)
 
 
 @check("chat.tools.stream")
@@ -294,7 +247,7 @@ def tools_stream(ctx: CheckContext) -> Outcome:
         Oracle.BEHAVIOUR,
         f"finish_reason values in the stream: {finishes}, expected exactly one 'tool_calls'",
     )
-    return findings.verdict(
+    return findings.outcome(
         f"{len(opened)} streamed call(s): integer index, id and name first, arguments concatenating to valid JSON",
         Oracle.WIRE,
     )
@@ -361,18 +314,18 @@ def tools_stream_helper(ctx: CheckContext) -> Outcome:
     message = final.choices[0].message if final.choices else None
     calls = [call.model_dump() for call in (message.tool_calls or [])] if message is not None else []
     findings.extend(Oracle.SDK, tool_call_problems(calls, schemas_by_name(WEATHER)))
-    return findings.verdict("client.chat.completions.stream() assembles a well-formed tool call", Oracle.SDK)
+    return findings.outcome("client.chat.completions.stream() assembles a well-formed tool call", Oracle.SDK)
 
 
 @check("chat.tools.loop")
 def tools_loop(ctx: CheckContext) -> Outcome:
-    first = required_call(ctx)
+    first = required_tool_call(ctx)
     message = first_message(first)
     calls = _calls(message)
     findings = Findings()
     findings.extend(Oracle.BEHAVIOUR, tool_call_problems(calls, schemas_by_name(WEATHER)))
     if not _answerable(calls):
-        return findings.verdict("")  # no call id to answer: chat.tools.required says why
+        return findings.fail()  # no call id to answer: chat.tools.required says why
     # The assistant message goes back exactly as received (content null beside tool_calls), even when
     # its arguments are off: the loop itself is still worth judging.
     history = [*WEATHER_QUESTION, {k: v for k, v in message.items() if k in ("role", "content", "tool_calls")}]
@@ -390,7 +343,7 @@ def tools_loop(ctx: CheckContext) -> Outcome:
         findings.add(
             Oracle.BEHAVIOUR, f"the history built from the server's own call was refused: {error.body.summary()}"
         )
-        return findings.verdict("")
+        return findings.fail()
     reply = first_message(answer)
     if _calls(reply):
         findings.extend(Oracle.BEHAVIOUR, tool_call_problems(_calls(reply), schemas_by_name(WEATHER)))
@@ -407,7 +360,7 @@ def tools_loop(ctx: CheckContext) -> Outcome:
             Oracle.BEHAVIOUR,
             f"final answer finish_reason {first_choice(answer).get('finish_reason')!r}, expected 'stop'",
         )
-    return findings.verdict("call, result, final answer: the whole agent loop works", Oracle.BEHAVIOUR)
+    return findings.outcome("call, result, final answer: the whole agent loop works", Oracle.BEHAVIOUR)
 
 
 def _answerable(calls: Any) -> bool:
@@ -452,7 +405,7 @@ def tools_foreign_ids(ctx: CheckContext) -> Outcome:
             Oracle.BEHAVIOUR,
             f"the reply has content {compact(content)}, expected an answer",
         )
-    return findings.verdict(
+    return findings.outcome(
         f"a history with an OpenAI-style tool call id ({FOREIGN_CALL_ID}) is accepted", Oracle.BEHAVIOUR
     )
 
@@ -490,4 +443,4 @@ def tools_strict(ctx: CheckContext) -> Outcome:
             Oracle.SDK,
             f"parse() gave parsed_arguments {compact(parsed)}, expected a WeatherArgs instance",
         )
-    return findings.verdict("strict: true arguments validate, and parse() returns WeatherArgs", Oracle.SDK)
+    return findings.outcome("strict: true arguments validate, and parse() returns WeatherArgs", Oracle.SDK)

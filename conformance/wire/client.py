@@ -1,0 +1,137 @@
+"""The raw HTTP client: requests shaped like the SDK's, with nothing hidden.
+
+Checks use it where the bytes are the point (a stream's framing, a redirect not followed, a
+header the SDK would add); every request goes through the capturing transport.
+
+Depends on ``sse``, ``target`` and ``wire.exchange``, ``wire.recorder``, ``wire.transport``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from conformance.sse import SSEParse, parse_sse
+from conformance.target import Target
+from conformance.wire.exchange import RecordedExchange, TransportFailure
+from conformance.wire.recorder import Recorder
+from conformance.wire.transport import NO_BACKOFF, capturing_transport, http_timeout
+
+USER_AGENT = "openai-conformance (raw-http)"
+
+
+@dataclass
+class WireResponse:
+    """A fully read (bounded) raw response."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    exchange: RecordedExchange
+    history: list[RecordedExchange]
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    def json(self) -> Any:
+        """The body as JSON, or raise ``ValueError``."""
+        return json.loads(self.body)
+
+    def json_or_none(self) -> Any:
+        try:
+            return self.json()
+        except ValueError:
+            return None
+
+    def sse(self) -> SSEParse:
+        return parse_sse(self.body)
+
+
+class WireClient:
+    """Raw HTTP to the target, shaped like the SDK's requests but with nothing hidden."""
+
+    def __init__(self, target: Target, recorder: Recorder, *, follow_redirects: bool = True) -> None:
+        self.target = target
+        self.recorder = recorder
+        self._client = httpx.Client(
+            transport=capturing_transport(httpx, recorder, target.timeouts, key_guard=(target.origin, target.api_key)),
+            timeout=http_timeout(httpx, target.timeouts),
+            follow_redirects=follow_redirects,
+            trust_env=False,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def headers(self, *, auth: bool | str = True, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"accept": "application/json", "user-agent": USER_AGENT}
+        if auth is True:
+            headers["authorization"] = f"Bearer {self.target.api_key.reveal()}"
+        elif isinstance(auth, str):
+            headers["authorization"] = auth
+        if extra:
+            headers.update(extra)
+        return headers
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        auth: bool | str = True,
+        headers: dict[str, str] | None = None,
+        absolute_url: str | None = None,
+        follow_redirects: bool | None = None,
+        no_backoff: bool = False,
+    ) -> WireResponse:
+        url = absolute_url or self.target.url(path)
+        send_headers = self.headers(auth=auth, extra=headers)
+        if json_body is not None:
+            content = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
+        if content is not None:
+            send_headers.setdefault("content-type", "application/json")
+        scope_start = len(self.recorder.scope)
+        request = self._client.build_request(
+            method,
+            url,
+            content=content,
+            headers=send_headers,
+            extensions={NO_BACKOFF: True} if no_backoff else {},
+        )
+        kwargs: dict[str, Any] = {}
+        if follow_redirects is not None:
+            kwargs["follow_redirects"] = follow_redirects
+        try:
+            response = self._client.send(request, **kwargs)
+        except httpx.TooManyRedirects as exc:
+            raise TransportFailure("protocol", f"redirect loop: {exc}") from None
+        except (httpx.TransportError, TransportFailure) as exc:
+            raise _failure_of(exc, self.recorder) from None
+        exchanges = self.recorder.scope[scope_start:] or ([self.recorder.last] if self.recorder.last else [])
+        return WireResponse(
+            status=response.status_code,
+            headers=response.headers,
+            body=response.content,
+            exchange=exchanges[-1] if exchanges else RecordedExchange(method, url, [], b"", 0.0),
+            history=list(exchanges[:-1]),
+        )
+
+    def get(self, path: str, **kwargs: Any) -> WireResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json_body: Any = None, **kwargs: Any) -> WireResponse:
+        return self.request("POST", path, json_body=json_body, **kwargs)
+
+
+def _failure_of(exc: BaseException, recorder: Recorder) -> TransportFailure:
+    if isinstance(exc, TransportFailure):
+        return exc
+    if recorder.last is not None and recorder.last.failure is not None:
+        return recorder.last.failure
+    return TransportFailure("protocol", f"{type(exc).__name__}: {exc}")

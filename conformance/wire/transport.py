@@ -1,0 +1,193 @@
+"""The capturing transport under every request the suite sends, raw client and SDK alike.
+
+It records each exchange, bounds every response (read silence, total duration, body size),
+backs off politely on 429 (honouring ``Retry-After`` / ``retry-after-ms``) and never lets the
+API key leave for another origin. It is built for a given ``httpx`` module, so the pinned SDK's
+``httpx2`` (3.x) and ``httpx`` get the same one.
+
+Depends on ``target`` and ``wire.exchange``, ``wire.recorder``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.target import Secret, Timeouts, same_origin
+from conformance.wire.exchange import EVIDENCE_BODY_BYTES, RecordedExchange, TransportFailure
+from conformance.wire.recorder import Backoff, Recorder
+
+# Request extension a check sets to see a 429 as it is (the rate-limit checks need that).
+NO_BACKOFF = "conformance.no_backoff"
+
+
+def retry_after_seconds(headers: list[tuple[str, str]]) -> tuple[float | None, str]:
+    """Server-directed delay, read the way the SDK reads it (dossier §3)."""
+    lookup = {k.lower(): v for k, v in headers}
+    if "retry-after-ms" in lookup:
+        try:
+            return float(lookup["retry-after-ms"]) / 1000.0, "retry-after-ms"
+        except ValueError:
+            pass
+    if "retry-after" in lookup:
+        value = lookup["retry-after"]
+        try:
+            return float(value), "retry-after"
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(value) if value else None
+            if parsed is not None:
+                return max(parsed.timestamp() - time.time(), 0.0), "retry-after (date)"
+    return None, "default"
+
+
+@dataclass(frozen=True)
+class Politeness:
+    max_waits: int = 2
+    max_wait_s: float = 30.0
+    default_wait_s: float = 2.0
+
+
+def capturing_transport(
+    module: ModuleType,
+    recorder: Recorder,
+    timeouts: Timeouts,
+    politeness: Politeness = Politeness(),
+    sleep: Any = time.sleep,
+    *,
+    key_guard: tuple[str, Secret] | None = None,
+) -> Any:
+    """A transport for ``module`` (``httpx`` or ``httpx2``) that records and bounds everything.
+
+    ``key_guard`` is (the target's origin, its key): a request to any other origin leaves without a
+    header that carries the key. httpx already drops ``Authorization`` across origins; this makes
+    the promise ours, whatever header a check put the key in and whatever a redirect does.
+    """
+
+    class BoundedStream(module.SyncByteStream):  # type: ignore[name-defined]
+        def __init__(self, inner: Any, exchange: RecordedExchange) -> None:
+            self._inner = inner
+            self._exchange = exchange
+
+        def __iter__(self) -> Iterator[bytes]:
+            exchange = self._exchange
+            try:
+                for chunk in self._inner:
+                    exchange.body_bytes += len(chunk)
+                    room = EVIDENCE_BODY_BYTES * 4 - len(exchange.body)
+                    if room > 0:
+                        exchange.body += chunk[:room]
+                    elapsed = time.monotonic() - exchange.started
+                    if exchange.body_bytes > timeouts.max_body_bytes:
+                        raise TransportFailure(
+                            "too_large", f"more than {timeouts.max_body_bytes} bytes and still going"
+                        )
+                    if elapsed > timeouts.total:
+                        raise TransportFailure("too_slow", f"still running after {timeouts.total:g} s")
+                    yield chunk
+            except TransportFailure as failure:
+                exchange.failure = failure
+                raise
+            except module.TimeoutException as exc:
+                exchange.failure = TransportFailure(
+                    "stall",
+                    f"no byte for {timeouts.read:g} s after {exchange.body_bytes} body bytes ({type(exc).__name__})",
+                )
+                raise
+            except module.TransportError as exc:
+                exchange.failure = TransportFailure("protocol", f"{type(exc).__name__}: {exc}")
+                raise
+            finally:
+                exchange.elapsed = time.monotonic() - exchange.started
+
+        def close(self) -> None:
+            self._inner.close()
+
+    class CapturingTransport(module.BaseTransport):  # type: ignore[name-defined]
+        def __init__(self) -> None:
+            # TCP_NODELAY: a POST is written as headers then body; without it Nagle's algorithm
+            # meets the server's delayed ACK and every request costs 40 ms on loopback.
+            self._inner = module.HTTPTransport(retries=0, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+
+        def handle_request(self, request: Any) -> Any:
+            waits = 0
+            while True:
+                response, exchange = self._send_once(request)
+                if response.status_code != 429 or request.extensions.get(NO_BACKOFF) or waits >= politeness.max_waits:
+                    return response
+                delay, source = retry_after_seconds(exchange.response_headers)
+                if delay is None:
+                    delay = politeness.default_wait_s * (2**waits)
+                if delay > politeness.max_wait_s:
+                    return response  # waiting that long is the user's call, not ours
+                response.read()
+                response.close()
+                recorder.note(exchange, f"429: backed off {delay:.2f} s ({source}) and retried")
+                recorder.backoffs.append(Backoff(exchange.url, 429, round(delay, 3), source))
+                sleep(delay)
+                waits += 1
+
+        def _send_once(self, request: Any) -> tuple[Any, RecordedExchange]:
+            withheld = _withhold_key(request, key_guard)
+            exchange = RecordedExchange(
+                method=request.method,
+                url=str(request.url),
+                request_headers=list(request.headers.multi_items()),
+                request_body=request.read() if request.method != "GET" else b"",
+                started=time.monotonic(),
+            )
+            if withheld:
+                recorder.withheld_key(exchange, withheld)
+            recorder.record(exchange)
+            try:
+                response = self._inner.handle_request(request)
+            except module.ConnectError as exc:
+                exchange.failure = TransportFailure("connect", f"cannot connect: {exc}")
+                raise
+            except module.TimeoutException as exc:
+                kind = "connect" if isinstance(exc, module.ConnectTimeout) else "no_response"
+                exchange.failure = TransportFailure(kind, f"no response within the timeout ({type(exc).__name__})")
+                raise
+            except module.TransportError as exc:
+                exchange.failure = TransportFailure("protocol", f"{type(exc).__name__}: {exc}")
+                raise
+            exchange.status = response.status_code
+            exchange.response_headers = list(response.headers.multi_items())
+            recorder.answered(exchange)
+            wrapped = module.Response(
+                status_code=response.status_code,
+                headers=response.headers,
+                stream=BoundedStream(response.stream, exchange),
+                extensions=response.extensions,
+            )
+            return wrapped, exchange
+
+        def close(self) -> None:
+            self._inner.close()
+
+    return CapturingTransport()
+
+
+def _withhold_key(request: Any, key_guard: tuple[str, Secret] | None) -> str:
+    """Remove every header carrying the key from a request bound elsewhere; return that origin."""
+    if key_guard is None:
+        return ""
+    origin, secret = key_guard
+    key = secret.reveal()
+    if not key or same_origin(str(request.url), origin):
+        return ""
+    parts = urlsplit(str(request.url))
+    destination = f"{parts.scheme}://{parts.netloc}"
+    carrying = [name for name, value in request.headers.items() if key in value]
+    for name in carrying:
+        del request.headers[name]
+    return destination if carrying else ""
+
+
+def http_timeout(module: ModuleType, timeouts: Timeouts) -> Any:
+    return module.Timeout(connect=timeouts.connect, read=timeouts.read, write=timeouts.read, pool=timeouts.connect)
