@@ -16,18 +16,15 @@ import tempfile
 import time
 
 from conformance.catalog import load_catalog
-from conformance.cli import MOCK_MODELS
+from conformance.embedded import embedded_target
 from conformance.engine import Engine
-from conformance.mock.server import MockServer
-from conformance.target import Secret, Target
 
 
 def in_process(runs: int) -> list[tuple[float, int, int]]:
     catalog = load_catalog()
     figures = []
     for _ in range(runs):
-        with MockServer() as server:
-            target = Target(server.base_url, Secret(server.api_key), dict(MOCK_MODELS))
+        with embedded_target() as target:
             started = time.perf_counter()
             with Engine(target, catalog) as engine:
                 run = engine.run()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -14,35 +13,19 @@ from pathlib import Path
 from typing import TextIO
 
 from conformance import TOOL_NAME, __version__
+from conformance.capabilities import CAPABILITIES
 from conformance.catalog import Catalog, Feature, load_catalog
+from conformance.document import build_results
+from conformance.embedded import embedded_target
 from conformance.engine import Engine, FeatureResult
 from conformance.expectations import load_expectations
+from conformance.policy import gate_of
 from conformance.report import write_reports
 from conformance.report.console import render_summary
-from conformance.report.results import build_results, exit_code
-from conformance.target import (
-    MODEL_OPTIONS,
-    ConfigError,
-    Secret,
-    Target,
-    Timeouts,
-    read_config,
-    resolve_target,
-    same_origin,
-)
+from conformance.target import ConfigError, Target, Timeouts, read_config, resolve_target, same_origin
 from conformance.wire import TransportFailure, WireClient
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-MOCK_MODELS = {
-    "chat": "mock-chat",
-    "tools": "mock-chat",
-    "vision": "mock-chat",
-    "embeddings": "mock-embed",
-    "rate_limited": "mock-ratelimited",
-    "images": "mock-image",
-    "transcription": "mock-transcribe",
-    "speech": "mock-speech",
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the checks against a target (default: the embedded reference mock)")
     run.add_argument("--base-url", help="the target's base URL, ending in /v1 (env OPENAI_BASE_URL)")
     run.add_argument("--api-key", help="the target's API key (env OPENAI_API_KEY)")
-    for option, help_text in MODEL_OPTIONS.values():
-        run.add_argument(f"--{option}", help=help_text)
+    for capability in CAPABILITIES:
+        run.add_argument(f"--{capability.option}", help=capability.help)
     run.add_argument("--config", type=Path, help="a target YAML file (base_url, api_key_env, models)")
     run.add_argument(
         "--out", type=Path, default=Path("reports/latest"), help="output directory (default reports/latest)"
@@ -168,34 +151,19 @@ def _target_for(args: argparse.Namespace) -> Iterator[Target]:
         config_path=args.config,
         timeouts=timeouts,
     )
-    if target is not None:
-        if args.mock_quirk or args.mock_profile:
-            raise ConfigError("--mock-quirk and --mock-profile apply to the embedded mock only (no --base-url)")
-        yield target
+    if target is None:
+        with embedded_target(
+            quirks=args.mock_quirk, profile=args.mock_profile, timeouts=timeouts, models=_flag_models(args)
+        ) as mock:
+            yield mock
         return
-    from conformance.mock.profiles import UnknownProfile
-    from conformance.mock.quirks import UnknownQuirk
-    from conformance.mock.server import MockServer
-
-    key = "mock-" + secrets.token_hex(12)
-    try:
-        server = MockServer(quirks=args.mock_quirk, api_key=key, profile=args.mock_profile)
-    except (UnknownQuirk, UnknownProfile) as error:
-        raise ConfigError(str(error.args[0])) from None
-    with server:
-        profile = server.profile
-        models = {
-            **((profile.target_models if profile else {}) or MOCK_MODELS),
-            **{k: v for k, v in _flag_models(args).items() if v},
-        }
-        name = f"{profile.vendor} (reference mock profile)" if profile else "reference mock"
-        if args.mock_quirk:
-            name += f" with {', '.join(args.mock_quirk)}"
-        yield Target(server.base_url, Secret(key), models, name=name, timeouts=timeouts, embedded_mock=True)
+    if args.mock_quirk or args.mock_profile:
+        raise ConfigError("--mock-quirk and --mock-profile apply to the embedded mock only (no --base-url)")
+    yield target
 
 
 def _flag_models(args: argparse.Namespace) -> dict[str, str | None]:
-    return {capability: getattr(args, option.replace("-", "_")) for capability, (option, _) in MODEL_OPTIONS.items()}
+    return {capability.name: getattr(args, capability.option.replace("-", "_")) for capability in CAPABILITIES}
 
 
 def preflight(wire: WireClient) -> None:
@@ -269,7 +237,7 @@ def command_run(args: argparse.Namespace) -> int:
             handle.write(render_step_summary(results))
     width = shutil.get_terminal_size((120, 20)).columns
     print(render_summary(results, width=width, files=[str(p) for p in written]))
-    return exit_code(results)
+    return gate_of(results).exit_code
 
 
 # --- coverage --------------------------------------------------------------------------------------

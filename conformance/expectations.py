@@ -11,11 +11,10 @@ Both live in the target config file (``--config``)::
         issue: https://tracker.vendor.example/123
         expires: 2027-01-31
 
-A claim the run contradicts fails the run: the vendor's docs would lie. A known-failing entry
-that passes fails the run too (the list is stale: delete the entry), and one past its expiry date
-no longer excuses anything (connectrpc's and MCP's suites work the same way; see
-../shared/research/anchors-conformance.md §1.6, §1.7). A pattern that matches no feature is a
-configuration error, so a typo cannot silently excuse nothing.
+This module reads them and says which apply to a feature; :mod:`conformance.policy` decides what
+they do to the run (a contradicted claim fails it, a live known failure excuses, a stale entry
+fails). A pattern that matches no feature is a configuration error, so a typo cannot silently
+excuse nothing.
 """
 
 from __future__ import annotations
@@ -29,8 +28,6 @@ from conformance.catalog import Catalog
 from conformance.target import ConfigError
 
 SUPPORTED, UNSUPPORTED = "supported", "unsupported"
-# known-failing states
-STILL_FAILING, STALE, EXPIRED, UNDECIDED = "still failing", "stale", "expired", "undecided"
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,9 @@ class KnownFailure:
     reason: str
     issue: str | None = None
     expires: dt.date | None = None
+
+    def matches(self, feature_id: str) -> bool:
+        return _matches(feature_id, (self.pattern,))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"pattern": self.pattern, "reason": self.reason}
@@ -66,7 +66,7 @@ class Expectations:
         return None
 
     def known_failure(self, feature_id: str) -> KnownFailure | None:
-        return next((k for k in self.known_failing if _matches(feature_id, (k.pattern,))), None)
+        return next((k for k in self.known_failing if k.matches(feature_id)), None)
 
 
 def _matches(feature_id: str, patterns: tuple[str, ...]) -> bool:
@@ -106,61 +106,3 @@ def _patterns(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{where}: expected a list of feature IDs or globs")
     return tuple(value)
-
-
-def judge(features: dict[str, dict[str, Any]], expectations: Expectations, today: dt.date) -> dict[str, Any]:
-    """Annotate each feature with its claim and known-failing state; return the run-level summary."""
-    disagreements, stale, expired = [], [], []
-    for feature_id, feature in features.items():
-        status = feature["status"]
-        claimed = expectations.claim(feature_id)
-        if claimed is not None:
-            verdict = agrees(claimed, status)
-            feature["claim"] = {"claimed": claimed, "agrees": verdict}
-            if verdict is False:
-                disagreements.append(feature_id)
-        known = expectations.known_failure(feature_id)
-        if known is not None:
-            state = known_state(known, status, today)
-            feature["known_failing"] = {**known.to_json(), "state": state}
-            if state == STALE:
-                stale.append(feature_id)
-            elif state == EXPIRED:
-                expired.append(feature_id)
-    return {
-        "claims": {
-            "supported": list(expectations.supported),
-            "unsupported": list(expectations.unsupported),
-            "disagreements": disagreements,
-        },
-        "known_failing": {
-            "entries": [k.to_json() for k in expectations.known_failing],
-            "stale": stale,
-            "expired": expired,
-        },
-    }
-
-
-def agrees(claimed: str, status: str) -> bool | None:
-    """None when the run could not decide (skipped, error): neither confirmed nor contradicted."""
-    if status in ("skipped", "error"):
-        return None
-    if claimed == SUPPORTED:
-        return status == "supported"
-    return status != "supported"  # claimed unsupported: declining (or failing) agrees, working does not
-
-
-def known_state(known: KnownFailure, status: str, today: dt.date) -> str:
-    if known.expires is not None and known.expires < today:
-        return EXPIRED
-    if status == "supported":
-        return STALE
-    if status in ("nonconformant", "unsupported"):
-        return STILL_FAILING
-    return UNDECIDED
-
-
-def disagreement_text(claimed: str, status: str) -> str:
-    if claimed == SUPPORTED:
-        return "claimed supported, declined" if status == "unsupported" else "claimed supported, broken"
-    return "claimed unsupported, works"

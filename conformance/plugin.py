@@ -3,12 +3,13 @@
     pytest --pyargs conformance.checks --conformance-base-url URL --conformance-model NAME
 
 Registered as a ``pytest11`` entry point, so installing the package is enough. Each check
-becomes one test item named by its feature ID; the verdict maps to a pytest outcome
-(supported: pass; nonconformant, or unsupported on a required feature: fail; other unsupported
-and skipped: skip; error: fail marked as a harness error). With ``--conformance-config``, the
-target file's ``known_failing`` entries make their failures xfail (and a stale entry, now passing,
-a failure), and a verdict that contradicts its ``claims`` fails. ``--conformance-out DIR`` writes
-the same reports as ``conformance run``. Without a base URL the embedded reference mock is used.
+becomes one test item named by its feature ID. Its pytest outcome maps the disposition that
+:mod:`conformance.policy` gives the verdict (pass; fail; skip; xfail for a live known failure;
+a failure marked as a harness error), exactly as ``conformance run``'s exit code and JUnit do:
+the plugin decides nothing. ``--conformance-config`` brings the target file's claims and known
+failures; ``--conformance-out DIR`` writes the same reports as ``conformance run``. Without a base
+URL the embedded reference mock is used. Features that judge the whole run (``observes: run``)
+run after the others, as in ``conformance run``.
 """
 
 from __future__ import annotations
@@ -16,27 +17,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
-import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.catalog import Catalog, load_catalog
+from conformance.capabilities import CAPABILITIES
+from conformance.catalog import Catalog, Feature, in_run_order, load_catalog
+from conformance.embedded import embedded_target
 from conformance.engine import Engine, FeatureResult
-from conformance.expectations import (
-    STALE,
-    STILL_FAILING,
-    Expectations,
-    agrees,
-    disagreement_text,
-    known_state,
-    load_expectations,
-)
+from conformance.expectations import Expectations, load_expectations
+from conformance.policy import Disposition, FeatureVerdict, Judgement, judge_features
 from conformance.registry import REGISTRY
-from conformance.target import MODEL_OPTIONS, ConfigError, Secret, Target, Timeouts, read_config, resolve_target
-from conformance.verdict import Level, Status
+from conformance.target import ConfigError, Target, Timeouts, read_config, resolve_target
+from conformance.verdict import Outcome
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 _SESSION = pytest.StashKey["ConformanceSession"]()
@@ -46,8 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "openai-conformance checks")
     group.addoption("--conformance-base-url", help="target base URL (env OPENAI_BASE_URL); default: the embedded mock")
     group.addoption("--conformance-api-key", help="target API key (env OPENAI_API_KEY)")
-    for option, help_text in MODEL_OPTIONS.values():
-        group.addoption(f"--conformance-{option}", help=help_text)
+    for capability in CAPABILITIES:
+        group.addoption(f"--conformance-{capability.option}", help=capability.help)
     group.addoption("--conformance-config", type=Path, help="target YAML file")
     group.addoption("--conformance-out", type=Path, help="write results.json, matrix.md and junit.xml here")
     group.addoption("--conformance-timeout", type=float, default=Timeouts.read, help="read timeout in seconds")
@@ -67,6 +62,8 @@ class ConformanceSession:
         self.config = config
         self.catalog: Catalog = load_catalog()
         self.results: dict[str, FeatureResult] = {}
+        self.selected: list[Feature] = []  # the features of the collected items, in run order
+        self.today = dt.date.today()
         self._engine: Engine | None = None
         self._stack = contextlib.ExitStack()
         path = config.getoption("conformance_config")
@@ -86,50 +83,60 @@ class ConformanceSession:
     def _target(self) -> Iterator[Target]:
         option = self.config.getoption
         timeouts = Timeouts(read=option("conformance_timeout"))
+        models = {c.name: option("conformance_" + c.option.replace("-", "_")) for c in CAPABILITIES}
         try:
             target = resolve_target(
                 base_url=option("conformance_base_url"),
                 api_key=option("conformance_api_key"),
-                models={
-                    capability: option("conformance_" + name.replace("-", "_"))
-                    for capability, (name, _) in MODEL_OPTIONS.items()
-                },
+                models=models,
                 config_path=option("conformance_config"),
                 timeouts=timeouts,
             )
+            if target is not None:
+                yield target
+                return
+            with embedded_target(
+                quirks=option("conformance_mock_quirk"),
+                profile=option("conformance_mock_profile"),
+                timeouts=timeouts,
+                models=models,
+            ) as mock:
+                yield mock
         except ConfigError as error:
             raise pytest.UsageError(str(error)) from None
-        if target is not None:
-            yield target
-            return
-        from conformance.cli import MOCK_MODELS
-        from conformance.mock.server import MockServer
 
-        key = "mock-" + secrets.token_hex(12)
-        profile = option("conformance_mock_profile")
-        try:
-            server = MockServer(quirks=option("conformance_mock_quirk"), api_key=key, profile=profile)
-        except KeyError as error:  # an unknown quirk or profile
-            raise pytest.UsageError(str(error.args[0])) from None
-        with server:
-            yield Target(
-                server.base_url,
-                Secret(key),
-                dict((server.profile.target_models if server.profile else {}) or MOCK_MODELS),
-                name=f"{server.profile.vendor} (reference mock profile)" if server.profile else "reference mock",
-                timeouts=timeouts,
-                embedded_mock=True,
-            )
+    def execute(self, feature_ids: Iterable[str]) -> None:
+        """Run these features' checks, once each. A feature that observes the whole run waits for
+        every other selected feature first, as it would in ``conformance run``."""
+        wanted = {f for f in feature_ids if f not in self.results}
+        if any(self.catalog[f].observes_run for f in wanted):
+            wanted |= {f.id for f in self.selected if not f.observes_run}
+        for feature in in_run_order(self.catalog[f] for f in wanted):
+            if feature.id not in self.results:
+                self.results[feature.id] = self.engine.execute(feature)
+
+    def judge(self, feature_id: str) -> Judgement:
+        """The policy's judgement of one feature, as the whole run will give it: a known-failing
+        entry is judged over every selected feature it matches, so those run first."""
+        entries = [entry for entry in self.expectations.known_failing if entry.matches(feature_id)]
+        sharing = {f.id for f in self.selected if any(entry.matches(f.id) for entry in entries)}
+        self.execute({feature_id} | sharing)
+        verdicts = {
+            f: FeatureVerdict(self.results[f].outcome.status, self.results[f].feature.level)
+            for f in {feature_id} | sharing
+        }
+        judgements, _ = judge_features(verdicts, self.expectations, self.today)
+        return judgements[feature_id]
 
     def finish(self) -> None:
         try:
             out = self.config.getoption("conformance_out")
             if out is not None and self._engine is not None and self.results:
+                from conformance.document import build_results
                 from conformance.report import write_reports
-                from conformance.report.results import build_results
 
                 run = self._engine.result(self.results)
-                write_reports(build_results(run, self.catalog, self.expectations), out)
+                write_reports(build_results(run, self.catalog, self.expectations, self.today), out)
         finally:
             self._stack.close()
 
@@ -142,6 +149,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(_SESSION, None)
     if session is not None:
         session.finish()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run-wide features last (stable otherwise), whatever order the modules were collected in."""
+    items.sort(key=lambda item: isinstance(item, CheckItem) and item.feature.observes_run)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    checks = session.config.stash[_SESSION]
+    checks.selected = in_run_order(item.feature for item in session.items if isinstance(item, CheckItem))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -160,11 +178,11 @@ class ChecksFile(pytest.File):
 
 
 class CheckFailed(Exception):
-    """A nonconformant (or required-unsupported) verdict, shown as a test failure."""
+    """A feature whose disposition is fail, shown as a test failure."""
 
 
 class HarnessError(Exception):
-    """The harness could not decide: shown as a failure, never as a pass."""
+    """A required feature the harness could not decide: shown as a failure, never as a pass."""
 
 
 class CheckItem(pytest.Item):
@@ -172,36 +190,18 @@ class CheckItem(pytest.Item):
         super().__init__(**kwargs)
         self.feature_id = feature_id
 
+    @property
+    def feature(self) -> Feature:
+        return self.config.stash[_SESSION].catalog[self.feature_id]
+
     def runtest(self) -> None:
         session = self.config.stash[_SESSION]
-        feature = session.catalog[self.feature_id]
         if self.feature_id not in REGISTRY:
             raise HarnessError(f"no check registered for {self.feature_id}")
-        result = session.engine.execute(feature)
-        session.results[self.feature_id] = result
-        outcome = result.outcome
+        session.execute([self.feature_id])
+        outcome = session.results[self.feature_id].outcome
         self.user_properties.append(("verdict", outcome.status.value))
-        expectations = session.expectations
-        claimed = expectations.claim(self.feature_id)
-        if claimed is not None and agrees(claimed, outcome.status.value) is False:
-            raise CheckFailed(f"{disagreement_text(claimed, outcome.status.value)}: {outcome.reason}")
-        known = expectations.known_failure(self.feature_id)
-        if known is not None:
-            state = known_state(known, outcome.status.value, dt.date.today())
-            if state == STALE:
-                raise CheckFailed(f"listed as known-failing ({known.reason}) but passes: remove the stale entry")
-            if state == STILL_FAILING:
-                pytest.xfail(f"known failure: {known.reason}: {outcome.reason}")
-        if outcome.status is Status.SUPPORTED:
-            return
-        if outcome.status is Status.SKIPPED:
-            pytest.skip(outcome.reason)
-        if outcome.status is Status.UNSUPPORTED and feature.level is not Level.REQUIRED:
-            pytest.skip(f"unsupported: {outcome.reason}")
-        if outcome.status is Status.ERROR:
-            raise HarnessError(outcome.reason)
-        details = "\n".join(f"  - {problem}" for problem in outcome.problems)
-        raise CheckFailed(f"{outcome.status.value}: {outcome.reason}" + (f"\n{details}" if details else ""))
+        report_judgement(session.judge(self.feature_id), outcome)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, (CheckFailed, HarnessError)):
@@ -211,3 +211,18 @@ class CheckItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"conformance: {self.feature_id}"
+
+
+def report_judgement(judgement: Judgement, outcome: Outcome) -> None:
+    """Say the policy's judgement in pytest's words: return (pass), skip, xfail, or raise."""
+    said = f"{judgement.why}: {outcome.reason}"
+    if judgement.disposition is Disposition.PASS:
+        return
+    if judgement.disposition is Disposition.SKIP:
+        pytest.skip(said)
+    if judgement.disposition is Disposition.EXPECTED_FAIL:
+        pytest.xfail(said)
+    if judgement.disposition is Disposition.ERROR:
+        raise HarnessError(said)
+    details = "\n".join(f"  - {problem}" for problem in outcome.problems)
+    raise CheckFailed(said + (f"\n{details}" if details else ""))

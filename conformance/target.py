@@ -16,24 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-# Capability names a target can configure a model for; features list what they need. "tools"
-# falls back to the chat model (most chat models call tools, and one that cannot declines honestly);
-# "vision" and "embeddings" have no fallback: their features are skipped without a model.
-# "rate_limited" names a model (or route alias) that always answers 429, to judge rate-limit answers.
-# Each capability's command-line option (``--model``; ``--conformance-model`` in the pytest plugin)
-# and help text, in the order they are listed; the CLI and the plugin both build their options from it.
-MODEL_OPTIONS: dict[str, tuple[str, str]] = {
-    "chat": ("model", "the chat model to test"),
-    "embeddings": ("embedding-model", "the embeddings model (embeddings features are skipped without)"),
-    "tools": ("tools-model", "the model for tool calling (default: the chat model)"),
-    "vision": ("vision-model", "a model that accepts images (image features are skipped without)"),
-    "rate_limited": ("rate-limited-model", "a model that always answers 429, to judge rate-limit answers"),
-    "images": ("image-model", "an image-generation model (images features are skipped without)"),
-    "transcription": ("transcription-model", "a speech-to-text model (transcription is skipped without)"),
-    "speech": ("speech-model", "a text-to-speech model (speech is skipped without)"),
-}
-CAPABILITIES = tuple(MODEL_OPTIONS)
-
+from conformance.capabilities import BY_NAME, CAPABILITIES, NAMES
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -97,9 +80,6 @@ class Target:
     name: str = ""
     timeouts: Timeouts = field(default_factory=Timeouts)
     embedded_mock: bool = False
-
-    def model(self, capability: str) -> str | None:
-        return self.models.get(capability)
 
     def has(self, capability: str) -> bool:
         return bool(self.models.get(capability))
@@ -176,8 +156,8 @@ def resolve_target(
 
     merged: dict[str, str] = {}
     for capability, model in (config.get("models") or {}).items():
-        if capability not in CAPABILITIES:
-            raise ConfigError(f"unknown capability {capability!r} in config models (know {', '.join(CAPABILITIES)})")
+        if capability not in BY_NAME:
+            raise ConfigError(f"unknown capability {capability!r} in config models (know {', '.join(NAMES)})")
         if model:
             merged[capability] = str(model)
     for capability, model in (models or {}).items():
@@ -185,7 +165,9 @@ def resolve_target(
             merged[capability] = model
     if not merged.get("chat"):
         raise ConfigError("no chat model: pass --model NAME (or models.chat in --config)")
-    merged.setdefault("tools", merged["chat"])
+    for capability in CAPABILITIES:
+        if capability.falls_back_to and merged.get(capability.falls_back_to):
+            merged.setdefault(capability.name, merged[capability.falls_back_to])
 
     return Target(
         base_url=base_url,

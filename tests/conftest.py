@@ -7,31 +7,18 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from conformance.catalog import load_catalog
-from conformance.cli import MOCK_MODELS
+from conformance.embedded import embedded_target
 from conformance.engine import Engine, RunResult
 from conformance.mock.server import MockServer
-from conformance.target import Secret, Target, Timeouts
+from conformance.target import Timeouts
 
 # Small bounds: a misbehaving server must give a verdict quickly in tests.
 TEST_TIMEOUTS = Timeouts(connect=2.0, read=2.0, total=10.0)
 
 
-def mock_target(server: MockServer, **overrides: object) -> Target:
-    fields: dict[str, object] = {
-        "base_url": server.base_url,
-        "api_key": Secret(server.api_key),
-        "models": dict(MOCK_MODELS),
-        "name": "reference mock",
-        "timeouts": TEST_TIMEOUTS,
-        "embedded_mock": True,
-    }
-    fields.update(overrides)
-    return Target(**fields)  # type: ignore[arg-type]
-
-
 def run_against_mock(quirks: Sequence[str] = (), select: list[str] | None = None) -> RunResult:
     catalog = load_catalog()
-    with MockServer(quirks=quirks) as server, Engine(mock_target(server), catalog) as engine:
+    with embedded_target(quirks=quirks, timeouts=TEST_TIMEOUTS) as target, Engine(target, catalog) as engine:
         return engine.run(catalog.select(select))
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from conformance.catalog import load_catalog
+from conformance.document import build_results
 from conformance.engine import RunResult
-from conformance.report.results import build_results, is_certified, validate_results
+from conformance.policy import gate_of
+from conformance.report.results import validate_results
 from conformance.verdict import Status
 
 
@@ -40,4 +42,4 @@ def test_results_json_validates_against_the_shipped_schema(clean_run: RunResult)
     validate_results(results)
     assert results["summary"]["supported"] == len(results["features"])
     assert results["certified"] is True
-    assert is_certified(results["features"])
+    assert gate_of(results).certified and gate_of(results).passes

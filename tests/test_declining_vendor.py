@@ -4,7 +4,7 @@ and is still certified when only optional or recommended features are declined."
 from __future__ import annotations
 
 from conformance.catalog import load_catalog
-from conformance.report.results import build_results
+from conformance.document import build_results
 from conformance.verdict import Status
 from tests.conftest import run_against_mock
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 from pathlib import Path
@@ -12,9 +11,10 @@ import pytest
 
 from conformance.catalog import load_catalog
 from conformance.cli import main
-from conformance.expectations import EXPIRED, STALE, STILL_FAILING, UNDECIDED, Expectations, KnownFailure, judge
+from conformance.document import judge_document
+from conformance.expectations import Expectations, KnownFailure
 from conformance.expectations import load_expectations as load
-from conformance.report.results import exit_code, gate_failures
+from conformance.policy import EntryState, gate_of
 from conformance.target import ConfigError
 from tests.sample_results import sample_results
 
@@ -22,9 +22,15 @@ TODAY = dt.date(2026, 11, 22)
 
 
 def gated(results: dict[str, Any], expectations: Expectations) -> dict[str, Any]:
-    results = copy.deepcopy(results)
-    results.update(judge(results["features"], expectations, TODAY))
-    return results
+    return judge_document(results, expectations, TODAY)
+
+
+def gate_failures(results: dict[str, Any]) -> list[str]:
+    return list(gate_of(results).failures)
+
+
+def exit_code(results: dict[str, Any]) -> int:
+    return gate_of(results).exit_code
 
 
 def test_claims_are_compared_with_the_verdicts() -> None:
@@ -61,14 +67,14 @@ def test_a_known_failure_keeps_the_gate_green_while_it_still_fails() -> None:
     known = KnownFailure("chat.stream.done_sentinel", "fixed in 2.4", "https://tracker.example/1", dt.date(2027, 1, 1))
     results = gated(plain, Expectations(known_failing=(known,)))
     entry = results["features"]["chat.stream.done_sentinel"]["known_failing"]
-    assert entry["state"] == STILL_FAILING and entry["issue"] == "https://tracker.example/1"
+    assert entry["state"] == EntryState.STILL_FAILING and entry["issue"] == "https://tracker.example/1"
     assert exit_code(results) == 0
     assert results["known_failing"]["stale"] == []
 
 
 def test_a_known_failure_that_passes_is_stale_and_fails_the_gate() -> None:
     results = gated(sample_results(), Expectations(known_failing=(KnownFailure("chat.basic", "was broken"),)))
-    assert results["features"]["chat.basic"]["known_failing"]["state"] == STALE
+    assert results["features"]["chat.basic"]["known_failing"]["state"] == EntryState.STALE
     assert results["known_failing"]["stale"] == ["chat.basic"]
     assert any("chat.basic: listed as known-failing but passes" in r for r in gate_failures(results))
 
@@ -76,14 +82,14 @@ def test_a_known_failure_that_passes_is_stale_and_fails_the_gate() -> None:
 def test_an_expired_known_failure_excuses_nothing() -> None:
     known = KnownFailure("chat.stream.done_sentinel", "fixed soon", expires=dt.date(2026, 11, 1))
     results = gated(sample_results(), Expectations(known_failing=(known,)))
-    assert results["features"]["chat.stream.done_sentinel"]["known_failing"]["state"] == EXPIRED
+    assert results["features"]["chat.stream.done_sentinel"]["known_failing"]["state"] == EntryState.EXPIRED
     assert results["known_failing"]["expired"] == ["chat.stream.done_sentinel"]
     assert "chat.stream.done_sentinel: nonconformant" in gate_failures(results)
 
 
 def test_an_undecided_known_failure_is_neither_stale_nor_excusing() -> None:
     results = gated(sample_results(), Expectations(known_failing=(KnownFailure("chat.usage", "flaky"),)))
-    assert results["features"]["chat.usage"]["known_failing"]["state"] == UNDECIDED
+    assert results["features"]["chat.usage"]["known_failing"]["state"] == EntryState.UNDECIDED
 
 
 @pytest.mark.parametrize(

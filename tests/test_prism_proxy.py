@@ -26,8 +26,8 @@ import httpx
 import jsonschema
 import pytest
 
+from conformance.capabilities import mock_models
 from conformance.catalog import load_catalog
-from conformance.cli import MOCK_MODELS
 from conformance.engine import Engine, RunResult
 from conformance.mock.server import MockServer
 from conformance.sse import parse_sse
@@ -81,7 +81,7 @@ def proxied_run(spec: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) 
                     time.sleep(0.5)
             seen: list[RecordedExchange] = []
             catalog = load_catalog()
-            target = Target(base_url, Secret(mock.api_key), dict(MOCK_MODELS), timeouts=Timeouts(read=5.0, total=30.0))
+            target = Target(base_url, Secret(mock.api_key), mock_models(), timeouts=Timeouts(read=5.0, total=30.0))
             with Engine(target, catalog) as engine:
                 answered = engine.recorder.answered
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from conformance.catalog import load_catalog
+from conformance.embedded import embedded_target
 from conformance.engine import Engine, RunResult
-from conformance.mock.server import MockServer
 from conformance.verdict import Status
-from tests.conftest import mock_target
+from tests.conftest import TEST_TIMEOUTS
 
 ONE_TOKEN = [{"role": "user", "content": "hi"}]
 
@@ -14,14 +16,14 @@ ONE_TOKEN = [{"role": "user", "content": "hi"}]
 def _run(quirks: list[str], *, meet_a_429: bool) -> RunResult:
     catalog = load_catalog()
     # no rate-limited model configured: the feature can only judge what the run met
-    with (
-        MockServer(quirks=quirks) as server,
-        Engine(mock_target(server, models={"chat": "mock-chat"}), catalog) as engine,
-    ):
-        if meet_a_429:
-            body = {"model": "mock-ratelimited", "messages": ONE_TOKEN, "max_tokens": 1}
-            assert engine.wire.post("chat/completions", body, no_backoff=True).status == 429
-        return engine.run(catalog.select(["errors.rate_limit"]))
+    with embedded_target(quirks=quirks, timeouts=TEST_TIMEOUTS) as mock:
+        target = dataclasses.replace(mock, models={"chat": "mock-chat"})
+        engine = Engine(target, catalog)
+        with engine:
+            if meet_a_429:
+                body = {"model": "mock-ratelimited", "messages": ONE_TOKEN, "max_tokens": 1}
+                assert engine.wire.post("chat/completions", body, no_backoff=True).status == 429
+            return engine.run(catalog.select(["errors.rate_limit"]))
 
 
 def test_a_429_met_anywhere_in_the_run_is_judged() -> None:

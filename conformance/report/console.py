@@ -1,8 +1,11 @@
-"""The summary table printed at the end of a run (a pure function of results.json)."""
+"""The summary table printed at the end of a run (a pure function of results.json; the gate and
+certification it prints are the policy's, as recorded)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from conformance.policy import gate_of
 
 MARK = {"supported": "ok", "unsupported": "UNSUPPORTED", "nonconformant": "FAIL", "skipped": "skip", "error": "ERROR"}
 
@@ -39,13 +42,11 @@ def render_summary(results: dict[str, Any], *, width: int = 120, files: list[str
         lines.append(f"rate limited: backed off {len(backoffs)} time(s), honouring Retry-After")
     for item in results.get("security_findings") or []:
         lines.append(f"security: {item['finding']} ({item['feature']})")
-    required_errors = [f for f, v in features.items() if v["status"] == "error" and v["level"] == "required"]
-    if required_errors:
-        lines.append(
-            f"warning: {len(required_errors)} required feature(s) could not be decided "
-            f"({', '.join(required_errors[:5])}); the run is not certified"
-        )
-    lines.append("CERTIFIED" if results.get("certified") else "NOT CERTIFIED")
+    gate = gate_of(results)
+    if not gate.passes:
+        lines.append(f"CI gate fails ({len(gate.failures)}):")
+        lines += [f"  {_clip(failure, width - 2)}" for failure in gate.failures]
+    lines.append("CERTIFIED" if gate.certified else "NOT CERTIFIED")
     if files:
         lines.append("wrote " + ", ".join(files))
     return "\n".join(lines)

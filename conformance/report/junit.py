@@ -1,4 +1,5 @@
-"""``junit.xml``: one test case per feature, so CI systems show the run natively."""
+"""``junit.xml``: one test case per feature, so CI systems show the run natively. Decides nothing:
+failure, error and skip map the disposition ``conformance.policy`` recorded for each feature."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 from typing import Any
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
+
+from conformance.policy import Disposition, gate_of, judgement_of
 
 
 def _evidence_summary(feature: dict[str, Any]) -> str:
@@ -24,6 +27,7 @@ def _evidence_summary(feature: dict[str, Any]) -> str:
 
 
 def render_junit(results: dict[str, Any]) -> str:
+    """One test case per feature; its outcome maps the policy's disposition (``conformance.policy``)."""
     cases = []
     for feature_id, feature in results["features"].items():
         case = TestCase(
@@ -31,24 +35,17 @@ def render_junit(results: dict[str, Any]) -> str:
             classname=feature.get("area") or feature_id.split(".")[0],
             elapsed_sec=feature.get("duration_s", 0.0),
         )
-        status, reason = feature["status"], feature["reason"]
-        if status == "nonconformant":
-            case.add_failure_info(message=reason, output=_evidence_summary(feature), failure_type="nonconformant")
-        elif status == "unsupported":
-            if feature["level"] == "required":
-                case.add_failure_info(
-                    message=f"required feature unsupported: {reason}",
-                    output=_evidence_summary(feature),
-                    failure_type="unsupported",
-                )
-            else:
-                case.add_skipped_info(message=f"unsupported: {reason}")
-        elif status == "skipped":
-            case.add_skipped_info(message=reason)
-        elif status == "error":
-            case.add_error_info(
-                message=reason.splitlines()[0] if reason else "error", output=reason, error_type="harness"
-            )
+        judgement = judgement_of(feature)
+        message = f"{judgement.why}: {feature['reason']}"
+        if judgement.disposition is Disposition.FAIL:
+            case.add_failure_info(message=message, output=_evidence_summary(feature), failure_type=feature["status"])
+        elif judgement.disposition is Disposition.ERROR:
+            case.add_error_info(message=message.splitlines()[0], output=feature["reason"], error_type="harness")
+        elif judgement.disposition is Disposition.EXPECTED_FAIL:
+            # JUnit has no expected failure: a skip that says so, as pytest's own junitxml writes an xfail
+            case.add_skipped_info(message=f"expected failure: {message}")
+        elif judgement.disposition is Disposition.SKIP:
+            case.add_skipped_info(message=message)
         cases.append(case)
     target = results["target"]
     suite = TestSuite(
@@ -58,6 +55,7 @@ def render_junit(results: dict[str, Any]) -> str:
             "base_url": target["base_url"],
             "sdk": f"openai {results['sdk']['version']}",
             "certified": str(results.get("certified")).lower(),
+            "gate": "passes" if gate_of(results).passes else "fails",
         },
         timestamp=results["started_at"],
     )

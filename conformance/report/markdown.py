@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.expectations import disagreement_text
+from conformance.policy import judgement_of
 
 SYMBOLS = {
     "supported": "✅ supported",
@@ -129,8 +129,7 @@ def claims_section(results: dict[str, Any]) -> list[str]:
             feature = features[feature_id]
             claimed = feature["claim"]["claimed"]
             lines.append(
-                f"| `{feature_id}` | {claimed} | {disagreement_text(claimed, feature['status'])}: "
-                f"{cell(feature['reason'], 200)} |"
+                f"| `{feature_id}` | {claimed} | {judgement_of(feature).why}: {cell(feature['reason'], 200)} |"
             )
         lines.append("")
     if known:

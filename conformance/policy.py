@@ -1,0 +1,225 @@
+"""What fails a run: the one place that decides, per feature and for the run.
+
+A verdict (``Status``) says what the server did. Whether that fails the vendor's CI also depends on
+the feature's level, on what the vendor's docs claim, and on the known failures it listed (the
+target config, :mod:`conformance.expectations`). This module turns those four into a
+:class:`Judgement` per feature and a :class:`Gate` for the run; ``results.json`` carries both, and
+every output (exit code, JUnit, the pytest plugin, the console, the step summary, the docs page
+and the badge) *maps* them and decides nothing. ``tests/test_policy.py`` runs every combination
+and asserts that the exit code, JUnit and pytest agree.
+
+The rules (README "Certification and the CI gate" says the same to users):
+
+- ``nonconformant``, and ``unsupported`` on a required feature, fail; ``unsupported`` elsewhere is
+  a skip: an honest "no" to an optional feature is allowed.
+- ``error`` means the harness could not decide. On a required feature it fails (certification
+  cannot rest on an undecided feature, and exit 0 would count it as a pass); elsewhere it is a
+  skip that says so, since it is no finding about the server.
+- A live known-failing entry turns a feature's failure into an expected failure: the gate passes,
+  the run is still not certified. An entry is *stale*, and each feature it matches that passes
+  fails with "remove the stale entry", only when none of the features it matches still fails, so a
+  glob (``chat.stream.*``) excuses its failing features without condemning the passing ones. An
+  entry past its expiry date excuses nothing.
+- A verdict that contradicts the vendor's claim fails, whatever else applies: the docs would lie.
+- Certified: no feature blocks certification (anything nonconformant; a required feature
+  unsupported or undecided), known failures included.
+
+Depends on :mod:`conformance.verdict` and :mod:`conformance.expectations` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.expectations import SUPPORTED, Expectations, KnownFailure
+from conformance.verdict import Level, Status
+
+
+class Disposition(enum.StrEnum):
+    """What a feature's verdict means for CI; each front end maps it to its own vocabulary."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+    EXPECTED_FAIL = "expected_fail"  # a live known-failing entry excuses it: green, never certified
+    ERROR = "error"  # the harness could not decide a required feature
+
+    @property
+    def fails_gate(self) -> bool:
+        return self in (Disposition.FAIL, Disposition.ERROR)
+
+
+class EntryState(enum.StrEnum):
+    """A known-failing entry, judged over every feature of the run it matches."""
+
+    STILL_FAILING = "still failing"
+    STALE = "stale"  # none of its features fails any more, and at least one passes
+    EXPIRED = "expired"
+    UNDECIDED = "undecided"  # none of its features was decided
+
+
+@dataclass(frozen=True)
+class Known:
+    """The known-failing entry that applies to a feature, and its state in this run."""
+
+    entry: KnownFailure
+    state: EntryState
+
+
+@dataclass(frozen=True)
+class Judgement:
+    disposition: Disposition
+    why: str  # one line: "nonconformant", "claimed unsupported, works", "known failure (reason)"
+    blocks_certification: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "disposition": self.disposition.value,
+            "why": self.why,
+            "blocks_certification": self.blocks_certification,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Judgement:
+        return cls(Disposition(data["disposition"]), str(data["why"]), bool(data["blocks_certification"]))
+
+
+@dataclass(frozen=True)
+class Gate:
+    passes: bool
+    certified: bool
+    failures: tuple[str, ...]  # "feature: why", one per feature that fails the gate
+
+    @property
+    def exit_code(self) -> int:
+        """DESIGN §3: 0 when nothing fails the gate, 1 otherwise (2, usage errors, is the CLI's)."""
+        return 0 if self.passes else 1
+
+
+def blocks_certification(status: Status, level: Level) -> bool:
+    if status is Status.NONCONFORMANT:
+        return True
+    return level is Level.REQUIRED and status in (Status.UNSUPPORTED, Status.ERROR)
+
+
+def claim_agrees(claimed: str, status: Status) -> bool | None:
+    """None when the run could not decide (skipped, error): neither confirmed nor contradicted."""
+    if status in (Status.SKIPPED, Status.ERROR):
+        return None
+    if claimed == SUPPORTED:
+        return status is Status.SUPPORTED
+    return status is not Status.SUPPORTED  # claimed unsupported: declining (or failing) agrees, working does not
+
+
+def disagreement_text(claimed: str, status: Status) -> str:
+    if claimed == SUPPORTED:
+        return "claimed supported, declined" if status is Status.UNSUPPORTED else "claimed supported, broken"
+    return "claimed unsupported, works"
+
+
+def judge_feature(status: Status, level: Level, claim: str | None = None, known: Known | None = None) -> Judgement:
+    """The disposition of one feature (the rules are in the module docstring)."""
+    blocks = blocks_certification(status, level)
+    if claim is not None and claim_agrees(claim, status) is False:
+        return Judgement(Disposition.FAIL, disagreement_text(claim, status), blocks)
+    failing = status is Status.NONCONFORMANT or (status is Status.UNSUPPORTED and level is Level.REQUIRED)
+    if known is not None and known.state is EntryState.STALE and status is Status.SUPPORTED:
+        return Judgement(
+            Disposition.FAIL,
+            f"listed as known-failing but passes: remove the stale entry ({known.entry.pattern}: {known.entry.reason})",
+            blocks,
+        )
+    if known is not None and known.state is EntryState.STILL_FAILING and status in FAILING_STATUSES:
+        return Judgement(Disposition.EXPECTED_FAIL, f"known failure: {known.entry.reason}", blocks)
+    if status is Status.SUPPORTED:
+        return Judgement(Disposition.PASS, "supported", blocks)
+    if failing:
+        why = "nonconformant" if status is Status.NONCONFORMANT else "required but unsupported"
+        return Judgement(Disposition.FAIL, why, blocks)
+    if status is Status.UNSUPPORTED:
+        return Judgement(Disposition.SKIP, "unsupported", blocks)  # an honest "no" to a feature that is not required
+    if status is Status.ERROR:
+        if level is Level.REQUIRED:
+            return Judgement(Disposition.ERROR, "could not decide a required feature", blocks)
+        return Judgement(Disposition.SKIP, "could not decide", blocks)  # no finding about the server either way
+    return Judgement(Disposition.SKIP, "skipped", blocks)
+
+
+# the verdicts a known-failing entry can excuse, and that keep it from going stale
+FAILING_STATUSES = (Status.NONCONFORMANT, Status.UNSUPPORTED)
+
+
+def entry_states(
+    expectations: Expectations, statuses: Mapping[str, Status], today: dt.date
+) -> dict[KnownFailure, EntryState]:
+    """Each known-failing entry's state over every feature of the run its pattern matches."""
+    states = {}
+    for entry in expectations.known_failing:
+        matched = [status for feature_id, status in statuses.items() if entry.matches(feature_id)]
+        if entry.expires is not None and entry.expires < today:
+            states[entry] = EntryState.EXPIRED
+        elif any(status in FAILING_STATUSES for status in matched):
+            states[entry] = EntryState.STILL_FAILING
+        elif any(status is Status.SUPPORTED for status in matched):
+            states[entry] = EntryState.STALE
+        else:
+            states[entry] = EntryState.UNDECIDED
+    return states
+
+
+@dataclass(frozen=True)
+class FeatureVerdict:
+    """What the policy reads of a feature: its verdict and its level."""
+
+    status: Status
+    level: Level
+
+
+def judge_features(
+    verdicts: Mapping[str, FeatureVerdict], expectations: Expectations | None, today: dt.date
+) -> tuple[dict[str, Judgement], dict[str, Known]]:
+    """Every feature's judgement, and the known-failing entry (with its state) that applied to each.
+
+    A feature's judgement depends on its own verdict and on the verdicts of the features that share
+    its known-failing entry; the pytest plugin relies on that to judge a feature before the run ends.
+    """
+    expectations = expectations or Expectations()
+    states = entry_states(expectations, {i: v.status for i, v in verdicts.items()}, today)
+    judgements: dict[str, Judgement] = {}
+    applied: dict[str, Known] = {}
+    for feature_id, verdict in verdicts.items():
+        entry = expectations.known_failure(feature_id)
+        known = Known(entry, states[entry]) if entry is not None else None
+        if known is not None:
+            applied[feature_id] = known
+        judgements[feature_id] = judge_feature(verdict.status, verdict.level, expectations.claim(feature_id), known)
+    return judgements, applied
+
+
+def judge_run(judgements: Mapping[str, Judgement]) -> Gate:
+    failures = tuple(f"{feature_id}: {j.why}" for feature_id, j in judgements.items() if j.disposition.fails_gate)
+    certified = not any(j.blocks_certification for j in judgements.values())
+    return Gate(passes=not failures, certified=certified, failures=failures)
+
+
+def judgement_of(feature: Mapping[str, Any]) -> Judgement:
+    """The judgement a results.json feature carries. Documents written before judgements were
+    recorded carry none: they are judged here from what they do carry (claim, known-failing state)."""
+    if "judgement" in feature:
+        return Judgement.from_json(feature["judgement"])
+    claim = (feature.get("claim") or {}).get("claimed")
+    recorded = feature.get("known_failing")
+    known = None
+    if recorded:
+        entry = KnownFailure(str(recorded.get("pattern", "")), str(recorded.get("reason", "")))
+        known = Known(entry, EntryState(recorded["state"]))
+    return judge_feature(Status(feature["status"]), Level(feature["level"]), claim, known)
+
+
+def gate_of(results: Mapping[str, Any]) -> Gate:
+    """The gate of a results.json document, from its features' judgements."""
+    return judge_run({feature_id: judgement_of(f) for feature_id, f in results["features"].items()})
