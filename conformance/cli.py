@@ -1,4 +1,4 @@
-"""The command line (contract: DESIGN.md §3). Nothing imports this module."""
+"""The command line (contract: docs/contracts.md#cli). Nothing imports this module."""
 
 from __future__ import annotations
 
@@ -244,8 +244,8 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def command_coverage(args: argparse.Namespace) -> int:
-    from conformance.coverage import compute_coverage, render_coverage
     from conformance.sdk import SDK_VERSION
+    from conformance.sdk.coverage import compute_coverage, render_coverage
 
     report = compute_coverage(load_catalog(), SDK_VERSION)
     if args.json:
@@ -281,10 +281,10 @@ def command_docs(args: argparse.Namespace) -> int:
 
 
 def command_sdk(args: argparse.Namespace) -> int:
-    from conformance.surface.diff import diff_surfaces
-    from conformance.surface.extract import CATALOG_MODULES, extract_surface
-    from conformance.surface.model import Surface, SurfaceError, dumps, fixture_path
-    from conformance.surface.render import render_diff_markdown, render_surface_listing
+    from conformance.sdk.surface.diff import diff_surfaces
+    from conformance.sdk.surface.extract import CATALOG_MODULES, extract_surface
+    from conformance.sdk.surface.model import Surface, SurfaceError, dumps, fixture_path
+    from conformance.sdk.surface.render import render_diff_markdown, render_surface_listing
 
     try:
         if args.sdk_command == "surface":

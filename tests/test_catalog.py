@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
+import openai
 import pytest
 import yaml
 
 from conformance.catalog import DEFAULT_CATALOG_PATH, CatalogError, in_run_order, load_catalog, parse_catalog
 from conformance.registry import load_checks
 from conformance.sdk import PINNED_VERSION, SDK_VERSION
-from conformance.sdkfields import UnresolvedField, resolve
-from conformance.surface.model import newer_than_installed, shipped_surface, shipped_versions, version_key
+from conformance.sdk.live import LIVE
+from conformance.sdk.paths import TypeGraph, UnresolvedField, subtree, walk
+from conformance.sdk.surface.model import (
+    EXCEPTION_PREFIX,
+    newer_than_installed,
+    shipped_surface,
+    shipped_versions,
+    version_key,
+)
 from conformance.verdict import Level
 
 
@@ -41,32 +50,76 @@ def test_every_feature_is_complete() -> None:
         assert feature.sdk_fields, f"{feature.id} lists no sdk_fields"
 
 
-@pytest.mark.parametrize("path", sorted({p for f in load_catalog() for p in f.sdk_fields}))
-def test_sdk_fields_resolve_in_the_installed_sdk(path: str) -> None:
-    try:
-        resolve(path)
-    except UnresolvedField:
-        newer = newer_than_installed(path)
-        if newer is None:
-            raise
-        pytest.skip(f"{path} is newer than openai {SDK_VERSION} (openai {newer} has it)")
+# --- the catalog's field paths, on both backends (conformance.sdk.paths) -----------------------------
 
-
+# every path the catalog writes: those features exercise, and those it excuses
 CATALOG_PATHS = sorted({p for f in load_catalog() for p in f.sdk_fields} | set(load_catalog().not_covered))
+# the installed SDK's classes (what `conformance coverage` reads), and the newest shipped surface
+# (what pin-bump diffs read, whatever SDK line this session runs)
+BACKENDS = ("installed", "newest shipped")
 
 
-@pytest.mark.parametrize("path", CATALOG_PATHS)
-def test_catalog_paths_resolve_in_the_newest_shipped_surface(path: str) -> None:
-    # whatever SDK line this session runs: pin-bump diffs resolve the catalog's paths on shipped surfaces
+def backend(name: str) -> TypeGraph[Any]:
+    if name == "installed":
+        return LIVE
     newest = shipped_versions()[-1]
     surface = shipped_surface(newest)
     assert surface is not None and version_key(newest) >= version_key(PINNED_VERSION)
-    surface.walk(path)
+    return surface
 
 
-def test_an_unknown_sdk_field_is_caught() -> None:
-    with pytest.raises(UnresolvedField):
-        resolve("ChatCompletion.choices[].message.no_such_field")
+@pytest.mark.parametrize("name", BACKENDS)
+def test_every_catalog_path_resolves(name: str) -> None:
+    graph, unresolved = backend(name), []
+    for path in CATALOG_PATHS:
+        try:
+            walk(graph, path)
+        except UnresolvedField as error:
+            # the catalog follows the newest line: under an older one, a field it lacks is no error
+            if graph is not LIVE or newer_than_installed(path) is None:
+                unresolved.append(str(error))
+    assert unresolved == []
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_a_path_the_sdk_does_not_have_is_caught(name: str) -> None:
+    graph = backend(name)
+    for path in (
+        "ChatCompletion.choices[].message.no_such_field",
+        "ChatCompletion.id[]",  # not a list
+        "ChatCompletion.choices.message",  # a list: the path must step into it
+        "ChatCompletion.choices[]x",
+        "NoSuchType.id",
+    ):
+        with pytest.raises(UnresolvedField):
+            walk(graph, path)
+    # a body field of the create() call, not of the params type, is one
+    root = graph.root("ChatCompletionCreateParams")
+    assert walk(graph, "ChatCompletionCreateParams.stream")[1] == [(root, "stream")]
+
+
+def surface_key(tp: Any) -> str:
+    """A class's key in a stored surface (conformance.sdk.surface.extract)."""
+    if isinstance(tp, type) and issubclass(tp, openai.OpenAIError):
+        return EXCEPTION_PREFIX + tp.__name__
+    return f"{tp.__module__}.{tp.__name__}"
+
+
+def test_both_backends_read_every_catalog_path_alike() -> None:
+    """On the installed line's shipped surface, a path crosses the same fields, and excuses the same
+    subtree, as on the installed classes."""
+    shipped = shipped_surface(SDK_VERSION)
+    if shipped is None:
+        pytest.skip(f"no shipped surface for openai {SDK_VERSION}")
+    for path in CATALOG_PATHS:
+        try:
+            _, crossed = walk(LIVE, path)
+        except UnresolvedField:
+            with pytest.raises(UnresolvedField):
+                walk(shipped, path)
+            continue
+        assert [(surface_key(tp), name) for tp, name in crossed] == walk(shipped, path)[1], path
+        assert {(surface_key(tp), name) for tp, name in subtree(LIVE, path)} == subtree(shipped, path), path
 
 
 @pytest.mark.parametrize(

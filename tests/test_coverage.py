@@ -10,8 +10,8 @@ import yaml
 
 from conformance.catalog import DEFAULT_CATALOG_PATH, load_catalog, parse_catalog
 from conformance.cli import main
-from conformance.coverage import compute_coverage
 from conformance.sdk import SDK_VERSION
+from conformance.sdk.coverage import compute_coverage
 
 
 def test_conformance_coverage_accounts_for_every_field(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx
 import openai
 import pytest
 
+from conformance import sdk
 from conformance.sdk import SDK_VERSION, exception_name_for_status, http_module
 
 
@@ -29,3 +33,18 @@ def test_http_module_is_the_sdk_transport_library() -> None:
     assert module.__name__ in ("httpx", "httpx2")
     if int(SDK_VERSION.split(".")[0]) >= 3:
         assert module is not httpx
+
+
+def test_the_package_exports_what_the_suite_imports_from_it() -> None:
+    for name in sdk.__all__:
+        assert getattr(sdk, name) is not None, name
+
+
+def test_the_status_table_loads_without_the_sdk_or_the_wire_layer() -> None:
+    # conformance.envelope needs only exception names: that must not cost importing the SDK
+    code = (
+        "import sys; from conformance.sdk import exception_name_for_status; "
+        "print([m for m in ('openai', 'conformance.wire', 'conformance.sdk.client') if m in sys.modules])"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -23,9 +23,9 @@ from syrupy.extensions.amber import AmberSnapshotExtension
 from conformance.catalog import load_catalog, parse_catalog
 from conformance.cli import main
 from conformance.sdk import PINNED_VERSION, SDK_VERSION
-from conformance.surface.diff import diff_surfaces
-from conformance.surface.extract import CATALOG_MODULES, extract_surface
-from conformance.surface.model import (
+from conformance.sdk.surface.diff import diff_surfaces
+from conformance.sdk.surface.extract import CATALOG_MODULES, extract_surface
+from conformance.sdk.surface.model import (
     Surface,
     SurfaceError,
     dumps,
@@ -34,7 +34,7 @@ from conformance.surface.model import (
     shipped_surface,
     shipped_versions,
 )
-from conformance.surface.render import render_diff_markdown, render_surface_listing
+from conformance.sdk.surface.render import render_diff_markdown, render_surface_listing
 
 SDK_LINES = ("1.109.1", "2.54.0", "3.54.0")
 

@@ -6,7 +6,6 @@ import base64
 import json
 from typing import Any
 
-from conformance import schemas
 from conformance.checks._common import (
     COUNT_PROMPT,
     SHORT_REPLY,
@@ -22,6 +21,7 @@ from conformance.checks._requests import basic_completion, count_reference
 from conformance.context import CheckContext, StatusError
 from conformance.envelope import judge_decline
 from conformance.registry import check
+from conformance.sdk import oracle
 from conformance.verdict import Findings, Oracle, Outcome, skipped, unsupported
 
 
@@ -37,7 +37,7 @@ def basic_body(ctx: CheckContext) -> dict[str, Any] | None:
 def chat_basic(ctx: CheckContext) -> Outcome:
     findings = Findings()
     body, _ = strict_sdk_json(ctx, lambda: basic_completion(ctx), findings)
-    findings.extend(Oracle.SCHEMA, schemas.validate(body, "ChatCompletion"))
+    findings.extend(Oracle.SCHEMA, oracle.validate(body, "ChatCompletion"))
     if not isinstance(body, dict):
         return findings.fail()
     findings.expect(
@@ -57,7 +57,7 @@ def chat_basic(ctx: CheckContext) -> Outcome:
                 Oracle.BEHAVIOUR,
                 f"message.content: received {compact(content, 80)}, expected the reply text",
             )
-    findings.extension("ChatCompletion", schemas.extension_fields(body, "ChatCompletion"))
+    findings.extension("ChatCompletion", oracle.extension_fields(body, "ChatCompletion"))
     for choice in choices if isinstance(choices, list) else ():
         if isinstance(choice, dict) and (choice.get("message") or {}).get("tool_calls") == []:
             findings.note("choices[].message.tool_calls is an empty list on a plain answer (null is usual)")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import math
 
-from conformance import schemas
 from conformance.checks._common import EMBEDDING_SAMPLE, json_object, strict_sdk_json
 from conformance.checks._requests import float_embedding
 from conformance.context import CheckContext
 from conformance.floats import decode_base64
 from conformance.registry import check
+from conformance.sdk import oracle
 from conformance.verdict import Findings, Oracle, Outcome, StopCheck, nonconformant
 
 BATCH = [EMBEDDING_SAMPLE, "Bright stars above the hills.", "A quiet river in the valley."]
@@ -35,7 +35,7 @@ def cosine(a: list[float], b: list[float]) -> float:
 def embeddings_basic(ctx: CheckContext) -> Outcome:
     findings = Findings()
     body, _ = strict_sdk_json(ctx, lambda: float_embedding(ctx), findings)
-    findings.extend(Oracle.SCHEMA, schemas.validate(body, "CreateEmbeddingResponse"))
+    findings.extend(Oracle.SCHEMA, oracle.validate(body, "CreateEmbeddingResponse"))
     data = body.get("data") if isinstance(body, dict) else None
     if isinstance(data, list):
         findings.expect(len(data) == 1, Oracle.BEHAVIOUR, f"data: received {len(data)} items for one input, expected 1")
@@ -90,7 +90,7 @@ def embeddings_base64(ctx: CheckContext) -> Outcome:
             )
     # The SDK's default call sends base64 and decodes it: what every user's plain call does. It is
     # judged in lax mode because strict mode validates the base64 string as a list before decoding
-    # it, and fails on every server (an SDK limitation, DESIGN.md §1).
+    # it, and fails on every server (an SDK limitation, docs/sdk-facts.md#strict-validation).
     result = ctx.call_sdk(
         lambda: ctx.sdk(strict=False).embeddings.create(model=ctx.embedding_model, input=EMBEDDING_SAMPLE)
     )

@@ -12,10 +12,10 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from conformance import schemas
 from conformance.checks._common import fixture_bytes, strict_sdk_json
 from conformance.context import CheckContext
 from conformance.registry import check
+from conformance.sdk import oracle
 from conformance.verdict import Findings, Oracle, Outcome
 
 PROMPT = "Say hello in five words."
@@ -28,7 +28,7 @@ def completions(ctx: CheckContext) -> Outcome:
     findings = Findings()
     create = ctx.sdk(strict=True).completions.with_raw_response.create
     body, _ = strict_sdk_json(ctx, lambda: create(model=ctx.chat_model, prompt=PROMPT, max_tokens=8), findings)
-    findings.extend(Oracle.SCHEMA, schemas.validate(body, "Completion"))
+    findings.extend(Oracle.SCHEMA, oracle.validate(body, "Completion"))
     text = (body.get("choices") or [{}])[0].get("text") if isinstance(body, dict) else None
     findings.expect(
         isinstance(text, str) and text.strip() != "", Oracle.BEHAVIOUR, f"choices[0].text: received {text!r}"
@@ -44,7 +44,7 @@ def responses(ctx: CheckContext) -> Outcome:
     body, parsed = strict_sdk_json(
         ctx, lambda: create(model=ctx.chat_model, input=PROMPT, max_output_tokens=16), findings
     )
-    findings.extend(Oracle.SCHEMA, schemas.validate(body, "Response"))
+    findings.extend(Oracle.SCHEMA, oracle.validate(body, "Response"))
     text = getattr(parsed, "output_text", None)
     findings.expect(bool(text), Oracle.BEHAVIOUR, f"output_text: received {text!r}, expected the reply")
     response_id = body.get("id") if isinstance(body, dict) else None
@@ -69,7 +69,7 @@ def images(ctx: CheckContext) -> Outcome:
         ),
         findings,
     )
-    findings.extend(Oracle.SCHEMA, schemas.validate(body, "ImagesResponse"))
+    findings.extend(Oracle.SCHEMA, oracle.validate(body, "ImagesResponse"))
     data = body.get("data") if isinstance(body, dict) else None
     encoded = data[0].get("b64_json") if isinstance(data, list) and data and isinstance(data[0], dict) else None
     findings.expect(_is_image(encoded), Oracle.BEHAVIOUR, "data[0].b64_json is not a base64 image (PNG, JPEG, WebP)")
@@ -89,7 +89,7 @@ def transcriptions(ctx: CheckContext) -> Outcome:
     create = ctx.sdk(strict=True).audio.transcriptions.with_raw_response.create
     audio = ("conformance.wav", fixture_bytes("audio/tone.wav"), "audio/wav")
     body, _ = strict_sdk_json(ctx, lambda: create(model=ctx.target.models["transcription"], file=audio), findings)
-    findings.extend(Oracle.SCHEMA, schemas.validate(body, "Transcription"))
+    findings.extend(Oracle.SCHEMA, oracle.validate(body, "Transcription"))
     return findings.outcome("POST /audio/transcriptions takes a WAV upload and returns its text", Oracle.SCHEMA)
 
 

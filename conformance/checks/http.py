@@ -1,9 +1,11 @@
 """The wire around the API: routes, base-URL mistakes, trailing slashes, redirects.
 
-These are the gotchas that turn "change only base_url" into a support ticket (seed 001). They are
-probed with the raw client, redirects *not* followed, so the report can say exactly what a client
-meets; where the SDK's behaviour is the point (it follows redirects, drops Authorization across
-origins, joins paths without normalising them) the verdict says so (sdk-dossier §1, §2).
+These are the gotchas that turn "change only base_url" into a support ticket (The Grid's "Common
+gotchas", tests/data/seeds/001_1badc60d5130d121.txt). They are probed with the raw client,
+redirects *not* followed, so the report can say exactly what a client meets; where the SDK's
+behaviour is the point (it follows redirects, drops Authorization across origins, joins paths
+without normalising them) the verdict says so (docs/sdk-facts.md#base-url,
+docs/sdk-facts.md#redirects).
 """
 
 from __future__ import annotations

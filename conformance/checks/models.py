@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from conformance import schemas
 from conformance.checks._common import UNKNOWN_MODEL, compact, strict_sdk_json
 from conformance.checks._judges import error_body_of, judge_error
 from conformance.context import CheckContext, StatusError
 from conformance.registry import check
+from conformance.sdk import oracle
 from conformance.verdict import Findings, Oracle, Outcome, skipped
 
 
@@ -17,9 +17,9 @@ from conformance.verdict import Findings, Oracle, Outcome, skipped
 def models_list(ctx: CheckContext) -> Outcome:
     findings = Findings()
     body, _ = strict_sdk_json(ctx, lambda: ctx.sdk(strict=True).models.with_raw_response.list(), findings)
-    findings.extend(Oracle.SCHEMA, schemas.validate(body, "ModelList"))
+    findings.extend(Oracle.SCHEMA, oracle.validate(body, "ModelList"))
     entries = body["data"] if isinstance(body, dict) and isinstance(body.get("data"), list) else []
-    findings.extension("Model", sorted({p for entry in entries for p in schemas.extension_fields(entry, "Model")}))
+    findings.extension("Model", sorted({p for entry in entries for p in oracle.extension_fields(entry, "Model")}))
     return findings.outcome(f"lists {len(entries)} models in OpenAI's list shape", Oracle.SCHEMA)
 
 
@@ -49,7 +49,7 @@ def models_retrieve(ctx: CheckContext) -> Outcome:
     findings = Findings()
     model = ctx.chat_model
     body, parsed = strict_sdk_json(ctx, lambda: ctx.sdk(strict=True).models.with_raw_response.retrieve(model), findings)
-    findings.extend(Oracle.SCHEMA, schemas.validate(body, "Model"))
+    findings.extend(Oracle.SCHEMA, oracle.validate(body, "Model"))
     if isinstance(body, dict):
         findings.expect(
             body.get("id") == model,
@@ -67,8 +67,8 @@ def models_retrieve_unknown(ctx: CheckContext) -> Outcome:
     return findings.outcome("an unknown model id gives 404 in the OpenAI envelope (NotFoundError)", Oracle.WIRE)
 
 
-# How each SDK line puts a model id with a slash into /models/{id} (sdk-dossier §0): a server has
-# users on both, so both forms must resolve, whichever SDK this run has installed.
+# How each SDK line puts a model id with a slash into /models/{id} (docs/sdk-facts.md#path-parameters):
+# a server has users on both, so both forms must resolve, whichever SDK this run has installed.
 SLASH_ID_FORMS = {"3.x SDK": lambda model: quote(model, safe=""), "1.x SDK": lambda model: model}
 
 

@@ -12,15 +12,16 @@ from typing import Any
 
 import openai
 
-from conformance import schemas
 from conformance.checks._common import DETERMINISTIC, SHORT_REPLY, chat_body, compact, message_text
 from conformance.checks._judges import error_body_of, judge_error, usage_problems
 from conformance.checks._requests import plain_stream, reference_completion, usage_stream
 from conformance.context import CheckContext
 from conformance.registry import check
+from conformance.sdk import oracle
 from conformance.verdict import Findings, Oracle, Outcome, skipped
 
-# Framing facts that break real clients (dossier §5, §12), and what each breaks.
+# Framing facts that break real clients (docs/sdk-facts.md#sse-framing,
+# docs/sdk-facts.md#sse-server-requirements), and what each breaks.
 FRAMING_FAILURES = {
     "undispatched_at_eof": "the last event has no blank line after it: SSE clients (the SDK included) drop it",
     "empty_data": "an event with empty data: the SDK raises json.JSONDecodeError (openai-python #2722)",
@@ -90,7 +91,7 @@ def stream_chunk_object(ctx: CheckContext) -> Outcome:
                 f"line {event.line}: the event's JSON is a {type(value).__name__}, expected a chunk object",
             )
             continue
-        for problem in schemas.validate(value, "ChatCompletionChunk")[:3]:
+        for problem in oracle.validate(value, "ChatCompletionChunk")[:3]:
             findings.add(Oracle.SCHEMA, f"line {event.line}: {problem}")
         if len(findings.problems) >= 8:
             break

@@ -1,8 +1,11 @@
-"""A stored SDK surface, read back: types and their fields, and catalog paths resolved on it.
+"""A stored SDK surface, read back: its types and their fields, as a TypeGraph over JSON Schema.
 
 The catalog's ``sdk_fields`` paths (``ChatCompletion.choices[].message.content``) resolve here
-against a surface document instead of the live SDK, so a diff between two stored surfaces can name
-the features a change touches without either SDK installed.
+(:mod:`conformance.sdk.paths`) against a surface document instead of the installed SDK, so a diff
+between two stored surfaces can name the features a change touches without either SDK installed.
+
+Depends on :mod:`conformance.sdk.types` and :mod:`conformance.sdk.paths`; the installed SDK only
+to extract a surface (``installed``) and to know which line is installed.
 """
 
 from __future__ import annotations
@@ -10,18 +13,17 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from conformance.sdkfields import CALL_FIELDS, PRESENCE_ROOTS, ROOTS
+from conformance.sdk.paths import UnresolvedField, children, reachable, root_fields, walk
+from conformance.sdk.types import PRESENCE_ROOTS, ROOTS
 
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "sdk"
-_SEGMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<list>\[\])?$")
+FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "sdk"
 EXCEPTION_PREFIX = "exception:"
 
 Pair = tuple[str, str]  # (type key, field name)
@@ -58,7 +60,7 @@ def dumps(surface: dict[str, Any]) -> bytes:
 def load_document(spec: str, directory: Path = FIXTURES_DIR) -> dict[str, Any]:
     """A surface by version (a shipped snapshot), by file path, or ``installed`` (extracted now)."""
     if spec == "installed":
-        from conformance.surface.extract import extract_surface
+        from conformance.sdk.surface.extract import extract_surface
 
         return extract_surface()
     path = Path(spec)
@@ -72,6 +74,10 @@ def load_document(spec: str, directory: Path = FIXTURES_DIR) -> dict[str, Any]:
 
 
 class Surface:
+    """A surface document; as a :class:`~conformance.sdk.paths.TypeGraph`, a type is its key
+    (``openai.types.chat.chat_completion.ChatCompletion``, ``exception:APIError``) and a field's
+    node is its schema."""
+
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         self.version: str = document["sdk"]["version"]
@@ -83,23 +89,20 @@ class Surface:
     def load(cls, spec: str, directory: Path = FIXTURES_DIR) -> Surface:
         return cls(load_document(spec, directory))
 
-    # --- types and fields ----------------------------------------------------------------------
-    def schema(self, key: str) -> dict[str, Any]:
-        entry = self.types.get(key)
-        return entry["schema"] if entry else {}
+    # --- the TypeGraph -------------------------------------------------------------------------
+    def root(self, name: str) -> str:
+        module, attr = ROOTS[name]
+        if module == "openai":
+            return EXCEPTION_PREFIX + attr
+        return f"{module}.{attr}"
 
-    def fields(self, key: str) -> dict[str, FieldView]:
+    def fields(self, key: str) -> dict[str, Any]:
         if key.startswith(EXCEPTION_PREFIX):
-            attributes = self.exceptions["classes"].get(key.removeprefix(EXCEPTION_PREFIX), {}).get("attributes", [])
-            return {name: FieldView("attribute", True, frozenset()) for name in attributes}
-        schema = self.schema(key)
-        required = set(schema.get("required", ()))
-        return {
-            name: FieldView(label(sub), name in required, frozenset(enum_values(sub)))
-            for name, sub in (schema.get("properties") or {}).items()
-        }
+            return {name: None for name in self._attributes(key)}
+        properties: dict[str, Any] = self.schema(key).get("properties") or {}
+        return properties
 
-    def refs(self, node: Any) -> list[str]:
+    def members(self, node: Any) -> list[str]:
         """Type keys a schema node points at directly (through unions, not into arrays)."""
         if not isinstance(node, dict):
             return []
@@ -108,31 +111,53 @@ class Surface:
         found = []
         for combinator in ("anyOf", "oneOf", "allOf"):
             for member in node.get(combinator, ()):
-                found += self.refs(member)
+                found += self.members(member)
         return found
 
-    def items(self, node: Any) -> list[str]:
-        """Type keys of the array items a schema node holds (through unions)."""
+    def items(self, node: Any) -> list[str] | None:
+        """Type keys of the array items a schema node holds (through unions); None if no array."""
         if not isinstance(node, dict):
-            return []
-        found = []
-        if node.get("type") == "array" and isinstance(node.get("items"), dict):
-            found += self.refs(node["items"])
+            return None
+        found = None
+        if node.get("type") == "array":
+            found = self.members(node["items"]) if isinstance(node.get("items"), dict) else []
         for combinator in ("anyOf", "oneOf", "allOf"):
             for member in node.get(combinator, ()):
-                found += self.items(member)
+                listed = self.items(member)
+                if listed is not None:
+                    found = (found or []) + listed
         return found
 
-    def children(self, key: str) -> Iterator[tuple[str, str, str]]:
-        """(field, suffix, child type key) for every structured type under a type's fields."""
-        for name, sub in (self.schema(key).get("properties") or {}).items():
-            for child in self.items(sub):
-                yield name, "[]", child
-            for child in self.refs(sub):
-                yield name, "", child
-            additional = sub.get("additionalProperties") if isinstance(sub, dict) else None
-            for child in self.refs(additional):
-                yield name, "{}", child
+    def values(self, node: Any) -> list[str]:
+        """Type keys of the values of the maps a schema node holds (through unions)."""
+        if not isinstance(node, dict):
+            return []
+        found = self.members(node.get("additionalProperties"))
+        for combinator in ("anyOf", "oneOf", "allOf"):
+            for member in node.get(combinator, ()):
+                found += self.values(member)
+        return found
+
+    def name(self, key: str) -> str:
+        return short_name(key)
+
+    # --- types and fields, as a diff compares them ---------------------------------------------
+    def schema(self, key: str) -> dict[str, Any]:
+        entry = self.types.get(key)
+        return entry["schema"] if entry else {}
+
+    def views(self, key: str) -> dict[str, FieldView]:
+        if key.startswith(EXCEPTION_PREFIX):
+            return {name: FieldView("attribute", True, frozenset()) for name in self._attributes(key)}
+        schema = self.schema(key)
+        required = set(schema.get("required", ()))
+        return {
+            name: FieldView(label(sub), name in required, frozenset(enum_values(sub)))
+            for name, sub in (schema.get("properties") or {}).items()
+        }
+
+    def _attributes(self, key: str) -> list[str]:
+        return list(self.exceptions["classes"].get(key.removeprefix(EXCEPTION_PREFIX), {}).get("attributes", []))
 
     def closure(self, keys: Iterable[str]) -> set[str]:
         """The types reachable from ``keys`` (themselves included)."""
@@ -143,76 +168,27 @@ class Surface:
             if key in seen or key not in self.types:
                 continue
             seen.add(key)
-            queue.extend(child for _, _, child in self.children(key))
+            queue.extend(child for node in self.fields(key).values() for _, child in children(self, node))
         return seen
 
     # --- catalog paths -------------------------------------------------------------------------
-    def root_key(self, root: str) -> str:
-        if root not in ROOTS:
-            raise SurfaceError(f"unknown root type {root!r}")
-        module, name = ROOTS[root]
-        if module == "openai":
-            return EXCEPTION_PREFIX + name
-        return f"{module}.{name}"
-
     def scope(self) -> set[str]:
         """The catalog's part of the types: everything under its deep roots, and the presence roots
         themselves."""
-        deep = [self.root_key(r) for r, (module, _) in ROOTS.items() if module != "openai" and r not in PRESENCE_ROOTS]
-        shallow = {self.root_key(r) for r in PRESENCE_ROOTS} & set(self.types)
+        deep = [self.root(r) for r, (module, _) in ROOTS.items() if module != "openai" and r not in PRESENCE_ROOTS]
+        shallow = {self.root(r) for r in PRESENCE_ROOTS} & set(self.types)
         return self.closure(deep) | shallow
 
-    def walk(self, path: str) -> tuple[list[str], list[Pair]]:
-        """The type keys at the end of ``path`` and the fields it crosses; :class:`SurfaceError` if none."""
-        root, _, rest = path.partition(".")
-        current = [self.root_key(root)]
-        crossed: list[Pair] = []
-        for index, segment in enumerate(rest.split(".") if rest else []):
-            match = _SEGMENT.match(segment)
-            if not match:
-                raise SurfaceError(f"{path}: bad segment {segment!r}")
-            name, as_list = match.group("name"), bool(match.group("list"))
-            found: list[str] = []
-            pairs: list[Pair] = []
-            for key in current:
-                fields = self.schema(key).get("properties") or {}
-                if name in fields:
-                    pairs.append((key, name))
-                    found += self.items(fields[name]) if as_list else self.refs(fields[name])
-                elif name in self.fields(key):  # an exception attribute
-                    pairs.append((key, name))
-            if not pairs and index == 0 and name in CALL_FIELDS.get(root, {}):
-                pairs = [(current[0], name)]
-            if not pairs:
-                raise SurfaceError(f"{path}: no field {name!r} in openai {self.version}")
-            crossed += pairs
-            current = found
-        return current, crossed
-
     def covered(self, path: str) -> set[Pair]:
-        """Every field a catalog path exercises: those it crosses and everything nested under its end."""
-        end, crossed = self.walk(path)
-        nested: set[Pair] = set()
-        for key in self.closure(end):
-            nested |= {(key, name) for name in self.fields(key)}
-        return set(crossed) | nested
+        """Every field a catalog path exercises: those it crosses and everything nested under the types
+        it ends on (not under a list's items unless the path steps into them)."""
+        end, crossed = walk(self, path)
+        return set(crossed) | set(reachable(self, [(path, key) for key in end]))
 
     @cached_property
     def paths(self) -> dict[Pair, str]:
         """A readable path for every field reachable from the catalog's roots (the first one found)."""
-        found: dict[Pair, str] = {}
-        queue: deque[tuple[str, str]] = deque((root, self.root_key(root)) for root in ROOTS)
-        seen: set[str] = set()
-        while queue:
-            path, key = queue.popleft()
-            if key in seen:
-                continue
-            seen.add(key)
-            for name in self.fields(key):
-                found.setdefault((key, name), f"{path}.{name}")
-            for name, suffix, child in self.children(key):
-                queue.append((f"{path}.{name}{suffix}", child))
-        return found
+        return root_fields(self, list(ROOTS))
 
     @cached_property
     def _shared_paths(self) -> set[str]:
@@ -297,7 +273,7 @@ def newer_than_installed(path: str) -> str | None:
     The catalog is written against the newest line; run under an older one (the SDK-line sessions,
     or a pin moved back), a field that line does not have yet is not a catalog error.
     """
-    from conformance.sdk import SDK_VERSION
+    from conformance.sdk.client import SDK_VERSION
 
     for version in reversed(shipped_versions()):
         if version_key(version) <= version_key(SDK_VERSION):
@@ -305,8 +281,8 @@ def newer_than_installed(path: str) -> str | None:
         surface = shipped_surface(version)
         try:
             if surface is not None:
-                surface.walk(path)
+                walk(surface, path)
                 return version
-        except SurfaceError:
+        except UnresolvedField:
             continue
     return None

@@ -1,7 +1,9 @@
-"""The pinned openai SDK as the suite uses it: client factory and the status-to-exception table.
+"""The pinned openai SDK as the suite drives it: its version, the client factory, exceptions.
 
 This is the one place that knows which HTTP library the installed SDK sends with (``httpx2``
-from 3.0 on, ``httpx`` before) and how it maps an HTTP status to an exception class.
+from 3.0 on, ``httpx`` before). Every client it makes sends through the capturing transport, so
+it depends on :mod:`conformance.wire` and :mod:`conformance.target`; the status-to-exception
+table it applies lives in :mod:`conformance.sdk.types`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from types import ModuleType
 
 import openai
 
+from conformance.sdk.types import exception_name_for_status
 from conformance.target import Target
 from conformance.wire import Recorder, capturing_transport, http_timeout
 
@@ -38,19 +41,6 @@ def _pinned_version() -> str:
 
 PINNED_VERSION: str = _pinned_version()
 
-# openai-python's status -> exception table (``OpenAI._make_status_error``, identical in 1.109.1
-# and 3.54.0, dossier §4). Every other status >= 500 is InternalServerError; any other status is
-# a plain APIStatusError. tests/test_sdk.py proves this table against the installed SDK.
-STATUS_EXCEPTIONS: dict[int, str] = {
-    400: "BadRequestError",
-    401: "AuthenticationError",
-    403: "PermissionDeniedError",
-    404: "NotFoundError",
-    409: "ConflictError",
-    422: "UnprocessableEntityError",
-    429: "RateLimitError",
-}
-
 # Environment variables the SDK reads at construction that would change what it sends to the
 # target (an OpenAI org id leaking to a vendor, custom headers overriding Authorization).
 _SDK_ENV = (
@@ -62,14 +52,6 @@ _SDK_ENV = (
     "OPENAI_BASE_URL",
     "OPENAI_API_KEY",
 )
-
-
-def exception_name_for_status(status: int) -> str:
-    if status in STATUS_EXCEPTIONS:
-        return STATUS_EXCEPTIONS[status]
-    if status >= 500:
-        return "InternalServerError"
-    return "APIStatusError"
 
 
 def exception_class_for_status(status: int) -> type[openai.APIStatusError]:

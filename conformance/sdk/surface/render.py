@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from conformance.surface.diff import SCOPE_ENDPOINTS, Change, SurfaceDiff
-from conformance.surface.model import Surface, short_name
+from conformance.sdk.surface.diff import SCOPE_ENDPOINTS, Change, SurfaceDiff
+from conformance.sdk.surface.model import Surface, short_name
 
 LONG_ENUM = 8  # longer enums are listed one value per line
 
@@ -85,7 +85,7 @@ def render_surface_listing(surface: Surface) -> str:
         lines.append(f"{name}({', '.join(entry['bases'])}): {', '.join(entry['attributes'])}")
     for key in sorted(surface.scope()):
         lines += ["", f"== {short_name(key)}"]
-        for name, view in sorted(surface.fields(key).items()):
+        for name, view in sorted(surface.views(key).items()):
             values = sorted(view.enum)
             inline = f" {{{', '.join(values)}}}" if 0 < len(values) <= LONG_ENUM else ""
             lines.append(f"{name}: {view.label}{' (required)' if view.required else ''}{inline}")

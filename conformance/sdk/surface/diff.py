@@ -18,8 +18,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from conformance.catalog import Catalog
-from conformance.sdkfields import PRESENCE_ROOTS
-from conformance.surface.model import EXCEPTION_PREFIX, FieldView, Pair, Surface, SurfaceError
+from conformance.sdk.paths import UnresolvedField
+from conformance.sdk.surface.model import EXCEPTION_PREFIX, FieldView, Pair, Surface
+from conformance.sdk.types import PRESENCE_ROOTS
 
 PRESENCE_EXCUSE = "the endpoint is probed for presence only: fields its check does not send or read are not exercised"
 # Endpoint name prefixes in the catalog's scope (resource paths in the client's tree).
@@ -92,7 +93,7 @@ class _Coverage:
             for path in feature.sdk_fields:
                 try:
                     pairs = surface.covered(path)
-                except SurfaceError:
+                except UnresolvedField:
                     continue  # a field this SDK line does not have
                 for pair in pairs:
                     self.by_pair.setdefault(pair, set()).add(feature.id)
@@ -101,7 +102,7 @@ class _Coverage:
         for path, reason in catalog.not_covered.items():
             try:
                 pairs = surface.covered(path)
-            except SurfaceError:
+            except UnresolvedField:
                 continue
             for pair in pairs:
                 self.excused.setdefault(pair, reason)
@@ -143,13 +144,13 @@ class _Side:
         self.surface = surface
         self.coverage = _Coverage(surface, catalog)
         self.scope = surface.scope()
-        self.presence = {surface.root_key(root) for root in PRESENCE_ROOTS}
+        self.presence = {surface.root(root) for root in PRESENCE_ROOTS}
 
     def change(self, kind: str, key: str, name: str | None, detail: str) -> Change:
         """A change that lives on this side: its place, features, excuse and scope read here."""
         if name is None:
             excuses = [
-                self.coverage.excused[(key, n)] for n in self.surface.fields(key) if (key, n) in self.coverage.excused
+                self.coverage.excused[(key, n)] for n in self.surface.views(key) if (key, n) in self.coverage.excused
             ]
             excused = excuses[0] if excuses else None
         else:
@@ -169,7 +170,7 @@ def _type_changes(old: _Side, new: _Side) -> list[Change]:
         if key not in new.surface.types:
             changes.append(old.change("type removed", key, None, ""))
             continue
-        before, after = old.surface.fields(key), new.surface.fields(key)
+        before, after = old.surface.views(key), new.surface.views(key)
         for name in sorted(set(before) | set(after)):
             change = _field_change(name, before.get(name), after.get(name))
             if change is not None:

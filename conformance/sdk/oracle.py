@@ -1,8 +1,10 @@
-"""The schema oracle: JSON Schema derived at run time from the pinned SDK's own models.
+"""The schema oracle: responses judged against JSON Schema derived from the pinned SDK's own models.
 
 Deriving (rather than shipping) the schemas keeps them in step with the pin. The schema catches
 what the SDK's lax parser lets through (``created: 1.7e9``, ``finish_reason: "eos"``) and, unlike
 the strict parser, does not coerce (``"1700000000"`` stays a string and fails).
+
+Depends on :mod:`conformance.sdk.types` (which type a short name is, and its schema) and jsonschema.
 """
 
 from __future__ import annotations
@@ -11,44 +13,10 @@ from functools import cache
 from typing import Any
 
 import jsonschema
-from pydantic import TypeAdapter
 
-# Schemas are looked up by a short, stable name; the SDK import stays here.
-_MODEL_PATHS = {
-    "ChatCompletion": ("openai.types.chat", "ChatCompletion"),
-    "ChatCompletionChunk": ("openai.types.chat", "ChatCompletionChunk"),
-    "Model": ("openai.types", "Model"),
-    "CreateEmbeddingResponse": ("openai.types", "CreateEmbeddingResponse"),
-    "Completion": ("openai.types", "Completion"),
-    "Response": ("openai.types.responses", "Response"),
-    "ImagesResponse": ("openai.types", "ImagesResponse"),
-    "Transcription": ("openai.types.audio", "Transcription"),
-}
+from conformance.sdk.types import schema_for
 
 MAX_REPORTED = 8
-
-
-def sdk_model(name: str) -> Any:
-    module_name, attr = _MODEL_PATHS[name]
-    module = __import__(module_name, fromlist=[attr])
-    return getattr(module, attr)
-
-
-@cache
-def schema_for(name: str) -> dict[str, Any]:
-    if name == "ModelList":
-        # The SDK reads /models into a page object; the wire shape is OpenAI's ListModelsResponse.
-        model = schema_for("Model")
-        return {
-            "type": "object",
-            "required": ["object", "data"],
-            "properties": {
-                "object": {"const": "list"},
-                "data": {"type": "array", "items": {"$ref": "#/$defs/Model"}},
-            },
-            "$defs": {**model.get("$defs", {}), "Model": {k: v for k, v in model.items() if k != "$defs"}},
-        }
-    return TypeAdapter(sdk_model(name)).json_schema(mode="validation")
 
 
 @cache

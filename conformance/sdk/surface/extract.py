@@ -1,11 +1,11 @@
 """Read the installed openai SDK's surface: endpoints, types as JSON Schema, exceptions.
 
-Method (sdk-dossier §7, §11): the endpoint inventory walks a client's resource tree and reads the
-path of every ``self._get/_post/...`` call from the method's source; the types are every pydantic
-model and TypedDict defined under ``openai.types``, emitted together through
-``TypeAdapter.json_schemas`` so that shared sub-schemas appear once, then keyed by module path
-(``openai.types.chat.chat_completion.ChatCompletion``) with every ``$ref`` rewritten to such a key.
-Nothing here is sent over the network.
+Method (docs/sdk-facts.md#endpoint-inventory, docs/sdk-facts.md#surface-snapshot): the endpoint
+inventory walks a client's resource tree and reads the path of every ``self._get/_post/...`` call
+from the method's source; the types are every pydantic model and TypedDict defined under
+``openai.types``, emitted together through ``TypeAdapter.json_schemas`` so that shared sub-schemas
+appear once, then keyed by module path (``openai.types.chat.chat_completion.ChatCompletion``) with
+every ``$ref`` rewritten to such a key. Nothing here is sent over the network.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from typing import Any
 
 import typing_extensions
 
-from conformance.sdkfields import ROOTS
+from conformance.sdk.types import ROOTS
 
 SURFACE_FORMAT = 1
 HTTP_CALLS = {"_get": "GET", "_post": "POST", "_put": "PUT", "_patch": "PATCH", "_delete": "DELETE"}
 PAGINATED_CALLS = {"_get_api_list": "GET"}
-# Statuses whose exception class the surface records (the SDK's table, dossier §4, plus neighbours).
+# Statuses whose exception class the surface records (the SDK's table, docs/sdk-facts.md#status-exceptions,
+# plus neighbours).
 STATUSES = (400, 401, 402, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500, 501, 502, 503, 504)
 
 
@@ -159,7 +160,7 @@ def _parameters(function: Any) -> list[str]:
 def _exceptions() -> dict[str, Any]:
     import openai
 
-    from conformance.sdk import http_module
+    from conformance.sdk.client import http_module
 
     module = http_module()
     with warnings.catch_warnings():
@@ -214,7 +215,7 @@ def _types(modules: tuple[str, ...] | None) -> tuple[dict[str, Any], list[str], 
     from pydantic.json_schema import GenerateJsonSchema
 
     class SurfaceSchema(GenerateJsonSchema):
-        # file uploads are IO[bytes]: on the wire they are binary strings (dossier §11)
+        # file uploads are IO[bytes]: on the wire they are binary strings (docs/sdk-facts.md#surface-snapshot)
         def is_instance_schema(self, schema: Any) -> dict[str, Any]:
             return {"type": "string", "format": "binary"}
 
@@ -273,7 +274,7 @@ def _adapter(klass: type, type_adapter: Any, config_dict: Any) -> Any:
     except Exception:
         if not typing_extensions.is_typeddict(klass):
             raise
-        # file-upload params hold IO[bytes] (dossier §11): allow it inside the extraction only
+        # file-upload params hold IO[bytes] (docs/sdk-facts.md#surface-snapshot): allow it inside the extraction only
         klass.__pydantic_config__ = config_dict(arbitrary_types_allowed=True)  # type: ignore[attr-defined]
         return type_adapter(klass)
 
@@ -303,7 +304,8 @@ def _rewrite_refs(node: Any, names: dict[str, str]) -> Any:
 
 
 def _wire_aliases(klass: type) -> dict[str, str]:
-    """``PropertyInfo(alias=...)`` renames the SDK applies on the wire, invisible to pydantic (§11)."""
+    """``PropertyInfo(alias=...)`` renames the SDK applies on the wire, invisible to pydantic
+    (docs/sdk-facts.md#surface-snapshot)."""
     if not typing_extensions.is_typeddict(klass):
         return {}
     try:

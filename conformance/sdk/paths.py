@@ -1,0 +1,195 @@
+"""The catalog's field paths (``sdk_fields`` and ``not_covered`` in matrix.yaml), parsed and walked.
+
+A path starts at a root type (:data:`conformance.sdk.types.ROOTS`) and follows field names; ``[]``
+steps into list items: ``ChatCompletion.choices[].message.content``. Unions are followed into every
+member that has the field (message params are a union by role), so a path resolves when any member
+has it. A *field* is a pair (declaring type, field name): the unit coverage reports and diffs count.
+
+The grammar is parsed here once and walked here once, over a :class:`TypeGraph`. There are two
+graphs, because their speed differs: the installed SDK's classes (:mod:`conformance.sdk.live`, a
+fraction of a second, for ``conformance coverage``) and a stored surface's JSON Schema
+(:mod:`conformance.sdk.surface.model`, seconds to extract, for diffs between SDK lines that are not
+installed).
+
+Depends on :mod:`conformance.sdk.types` only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from conformance.sdk.types import CALL_FIELDS, ROOTS
+
+K = TypeVar("K", bound=Hashable)  # how a graph names a type: a class, or a stored surface's type key
+
+Pair = tuple[K, str]  # a field: (declaring type, field name)
+
+_SEGMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<list>\[\])?$")
+
+
+class UnresolvedField(LookupError):
+    pass
+
+
+class TypeGraph(Protocol[K]):
+    """SDK types and the fields between them, as the walk needs them. A field's type is a *node*
+    the graph hands out and reads back (an annotation, a schema): the walk never looks inside."""
+
+    def root(self, name: str) -> K:
+        """The type a name of :data:`~conformance.sdk.types.ROOTS` stands for."""
+        ...
+
+    def fields(self, key: K) -> Mapping[str, Any]:
+        """A type's fields: name -> the field's type node."""
+        ...
+
+    def members(self, node: Any) -> list[K]:
+        """The types a field holds, through unions (not into lists or maps)."""
+        ...
+
+    def items(self, node: Any) -> list[K] | None:
+        """The types of a list field's items, through unions; None when the field is no list."""
+        ...
+
+    def values(self, node: Any) -> list[K]:
+        """The types of a map field's values."""
+        ...
+
+    def name(self, key: K) -> str:
+        """A type's name, for messages."""
+        ...
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    is_list: bool  # ``name[]``: go on into the list's items
+
+
+@dataclass(frozen=True)
+class FieldPath:
+    text: str
+    root: str
+    segments: tuple[Segment, ...]
+
+
+def parse(path: str) -> FieldPath:
+    """A path's root and segments; :class:`UnresolvedField` for an unknown root or a bad segment."""
+    root, _, rest = path.partition(".")
+    if root not in ROOTS:
+        raise UnresolvedField(f"{path}: unknown root type {root!r} (known: {', '.join(ROOTS)})")
+    segments = []
+    for segment in rest.split(".") if rest else []:
+        match = _SEGMENT.match(segment)
+        if not match:
+            raise UnresolvedField(f"{path}: bad segment {segment!r}")
+        segments.append(Segment(match.group("name"), bool(match.group("list"))))
+    return FieldPath(path, root, tuple(segments))
+
+
+@dataclass(frozen=True)
+class _Step:
+    crossed: list[Pair[Any]]  # the fields this segment crosses (one per union member that has it)
+    reached: list[Any]  # the types the path goes on from
+    items: list[Any]  # the crossed fields' list items when the segment does not step into them
+
+
+def _steps(graph: TypeGraph[K], path: FieldPath) -> Iterator[_Step]:
+    current = [graph.root(path.root)]
+    dead_end = ""  # what the path stands on when no type with fields is left, for the message
+    for index, segment in enumerate(path.segments):
+        crossed: list[Pair[K]] = []
+        members: list[K] = []
+        items: list[K] = []
+        is_list = False
+        for key in current:
+            fields = graph.fields(key)
+            if segment.name not in fields:
+                continue
+            node = fields[segment.name]
+            crossed.append((key, segment.name))
+            members += graph.members(node)
+            listed = graph.items(node)
+            if listed is not None:
+                is_list = True
+                items += listed
+        if not crossed and index == 0 and segment.name in CALL_FIELDS.get(path.root, ()):
+            crossed = [(current[0], segment.name)]
+        if not crossed:
+            where = ", ".join(graph.name(key) for key in current) or dead_end
+            raise UnresolvedField(f"{path.text}: no field {segment.name!r} in {where}")
+        if segment.is_list and not is_list:
+            raise UnresolvedField(f"{path.text}: {segment.name!r} is not a list")
+        current = items if segment.is_list else members
+        if is_list and not segment.is_list:
+            dead_end = f"{segment.name!r}, a list (step into its items with {segment.name}[])"
+        else:
+            dead_end = f"{segment.name!r}, which has no fields"
+        yield _Step(crossed, current, [] if segment.is_list else items)
+
+
+def walk(graph: TypeGraph[K], path: str) -> tuple[list[K], list[Pair[K]]]:
+    """The types at the end of ``path`` and every field it crosses; :class:`UnresolvedField` if a
+    segment names a field no type there has."""
+    parsed = parse(path)
+    end: list[K] = [graph.root(parsed.root)]
+    crossed: list[Pair[K]] = []
+    for step in _steps(graph, parsed):
+        crossed += step.crossed
+        end = step.reached
+    return end, crossed
+
+
+def subtree(graph: TypeGraph[K], path: str) -> set[Pair[K]]:
+    """The field a path ends on, and every field nested under it (under its list's items too when
+    the path ends on a list without ``[]``)."""
+    parsed = parse(path)
+    steps = list(_steps(graph, parsed))
+    if not steps:
+        return set(reachable(graph, [(path, graph.root(parsed.root))]))
+    last = steps[-1]
+    starts = [(path, key) for key in last.reached] + [(f"{path}[]", item) for item in last.items]
+    return set(last.crossed) | set(reachable(graph, starts))
+
+
+def root_fields(graph: TypeGraph[K], roots: Sequence[str]) -> dict[Pair[K], str]:
+    """Every field of the named root types and of the types nested in them, with the first path
+    that reaches it (breadth first, from all the roots at once); the roots' create() call fields
+    included."""
+    found = reachable(graph, [(root, graph.root(root)) for root in roots])
+    for root in roots:
+        for name in sorted(CALL_FIELDS.get(root, ())):
+            found.setdefault((graph.root(root), name), f"{root}.{name}")
+    return found
+
+
+def children(graph: TypeGraph[K], node: Any) -> Iterator[tuple[str, K]]:
+    """The types a field leads to, each with its path suffix: ``[]`` list items, ``{}`` map values."""
+    for item in graph.items(node) or ():
+        yield "[]", item
+    for member in graph.members(node):
+        yield "", member
+    for value in graph.values(node):
+        yield "{}", value
+
+
+def reachable(graph: TypeGraph[K], starts: Iterable[tuple[str, K]]) -> dict[Pair[K], str]:
+    """Every field of the types reachable from (path, type) starting points, with the first path
+    that reaches it."""
+    found: dict[Pair[K], str] = {}
+    queue = deque(starts)
+    seen: set[K] = set()
+    while queue:
+        path, key = queue.popleft()
+        if key in seen:
+            continue
+        seen.add(key)
+        for name, node in graph.fields(key).items():
+            found.setdefault((key, name), f"{path}.{name}")
+            for suffix, child in children(graph, node):
+                queue.append((f"{path}.{name}{suffix}", child))
+    return found
