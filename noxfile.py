@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nox
 
-# The seed's pin, the last 2.x, and our pin (the three lines DESIGN and the dossier compare).
+# The vendor seeds' pin, the last 2.x, and our pin (the three lines docs/sdk-facts.md#sdk-lines compares).
 SDK_LINES = ["1.109.1", "2.54.0", "3.54.0"]
 ROOT = Path(__file__).resolve().parent
 

@@ -133,9 +133,9 @@ def param_names(received: Any, fields: str | tuple[str, ...]) -> bool:
 def judge_decline(body: ErrorBody, *, param: DeclineParam = None) -> tuple[bool, list[str]]:
     """Is this error response an honest "no"? Returns (honest, problems).
 
-    Honest means: status 400 or 404, the full envelope, and ``error.param`` naming ``param``
-    when one was expected. A 404 declines the whole endpoint (or model), not one parameter, so it
-    names none.
+    Honest means: status 400, 403 or 404 (``DECLINE_STATUSES``), the full envelope, and
+    ``error.param`` naming ``param`` when one was expected. A 404 declines the whole endpoint (or
+    model), not one parameter, so it names none.
     """
     problems = envelope_problems(body)
     if body.status not in DECLINE_STATUSES:
@@ -146,10 +146,10 @@ def judge_decline(body: ErrorBody, *, param: DeclineParam = None) -> tuple[bool,
             problems.insert(
                 0,
                 f"HTTP {body.status} (SDK raises {exc} and retries): the server failed; a request it cannot "
-                "serve must be declined with 400 or 404",
+                "serve must be declined with 400, 403 or 404",
             )
         else:
-            problems.insert(0, f"HTTP {body.status} (SDK raises {exc}): expected 400 or 404 to decline")
+            problems.insert(0, f"HTTP {body.status} (SDK raises {exc}): expected 400, 403 or 404 to decline")
     if param is not None and body.status != 404 and body.error is not None and not param_names(body.param, param):
         problems.append(f"error.param: received {body.param!r}, expected {param!r}")
     return (not problems, problems)

@@ -96,7 +96,7 @@ class Gate:
 
     @property
     def exit_code(self) -> int:
-        """DESIGN §3: 0 when nothing fails the gate, 1 otherwise (2, usage errors, is the CLI's)."""
+        """docs/contracts.md#cli: 0 when nothing fails the gate, 1 otherwise (2, usage errors, is the CLI's)."""
         return 0 if self.passes else 1
 
 

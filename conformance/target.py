@@ -117,7 +117,7 @@ def _validate_base_url(base_url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"base URL must be an http(s) URL with a host, got {base_url!r}")
     if parts.query or parts.fragment:
-        # The SDK mangles a base URL with a query (dossier §1): say so instead of testing noise.
+        # The SDK mangles a base URL with a query (docs/sdk-facts.md#base-url): say so instead of testing noise.
         raise ConfigError("base URL must not carry a query or fragment (the SDK cannot use it)")
     return base_url
 

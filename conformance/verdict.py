@@ -21,7 +21,7 @@ class Status(enum.StrEnum):
 
 
 class Oracle(enum.StrEnum):
-    """Which source of truth decided a verdict (DESIGN.md §1)."""
+    """Which source of truth decided a verdict (docs/contracts.md#oracles)."""
 
     SDK = "sdk"
     SCHEMA = "schema"

@@ -1,4 +1,4 @@
-"""The command line, as users and scripts meet it (contract: DESIGN.md §3)."""
+"""The command line, as users and scripts meet it (contract: docs/contracts.md#cli)."""
 
 from __future__ import annotations
 

@@ -59,7 +59,9 @@ def test_an_honest_decline() -> None:
     assert judge_decline(body(404, GOOD))[0]
 
 
-@pytest.mark.parametrize("status, fragment", [(422, "422"), (500, "5xx"), (501, "5xx"), (409, "expected 400 or 404")])
+@pytest.mark.parametrize(
+    "status, fragment", [(422, "422"), (500, "5xx"), (501, "5xx"), (409, "expected 400, 403 or 404")]
+)
 def test_a_decline_with_the_wrong_status_is_not_honest(status: int, fragment: str) -> None:
     honest, problems = judge_decline(body(status, GOOD), param="n")
     assert not honest

@@ -161,7 +161,8 @@ def test_routes_methods_auth_and_slash_ids(mock_server: MockServer, raw: httpx.C
 def test_embeddings_formats_dimensions_and_token_input(client: openai.OpenAI, raw: httpx.Client) -> None:
     floats = client.embeddings.create(model="mock-embed", input="hello", encoding_format="float")
     # The SDK asks for base64 by default. Its strict mode validates before decoding and so rejects the
-    # base64 string itself (an SDK limitation, DESIGN.md §1): the default call is judged in lax mode.
+    # base64 string itself (an SDK limitation, docs/sdk-facts.md#strict-validation): the default call is judged
+    # in lax mode.
     lax = openai.OpenAI(base_url=str(client.base_url), api_key=client.api_key, max_retries=0)
     default = lax.embeddings.create(model="mock-embed", input="hello")
     assert default.data[0].embedding == pytest.approx(floats.data[0].embedding, abs=1e-6)

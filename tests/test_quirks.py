@@ -16,6 +16,7 @@ from conformance.engine import RunResult
 from conformance.mock.quirks import QUIRKS, Quirk
 from conformance.verdict import Status
 from tests.conftest import run_against_mock
+from tests.test_reasons import OUTSIDE_CITATION
 
 # Features proven able to fail by a unit test instead of a quirk, and where.
 PROVEN_ELSEWHERE: dict[str, str] = {}
@@ -26,8 +27,10 @@ def test_the_quirk_table_is_large_enough_and_well_formed() -> None:
     catalog = load_catalog()
     for quirk in QUIRKS.values():
         assert quirk.description and quirk.area and quirk.source, quirk.id
-        # a source names a public report (owner/repo#N), a quirk-catalog entry, a vendor doc or a seed document
-        assert re.search(r"[\w.-]+/[\w.-]+#\d+|quirks-catalog|platform\.|docs|seeds/\d{3}", quirk.source), quirk.id
+        # a source names its public reports (URLs, or owner/repo#N) or a page of this repository's docs
+        assert re.search(r"https://\S+|[\w.-]+/[\w.-]+#\d+|docs", quirk.source), quirk.id
+        # ... and never a document outside the repository (test_reasons.py checks the rest of the code)
+        assert not OUTSIDE_CITATION.search(quirk.source), quirk.id
         for feature_id, verdict in quirk.detects.items():
             assert feature_id in catalog.features, f"{quirk.id} names unknown feature {feature_id}"
             assert verdict in (Status.NONCONFORMANT.value, Status.UNSUPPORTED.value, Status.SKIPPED.value)

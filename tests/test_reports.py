@@ -56,8 +56,9 @@ def test_certification_and_exit_code_rules(results: dict[str, Any]) -> None:
     assert not passes(results) and not certified(results)
     fixed = copy.deepcopy(results)
     fixed["features"]["chat.stream.done_sentinel"]["status"] = "supported"
-    # an undecided required feature is never a pass (DESIGN §1: `error` is never silently counted as
-    # one): it blocks certification and fails the gate, as JUnit's <error> and pytest's failure say
+    # an undecided required feature is never a pass (docs/contracts.md#verdicts: `error` is never
+    # silently counted as one): it blocks certification and fails the gate, as JUnit's <error> and
+    # pytest's failure say
     assert not passes(fixed) and not certified(fixed)
     fixed["features"]["chat.usage"]["status"] = "supported"
     assert passes(fixed) and certified(fixed)

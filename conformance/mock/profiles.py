@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conformance.capabilities import CAPABILITIES, mock_models
+from conformance.mock.quirks._shared import FLEXAI as FLEXAI_PAGE
+from conformance.mock.quirks._shared import SCAIGRID as SCAIGRID_PAGE
+from conformance.mock.quirks._shared import THE_GRID as THE_GRID_PAGE
 from conformance.mock.served import MockModel
 
 
@@ -59,7 +62,7 @@ ENDPOINTS_ABSENT = (
 SCAIGRID = Profile(
     id="scaigrid",
     vendor="ScaiGrid",
-    source="seeds/000 (ScaiGrid OpenAI compatibility layer)",
+    source=SCAIGRID_PAGE,
     models=(
         MockModel("scailabs/poolnoodle-omni", "chat"),
         MockModel("openai/gpt-4o", "chat"),
@@ -115,7 +118,7 @@ SCAIGRID = Profile(
 THEGRID = Profile(
     id="thegrid",
     vendor="The Grid",
-    source="seeds/001 (The Grid: any OpenAI-compatible tool)",
+    source=THE_GRID_PAGE,
     models=tuple(
         MockModel(f"{kind}-{tier}", "chat")
         for kind in ("text", "code", "agent")
@@ -148,7 +151,7 @@ THEGRID = Profile(
 FLEXAI = Profile(
     id="flexai",
     vendor="FlexAI",
-    source="seeds/004 (FlexAI gateway compatibility matrix)",
+    source=FLEXAI_PAGE,
     models=(
         MockModel("flexai/llama-3.3-70b-instruct", "chat"),  # ours: the seed names no chat model
         MockModel("BAAI/bge-m3", "embeddings"),

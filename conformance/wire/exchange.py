@@ -135,8 +135,8 @@ def _body_evidence(body: bytes, redactor: Redactor) -> dict[str, Any]:
     return {"body_text": redactor.text(text)}
 
 
-# Redirects that turn a POST into a body-less GET in httpx and the SDK (RFC 9110 allows it; sdk-dossier §2),
-# and those that keep method and body.
+# Redirects that turn a POST into a body-less GET in httpx and the SDK (RFC 9110 allows it;
+# docs/sdk-facts.md#redirects), and those that keep method and body.
 METHOD_CHANGING_REDIRECTS = (301, 302, 303)
 METHOD_KEEPING_REDIRECTS = (307, 308)
 

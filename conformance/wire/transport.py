@@ -28,7 +28,7 @@ NO_BACKOFF = "conformance.no_backoff"
 
 
 def retry_after_seconds(headers: list[tuple[str, str]]) -> tuple[float | None, str]:
-    """Server-directed delay, read the way the SDK reads it (dossier §3)."""
+    """Server-directed delay, read the way the SDK reads it (docs/sdk-facts.md#retry-after)."""
     lookup = {k.lower(): v for k, v in headers}
     if "retry-after-ms" in lookup:
         try:

@@ -1,10 +1,11 @@
 """Real vendors' wire bugs, as data: switch one on and the mock misbehaves the way they did.
 
-Every quirk names its source (the quirk-catalog entry and the public reports behind it) and the
-features that must change verdict when it is on (``detects``); the test suite runs every check
-against every quirk and fails when anything else changes, or when nothing does. Quirks marked
-``benign`` are deviations the contract allows (valid SSE variants, additive fields): they must
-change no verdict at all, which is how the suite proves it does not cry wolf.
+Every quirk names its source (the public reports behind it: GitHub issues, vendor docs;
+docs/quirk-sources.md lists them by bug ID) and the features that must change verdict when it is
+on (``detects``); the test suite runs every check against every quirk and fails when anything
+else changes, or when nothing does. Quirks marked ``benign`` are deviations the contract allows
+(valid SSE variants, additive fields): they must change no verdict at all, which is how the suite
+proves it does not cry wolf.
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@ from conformance.mock.chat.request import ChatRequest
 from conformance.mock.content import count_tokens, prompt_tokens
 from conformance.mock.messages import ErrorSpec, Incoming, MockResponse, json_response
 
+# The vendors' own compatibility pages (captured excerpts: tests/data/seeds, see tests/data/README.md).
+SCAIGRID = "https://www.scailabs.ai/en/docs/scaigrid/api-guides/openai-compatibility"
+THE_GRID = "https://thegrid.ai/docs/integrations-and-best-practices/any-openai-compatible-tool"
+FLEXAI = "https://docs.flex.ai/inference-api/reference/openai-compatibility"
+
 Chunks = list[dict[str, Any]]
 ErrorRewrite = Callable[[MockResponse, ErrorSpec, Incoming], MockResponse]
 

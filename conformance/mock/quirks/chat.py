@@ -15,6 +15,7 @@ from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
 from conformance.mock.quirks._shared import (
     CHUNK_SCHEMA,
+    FLEXAI,
     Chunks,
     ErrorRewrite,
     decline,
@@ -251,8 +252,8 @@ TABLE: tuple[Quirk, ...] = (
         "resp.created_not_integer",
         "chat",
         "`created` is a float (`1744857525.254391`) in completions and chunks.",
-        "quirks-catalog resp.created_not_integer: spiceai/spiceai#5418, siyuan-note/siyuan#14787, "
-        "sashabaranov/go-openai#1003",
+        "https://github.com/spiceai/spiceai/issues/5418, https://github.com/siyuan-note/siyuan/issues/14787, "
+        "https://github.com/sashabaranov/go-openai/issues/1003",
         Effects(completion=_float_created_body, chunks=_float_created_chunks),
         detects={"chat.basic": NONCONFORMANT, CHUNK_SCHEMA: NONCONFORMANT},
     ),
@@ -260,8 +261,8 @@ TABLE: tuple[Quirk, ...] = (
         "resp.finish_reason_nonstandard",
         "chat",
         '`finish_reason: "eos_token"` instead of `"stop"`.',
-        "quirks-catalog resp.finish_reason_nonstandard: huggingface/text-generation-inference#2296, "
-        "openai/openai-dotnet#267",
+        "https://github.com/huggingface/text-generation-inference/issues/2296, "
+        "https://github.com/openai/openai-dotnet/issues/267",
         Effects(completion=_eos_token_body, chunks=_eos_token_chunks),
         detects={
             "chat.basic": NONCONFORMANT,
@@ -276,7 +277,7 @@ TABLE: tuple[Quirk, ...] = (
         "resp.object_value_nonstandard",
         "chat",
         '`object: "chat.completions"` instead of `"chat.completion"`.',
-        "quirks-catalog resp.object_value_nonstandard: David-Kunz/gen.nvim#54",
+        "https://github.com/David-Kunz/gen.nvim/issues/54",
         Effects(completion=lambda body, request: {**body, "object": "chat.completions"}),
         detects={"chat.basic": NONCONFORMANT},
     ),
@@ -284,7 +285,8 @@ TABLE: tuple[Quirk, ...] = (
         "resp.id_empty_or_null",
         "chat",
         "Completion `id` is null and chunk ids are empty strings.",
-        "quirks-catalog resp.id_empty_or_null: microsoft/autogen#4878, huggingface/text-generation-inference#2794",
+        "https://github.com/microsoft/autogen/issues/4878, "
+        "https://github.com/huggingface/text-generation-inference/issues/2794",
         Effects(
             completion=lambda body, request: {**body, "id": None},
             chunks=lambda chunks, request: [{**c, "id": ""} for c in chunks],
@@ -295,7 +297,7 @@ TABLE: tuple[Quirk, ...] = (
         "resp.content_array",
         "chat",
         '`message.content` is an array of parts (`[{"type": "text", ...}]`), not a string.',
-        "quirks-catalog resp.content_array: vercel/ai#17779, vercel/ai#15890 (Mistral)",
+        "https://github.com/vercel/ai/issues/17779, https://github.com/vercel/ai/issues/15890 (Mistral)",
         Effects(completion=_content_as_parts),
         detects=dict.fromkeys(REPLY_READERS, NONCONFORMANT),
     ),
@@ -325,7 +327,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.system_fingerprint_missing",
         "chat",
         "Completions carry no `system_fingerprint` (FlexAI documents it as not exposed).",
-        "seeds/004 (FlexAI: system_fingerprint 'No, not exposed')",
+        f"{FLEXAI} (FlexAI: system_fingerprint 'No, not exposed')",
         Effects(completion=lambda body, request: {k: v for k, v in body.items() if k != "system_fingerprint"}),
         detects={"chat.response.system_fingerprint": UNSUPPORTED},
     ),
@@ -353,8 +355,8 @@ TABLE: tuple[Quirk, ...] = (
         "params.developer_role_rejected",
         "chat",
         'A `developer` message is refused: 400 "Unexpected message role." with an integer `code`.',
-        "quirks-catalog params.developer_role_rejected: ogx-ai/ogx#6069, can1357/oh-my-pi#843, "
-        "peonist-ai/halogen-server#3",
+        "https://github.com/ogx-ai/ogx/issues/6069, https://github.com/can1357/oh-my-pi/issues/843, "
+        "https://github.com/peonist-ai/halogen-server/issues/3",
         Effects(
             chat_request=_reject_role(
                 "developer", ErrorSpec(400, "Unexpected message role.", "developer_role", type="BadRequestError")
@@ -385,7 +387,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.content_parts_500",
         "chat",
         "Message content given as an array of parts fails with 500.",
-        "quirks-catalog error.5xx_for_client_fault: infiniflow/ragflow#15359",
+        "https://github.com/infiniflow/ragflow/issues/15359",
         Effects(
             chat_request=_reject_when(
                 _has_parts, ErrorSpec(500, "'list' object has no attribute 'strip'", "server", type="server_error")
@@ -397,7 +399,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.message_name_rejected",
         "chat",
         "A message carrying `name` is refused with FastAPI's 422 `extra_forbidden`.",
-        "quirks-catalog params.extra_forbidden_422: mistralai/platform-docs-public#7, crewAIInc/crewAI#60",
+        "https://github.com/mistralai/platform-docs-public/issues/7, https://github.com/crewAIInc/crewAI/issues/60",
         Effects(chat_request=_mistral_extra("name"), error=_fastapi_422("extra_forbidden")),
         detects={"chat.messages.name": NONCONFORMANT},
     ),
@@ -414,7 +416,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.stop_type_strict",
         "chat",
         "`stop` as a string is declined (only a list is accepted): 400 naming `stop`.",
-        "quirks-catalog params.stop_type_strict: raullenchai/Rapid-MLX#2358, mudler/LocalAI#153",
+        "https://github.com/raullenchai/Rapid-MLX/issues/2358, https://github.com/mudler/LocalAI/issues/153",
         Effects(
             chat_request=_reject_when(
                 lambda r: isinstance(r.raw.get("stop"), str),
@@ -435,7 +437,8 @@ TABLE: tuple[Quirk, ...] = (
         "params.n_ignored",
         "chat",
         "`n: 2` is answered with a single choice.",
-        "quirks-catalog params.n_ignored: OpenRouterArchived/openrouter-runner#99, InternLM/lmdeploy#1787",
+        "https://github.com/OpenRouterArchived/openrouter-runner/issues/99, "
+        "https://github.com/InternLM/lmdeploy/issues/1787",
         Effects(completion=_one_choice_only),
         detects={"chat.n": NONCONFORMANT},
     ),
@@ -443,7 +446,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.n_rejected",
         "chat",
         '`n > 1` is declined: 400 with `param: "n"` (FlexAI\'s documented behaviour).',
-        "seeds/004 (FlexAI: 'sending n > 1 returns a 400 with param: \"n\"')",
+        f"{FLEXAI} (FlexAI: 'sending n > 1 returns a 400 with param: \"n\"')",
         Effects(
             chat_request=_reject_when(
                 lambda r: r.n > 1, decline(400, "Only one completion per request is supported: n must be 1.", param="n")
@@ -455,8 +458,8 @@ TABLE: tuple[Quirk, ...] = (
         "params.seed_ignored",
         "chat",
         "`seed` is accepted and ignored: sampled replies differ from request to request.",
-        "quirks-catalog params.documented_param_rejected_or_clamped: platform.claude.com/docs (OpenAI SDK "
-        "compatibility: seed ignored), CherryHQ/cherry-studio#6347",
+        "https://platform.claude.com/docs/en/api/openai-sdk (seed ignored), "
+        "https://github.com/CherryHQ/cherry-studio/issues/6347",
         Effects(plan=_seed_ignored),
         detects={"chat.seed": NONCONFORMANT},
     ),
@@ -464,8 +467,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.ranges_clamped",
         "chat",
         "Out-of-range `temperature` and `top_p` are silently clamped to 1 instead of rejected.",
-        "quirks-catalog params.documented_param_rejected_or_clamped: platform.claude.com/docs (OpenAI SDK "
-        "compatibility: temperature clamped)",
+        "https://platform.claude.com/docs/en/api/openai-sdk (temperature clamped)",
         Effects(request_body=_clamp_ranges),
         detects={"chat.params.temperature": NONCONFORMANT, "chat.params.top_p": NONCONFORMANT},
     ),
@@ -473,7 +475,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.unknown_field_400",
         "chat",
         "`frequency_penalty` is refused as an unknown field, in a list-shaped error body.",
-        "quirks-catalog params.unknown_field_400: versun/RSSBox#132, bytedance/deer-flow#1515 (Gemini)",
+        "https://github.com/versun/RSSBox/issues/132, https://github.com/bytedance/deer-flow/issues/1515 (Gemini)",
         Effects(chat_request=_gemini_unknown_field("frequency_penalty"), error=_gemini_error_list),
         detects={"chat.params.penalties": NONCONFORMANT},
     ),
@@ -481,8 +483,8 @@ TABLE: tuple[Quirk, ...] = (
         "params.reasoning_effort_unknown",
         "chat",
         "`reasoning_effort` is refused as an unknown field, in a list-shaped error body.",
-        "quirks-catalog params.unknown_field_400: bytedance/deer-flow#1515, iflow-ai/iflow-cli#238 (Gemini before "
-        "it supported reasoning_effort)",
+        "https://github.com/bytedance/deer-flow/issues/1515, "
+        "https://github.com/iflow-ai/iflow-cli/issues/238 (Gemini before it supported reasoning_effort)",
         Effects(chat_request=_gemini_unknown_field("reasoning_effort"), error=_gemini_error_list),
         detects={"chat.params.reasoning_effort": NONCONFORMANT},
     ),
@@ -490,7 +492,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.logit_bias_unsupported",
         "chat",
         "`logit_bias` is declined: 400 `unsupported_parameter` naming it.",
-        "quirks-catalog params.documented_param_rejected_or_clamped: thingsboard/thingsboard#15256 (Azure)",
+        "https://github.com/thingsboard/thingsboard/issues/15256 (Azure)",
         Effects(
             chat_request=_reject_when(
                 lambda r: r.raw.get("logit_bias") is not None,
@@ -508,7 +510,8 @@ TABLE: tuple[Quirk, ...] = (
         "params.metadata_forbidden",
         "chat",
         "`metadata` is refused with FastAPI's 422 `extra_forbidden`.",
-        "quirks-catalog params.extra_forbidden_422: mistralai/platform-docs-public#7, OpenHands/OpenHands-CLI#83",
+        "https://github.com/mistralai/platform-docs-public/issues/7, "
+        "https://github.com/OpenHands/OpenHands-CLI/issues/83",
         Effects(chat_request=_mistral_extra("metadata"), error=_fastapi_422("extra_forbidden")),
         detects={"chat.params.identifiers": NONCONFORMANT},
     ),
@@ -516,7 +519,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.logprobs_shape",
         "chat",
         "Chat logprobs come in the legacy completions shape (`tokens`, `token_logprobs`, ...).",
-        "quirks-catalog params.logprobs_shape: vllm-project/vllm#3179, abetlen/llama-cpp-python#1787",
+        "https://github.com/vllm-project/vllm/issues/3179, https://github.com/abetlen/llama-cpp-python/issues/1787",
         Effects(completion=_legacy_logprobs),
         detects={"chat.logprobs": NONCONFORMANT},
     ),
@@ -524,7 +527,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.logprobs_dropped",
         "chat",
         "`logprobs: true` is accepted and ignored: `logprobs` is null.",
-        "quirks-catalog params.logprobs_shape: ollama/ollama#16117",
+        "https://github.com/ollama/ollama/issues/16117",
         Effects(completion=_drop_logprobs),
         detects={"chat.logprobs": NONCONFORMANT},
     ),
@@ -532,7 +535,7 @@ TABLE: tuple[Quirk, ...] = (
         "params.logprobs_rejected",
         "chat",
         "`logprobs` is declined: 400 naming it (FlexAI: 'Not at launch').",
-        "seeds/004 (FlexAI: logprobs, top_logprobs 'No')",
+        f"{FLEXAI} (FlexAI: logprobs, top_logprobs 'No')",
         Effects(
             chat_request=_reject_when(
                 lambda r: r.logprobs, decline(400, "logprobs are not supported.", param="logprobs")
@@ -545,7 +548,7 @@ TABLE: tuple[Quirk, ...] = (
         "resp.extra_fields_nonstandard",
         "chat",
         "Vendor extension fields (`stop_reason`, `prompt_logprobs`, `kv_transfer_params`) beside the standard ones.",
-        "quirks-catalog resp.extra_fields_nonstandard: vllm-project/vllm#9601, openai/openai-go#227",
+        "https://github.com/vllm-project/vllm/issues/9601, https://github.com/openai/openai-go/issues/227",
         Effects(
             completion=_vendor_extension_body,
             chunks=lambda chunks, request: each_choice(chunks, lambda choice: choice.setdefault("stop_reason", None)),
@@ -556,7 +559,7 @@ TABLE: tuple[Quirk, ...] = (
         "resp.reasoning_content_extension",
         "chat",
         "`message.reasoning_content` beside the content (DeepSeek, vLLM reasoning parsers).",
-        "quirks-catalog resp.reasoning_content_extension: karthink/gptel#592, SaladDay/cc-switch-cli#170",
+        "https://github.com/karthink/gptel/issues/592, https://github.com/SaladDay/cc-switch-cli/issues/170",
         Effects(completion=_reasoning_content),
         notes={"chat.basic": "reasoning_content"},
     ),
@@ -564,7 +567,8 @@ TABLE: tuple[Quirk, ...] = (
         "resp.tool_calls_empty_array",
         "chat",
         "`tool_calls: []` on plain answers (schema-valid; reported, not failed).",
-        "quirks-catalog resp.tool_calls_empty_array: vllm-project/vllm#9601, jekalmin/extended_openai_conversation#456",
+        "https://github.com/vllm-project/vllm/issues/9601, "
+        "https://github.com/jekalmin/extended_openai_conversation/issues/456",
         Effects(completion=_empty_tool_calls),
         notes={"chat.basic": "tool_calls is an empty list"},
     ),

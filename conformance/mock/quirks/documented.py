@@ -1,4 +1,4 @@
-"""Deviations the seed vendors document on their own compatibility pages (../shared/seeds).
+"""Deviations the seed vendors document on their own compatibility pages (tests/data/README.md).
 
 They are what the vendor profiles (conformance.mock.profiles) are made of, beside quirks from the
 other tables. Additive ones are benign: the suite must report them (the docs page lists them) and
@@ -14,7 +14,7 @@ from conformance.mock.chat.request import ChatRequest
 from conformance.mock.effects import Effects
 from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, Quirk
-from conformance.mock.quirks._shared import error_body
+from conformance.mock.quirks._shared import FLEXAI, SCAIGRID, error_body
 
 SCAIGRID_MODEL_FIELDS = {"display_name": None, "context_window": 256000, "max_output_tokens": 32768, "modality": "chat"}
 
@@ -80,7 +80,7 @@ TABLE: tuple[Quirk, ...] = (
         "models.extension_fields",
         "models",
         "Model objects carry display_name, context_window, max_output_tokens and modality (additive).",
-        "seeds/000 (ScaiGrid: extended fields on /models)",
+        f"{SCAIGRID} (ScaiGrid: extended fields on /models)",
         Effects(models=lambda body: {**body, "data": [_model_extension_fields(m) for m in body["data"]]}),
         notes={"models.list": "context_window"},
     ),
@@ -88,7 +88,7 @@ TABLE: tuple[Quirk, ...] = (
         "headers.request_id_renamed",
         "errors",
         "The request id travels as `x-scaigrid-request-id`, not `x-request-id` (the SDK's request_id is None).",
-        "seeds/000 (ScaiGrid: every response has an x-scaigrid-request-id header)",
+        f"{SCAIGRID} (ScaiGrid: every response has an x-scaigrid-request-id header)",
         Effects(response=_rename_request_id),
         detects={"errors.request_id": NONCONFORMANT},
     ),
@@ -96,7 +96,7 @@ TABLE: tuple[Quirk, ...] = (
         "usage.cache_fields_extension",
         "chat",
         "Usage carries cache_read_input_tokens and cache_creation_input_tokens (additive, zero without caching).",
-        "seeds/004 (FlexAI: usage.cache_read_input_tokens, usage.cache_creation_input_tokens)",
+        f"{FLEXAI} (FlexAI: usage.cache_read_input_tokens, usage.cache_creation_input_tokens)",
         Effects(completion=_usage_cache_fields),
         notes={"chat.basic": "usage.cache_read_input_tokens"},
     ),
@@ -104,7 +104,7 @@ TABLE: tuple[Quirk, ...] = (
         "error.doc_url_extension",
         "errors",
         "Error objects carry a doc_url pointing at the vendor's documentation (additive).",
-        "seeds/004 (FlexAI: a doc_url extension on errors)",
+        f"{FLEXAI} (FlexAI: a doc_url extension on errors)",
         Effects(error=_doc_url),
         notes={"errors.envelope.invalid_param": "doc_url"},
     ),
@@ -114,7 +114,8 @@ TABLE: tuple[Quirk, ...] = (
         "Chat values the live API refuses but the published spec's types allow (max_tokens 0, stream_options "
         "without stream, audio, web search, a strict tool without an object schema, non-numeric logit_bias "
         "keys) are ignored, as Prism ignores them.",
-        "openai/openai-python tests/api_resources (generated; run upstream against Prism, docs: CONTRIBUTING.md)",
+        "https://github.com/openai/openai-python/tree/main/tests/api_resources (generated; run upstream against Prism, "
+        "see CONTRIBUTING.md)",
         Effects(request_body=_lenient_request),
         harness=True,
     ),

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from conformance.mock.effects import Effects
 from conformance.mock.messages import ErrorSpec, Incoming, MockResponse, unknown_route
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
+from conformance.mock.quirks._shared import FLEXAI, SCAIGRID, THE_GRID
 
 
 def _absent(*patterns: str) -> Callable[[Incoming], ErrorSpec | None]:
@@ -46,7 +47,7 @@ def _responses_usage_details_missing(response: MockResponse) -> MockResponse:
     return response
 
 
-SEEDS = "seeds/000 (ScaiGrid: 'via ScaiMind/ScaiDrive/ScaiCore'), seeds/001 (The Grid), seeds/004 (FlexAI)"
+SEEDS = f"{SCAIGRID} (ScaiGrid: 'via ScaiMind/ScaiDrive/ScaiCore'), {THE_GRID} (The Grid), {FLEXAI} (FlexAI)"
 
 TABLE: tuple[Quirk, ...] = (
     _absent_quirk(
@@ -54,14 +55,17 @@ TABLE: tuple[Quirk, ...] = (
         "endpoints.responses",
         (r"responses", r"responses/[^/]+"),
         "Responses API",
-        "quirks-catalog responses.endpoint_missing: ollama/ollama#9659, iBUHub/AIStudioToAPI#83; seeds/001",
+        "https://github.com/ollama/ollama/issues/9659, https://github.com/iBUHub/AIStudioToAPI/issues/83; "
+        f"{THE_GRID} (The Grid)",
     ),
-    _absent_quirk("completions", "endpoints.completions", ("completions",), "legacy completions", "seeds/001"),
+    _absent_quirk(
+        "completions", "endpoints.completions", ("completions",), "legacy completions", f"{THE_GRID} (The Grid)"
+    ),
     Quirk(
         "endpoint.embeddings_absent",
         "endpoints",
         "No embeddings: /v1/embeddings answers 404 in the envelope.",
-        "seeds/001 (The Grid: embeddings are not supported)",
+        f"{THE_GRID} (The Grid: embeddings are not supported)",
         Effects(decline_route=_absent("embeddings")),
         detects={
             "embeddings.basic": UNSUPPORTED,
@@ -70,11 +74,23 @@ TABLE: tuple[Quirk, ...] = (
             "embeddings.dimensions": UNSUPPORTED,
         },
     ),
-    _absent_quirk("images", "endpoints.images", (r"images/.+",), "image generation", "seeds/001, seeds/004"),
     _absent_quirk(
-        "transcriptions", "endpoints.audio.transcriptions", ("audio/transcriptions",), "transcription", "seeds/001"
+        "images", "endpoints.images", (r"images/.+",), "image generation", f"{THE_GRID} (The Grid), {FLEXAI} (FlexAI)"
     ),
-    _absent_quirk("speech", "endpoints.audio.speech", ("audio/speech",), "text to speech", "seeds/001, seeds/004"),
+    _absent_quirk(
+        "transcriptions",
+        "endpoints.audio.transcriptions",
+        ("audio/transcriptions",),
+        "transcription",
+        f"{THE_GRID} (The Grid)",
+    ),
+    _absent_quirk(
+        "speech",
+        "endpoints.audio.speech",
+        ("audio/speech",),
+        "text to speech",
+        f"{THE_GRID} (The Grid), {FLEXAI} (FlexAI)",
+    ),
     _absent_quirk("batches", "endpoints.batches", (r"batches(/.*)?",), "Batch API", SEEDS),
     _absent_quirk("files", "endpoints.files", (r"files(/.*)?",), "Files API", SEEDS),
     _absent_quirk("fine_tuning", "endpoints.fine_tuning", (r"fine_tuning/.*",), "fine-tuning API", SEEDS),
@@ -83,7 +99,7 @@ TABLE: tuple[Quirk, ...] = (
         "responses.usage_details_missing",
         "endpoints",
         "Responses carry usage without output_tokens_details (four of the five fields).",
-        "quirks-catalog responses.usage_details_missing: ggml-org/llama.cpp#22659",
+        "https://github.com/ggml-org/llama.cpp/issues/22659",
         Effects(response=_responses_usage_details_missing),
         detects={"endpoints.responses": NONCONFORMANT},
     ),

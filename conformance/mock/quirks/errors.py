@@ -63,7 +63,7 @@ TABLE: tuple[Quirk, ...] = (
         "error.flat_envelope",
         "errors",
         'Errors carry message/type/param/code at the top level (`{"object": "error", ...}`), code an integer.',
-        "quirks-catalog error.flat_envelope: vllm-project/vllm#12886, llm-d/llm-d-inference-sim#135",
+        "https://github.com/vllm-project/vllm/issues/12886, https://github.com/llm-d/llm-d-inference-sim/issues/135",
         Effects(error=_flat_envelope),
         detects=detected(ERROR_FEATURES),
     ),
@@ -71,7 +71,7 @@ TABLE: tuple[Quirk, ...] = (
         "error.string_error",
         "errors",
         'Errors are `{"error": "<text>"}`.',
-        "quirks-catalog error.string_error: lmstudio-ai/lmstudio-bug-tracker#169, ollama/ollama#15934",
+        "https://github.com/lmstudio-ai/lmstudio-bug-tracker/issues/169, https://github.com/ollama/ollama/issues/15934",
         Effects(error=_string_error),
         detects=detected(ERROR_FEATURES),
     ),
@@ -79,7 +79,7 @@ TABLE: tuple[Quirk, ...] = (
         "error.detail_envelope",
         "errors",
         'Errors are FastAPI\'s `{"detail": "<text>"}`.',
-        "quirks-catalog error.detail_envelope: xtekky/gpt4free#2149, open-webui/open-webui#8048",
+        "https://github.com/xtekky/gpt4free/issues/2149, https://github.com/open-webui/open-webui/issues/8048",
         Effects(error=_detail_envelope),
         detects=detected(ERROR_FEATURES),
     ),
@@ -87,7 +87,9 @@ TABLE: tuple[Quirk, ...] = (
         "auth.error_not_envelope",
         "auth",
         '401 answers are `{"error": "Unauthorized"}`.',
-        "quirks-catalog auth.error_not_envelope: vLLM API-server auth middleware; llm-d/llm-d-inference-sim#482",
+        "https://github.com/vllm-project/vllm/blob/048027fbbdb8c252560205a6159ba3288ede291e/vllm/entrypoints/openai/api_server.py"
+        " (AuthenticationMiddleware); "
+        "https://github.com/llm-d/llm-d-inference-sim/issues/482",
         # the SDK still raises AuthenticationError, but its .type/.code are empty
         Effects(error=_unauthorized_string),
         detects=detected(AUTH_FEATURES),
@@ -96,7 +98,8 @@ TABLE: tuple[Quirk, ...] = (
         "error.http_200_with_error",
         "errors",
         'An unknown model is answered `200 {"object": "error", "code": 404, ...}`.',
-        "quirks-catalog error.http_200_with_error: runpod-workers/worker-vllm#57, SillyTavern/SillyTavern#5945",
+        "https://github.com/runpod-workers/worker-vllm/issues/57, "
+        "https://github.com/SillyTavern/SillyTavern/issues/5945",
         Effects(error=_not_found_as_200),
         # a stored completion that does not exist is not-found too: the base URL with /chat/completions
         # appended reaches GET /chat/completions/models, answered 200 here
@@ -113,7 +116,8 @@ TABLE: tuple[Quirk, ...] = (
         "params.extra_forbidden_422",
         "errors",
         'Request validation fails with FastAPI\'s `422 {"detail": [...]}`.',
-        "quirks-catalog params.extra_forbidden_422: mistralai/platform-docs-public#7, UKGovernmentBEIS/inspect_ai#1612",
+        "https://github.com/mistralai/platform-docs-public/issues/7, "
+        "https://github.com/UKGovernmentBEIS/inspect_ai/issues/1612",
         Effects(error=_validation_as_422),
         detects=detected(VALIDATION_FEATURES),
     ),
@@ -121,7 +125,7 @@ TABLE: tuple[Quirk, ...] = (
         "error.5xx_for_client_fault",
         "errors",
         "Invalid input is answered `500 server_error`.",
-        "quirks-catalog error.5xx_for_client_fault: ggml-org/llama.cpp#19774, theroyallab/tabbyAPI#268",
+        "https://github.com/ggml-org/llama.cpp/issues/19774, https://github.com/theroyallab/tabbyAPI/issues/268",
         Effects(error=_validation_as_500),
         detects=detected(VALIDATION_FEATURES),
     ),

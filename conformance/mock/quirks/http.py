@@ -8,7 +8,7 @@ from typing import Any
 from conformance.mock.effects import Effects
 from conformance.mock.messages import MOVED_PREFIX, ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, SKIPPED, Quirk, detected
-from conformance.mock.quirks._shared import AUTH_FEATURES, error_body, kinds
+from conformance.mock.quirks._shared import AUTH_FEATURES, THE_GRID, error_body, kinds
 
 # Redirect quirks act on POST /v1/embeddings: a route that exercises the SDK's redirect handling
 # with a body, while leaving chat (which most features need) untouched.
@@ -129,14 +129,16 @@ def _redirect_quirk(status: int, source: str, **verdicts: Any) -> Quirk:
     )
 
 
-REDIRECT_SOURCE = "quirks-catalog path.trailing_slash_redirect: mostlygeek/llama-swap#322, langchain-ai/langserve#304"
+REDIRECT_SOURCE = (
+    "https://github.com/mostlygeek/llama-swap/issues/322, https://github.com/langchain-ai/langserve/issues/304"
+)
 
 TABLE: tuple[Quirk, ...] = (
     Quirk(
         "path.html_404",
         "http",
         "A path that is not a route gets nginx's HTML 404 page.",
-        "quirks-catalog path.v1_segment_mismatch: AgentsKit-io/agentskit#1009, QuantumNous/new-api#853",
+        "https://github.com/AgentsKit-io/agentskit/issues/1009, https://github.com/QuantumNous/new-api/issues/853",
         Effects(error=_html_404),
         detects=detected(WRONG_PATH_FEATURES),
     ),
@@ -144,7 +146,7 @@ TABLE: tuple[Quirk, ...] = (
         "path.empty_404",
         "http",
         "A path that is not a route gets 404 with an empty body and no content-type.",
-        "quirks-catalog path.unknown_route_no_envelope: UOR-Foundation/uor-r4#764, incoai/splash#47",
+        "https://github.com/UOR-Foundation/uor-r4/issues/764, https://github.com/incoai/splash/issues/47",
         Effects(error=_empty_404),
         detects=detected(WRONG_PATH_FEATURES),
     ),
@@ -152,7 +154,7 @@ TABLE: tuple[Quirk, ...] = (
         "path.wrong_method_detail",
         "http",
         'A wrong method gets FastAPI\'s `405 {"detail": "Method Not Allowed"}`.',
-        "quirks-catalog path.wrong_method_status: xtekky/gpt4free#2149, vllm-project/vllm#7463",
+        "https://github.com/xtekky/gpt4free/issues/2149, https://github.com/vllm-project/vllm/issues/7463",
         Effects(error=_method_detail),
         detects={"http.path.wrong_method": NONCONFORMANT},
     ),
@@ -160,7 +162,7 @@ TABLE: tuple[Quirk, ...] = (
         "path.trailing_slash_redirect",
         "http",
         "A route with a trailing slash answers 307 to the route without it (Starlette's redirect_slashes).",
-        "quirks-catalog path.trailing_slash_redirect: langchain-ai/langserve#304",
+        "https://github.com/langchain-ai/langserve/issues/304",
         Effects(redirect=_trailing_slash_redirect(307)),
         notes={"http.path.trailing_slash": "redirect 307"},
     ),
@@ -168,7 +170,7 @@ TABLE: tuple[Quirk, ...] = (
         "path.trailing_slash_redirect_301",
         "http",
         "A route with a trailing slash answers 301 to the route without it, POST included.",
-        "quirks-catalog path.trailing_slash_redirect: mostlygeek/llama-swap#322, ogx-ai/ogx#2496",
+        "https://github.com/mostlygeek/llama-swap/issues/322, https://github.com/ogx-ai/ogx/issues/2496",
         Effects(redirect=_trailing_slash_redirect(301)),
         detects={"http.path.trailing_slash": NONCONFORMANT},
     ),
@@ -180,7 +182,9 @@ TABLE: tuple[Quirk, ...] = (
     # 307/308 keep POST and body: everything works, and the redirect is reported
     *(
         _redirect_quirk(
-            status, REDIRECT_SOURCE + "; seeds/001 (307 redirects)", notes={"http.redirect.post": f"-> {status}"}
+            status,
+            REDIRECT_SOURCE + f"; {THE_GRID} (The Grid: 307 redirects)",
+            notes={"http.redirect.post": f"-> {status}"},
         )
         for status in (307, 308)
     ),
@@ -189,7 +193,8 @@ TABLE: tuple[Quirk, ...] = (
         "http",
         "POST /v1/embeddings answers 307 to the same route on another origin (localhost vs 127.0.0.1), "
         "where the client drops the Authorization header and gets 401.",
-        "sdk-dossier §2 (httpx strips Authorization across origins); seeds/001 (307 redirects)",
+        "docs/sdk-facts.md#redirects (httpx strips Authorization across origins); "
+        f"{THE_GRID} (The Grid: 307 redirects)",
         Effects(redirect=_redirect_route(307, cross_origin=True)),
         detects=detected(("http.redirect.same_origin", *EMBEDDINGS_FEATURES)),
     ),
@@ -197,7 +202,7 @@ TABLE: tuple[Quirk, ...] = (
         "path.slash_id_not_decoded",
         "http",
         "Paths are routed without percent-decoding, so `/models/vendor%2Fmodel` (the 3.x SDK's encoding) is not found.",
-        "quirks-catalog path.unknown_route_no_envelope: qualcomm/GenieX#640; sdk-dossier §0 (3.x encodes path params)",
+        "https://github.com/qualcomm/GenieX/issues/640; docs/sdk-facts.md#path-parameters (3.x encodes path params)",
         Effects(route_path=lambda path, incoming: incoming.raw_path),
         detects={"models.retrieve.slash_id": NONCONFORMANT},
     ),
@@ -205,7 +210,7 @@ TABLE: tuple[Quirk, ...] = (
         "auth.not_enforced",
         "auth",
         "Requests are served without checking the API key at all (a security finding).",
-        "quirks-catalog auth.not_enforced_vs_sdk_requires_key: langroid/langroid#919, continuedev/continue#9527",
+        "https://github.com/langroid/langroid/issues/919, https://github.com/continuedev/continue/issues/9527",
         Effects(no_auth=True),
         # reported as a security finding, never as a compatibility verdict
         detects={"errors.auth.missing_key": SKIPPED, "errors.auth.invalid_key": SKIPPED},
@@ -214,8 +219,7 @@ TABLE: tuple[Quirk, ...] = (
         "auth.plain_text_401",
         "auth",
         "401 answers are the text/plain body `Unauthorized` (a gateway's own auth page).",
-        "quirks-catalog auth.error_not_envelope: llm-d/llm-d-inference-sim#482; auth.gateway_header_conflict: "
-        "continuedev/continue#9527",
+        "https://github.com/llm-d/llm-d-inference-sim/issues/482; https://github.com/continuedev/continue/issues/9527",
         Effects(error=_plain_text_401),
         detects=detected(AUTH_FEATURES),
     ),
@@ -223,7 +227,7 @@ TABLE: tuple[Quirk, ...] = (
         "auth.bearer_optional",
         "auth",
         "The key is accepted without the `Bearer ` prefix too (lenient; OpenAI answers 401).",
-        "seeds/001 (gotcha: the auth header is Bearer, not the raw key)",
+        f"{THE_GRID} (The Grid: gotcha: the auth header is Bearer, not the raw key)",
         Effects(authorization=_bearer_optional),
         notes={"errors.auth.no_bearer_prefix": "accepted"},
     ),
@@ -231,7 +235,7 @@ TABLE: tuple[Quirk, ...] = (
         "error.context_overflow_500",
         "errors",
         'A request beyond the context window is answered `500 {"error": {"code": 500, "type": "server_error"}}`.',
-        "quirks-catalog error.5xx_for_client_fault: ggml-org/llama.cpp#19774, ikawrakow/ik_llama.cpp#2420",
+        "https://github.com/ggml-org/llama.cpp/issues/19774, https://github.com/ikawrakow/ik_llama.cpp/issues/2420",
         Effects(error=_context_overflow_500),
         detects={"errors.oversized": NONCONFORMANT},
     ),
@@ -239,7 +243,7 @@ TABLE: tuple[Quirk, ...] = (
         "error.code_integer",
         "errors",
         "A context overflow is 400 with an integer `code`, a custom `type` and no `param`.",
-        "quirks-catalog error.code_type_and_custom_types: ggml-org/llama.cpp#15780",
+        "https://github.com/ggml-org/llama.cpp/issues/15780",
         Effects(error=_context_code_integer),
         detects={"errors.oversized": NONCONFORMANT},
     ),
@@ -247,7 +251,8 @@ TABLE: tuple[Quirk, ...] = (
         "rl.retry_after_missing",
         "errors",
         "429 answers carry no Retry-After or retry-after-ms (only x-ratelimit-* headers).",
-        "quirks-catalog rl.retry_after_missing: BerriAI/litellm#4695, anthropics/anthropic-sdk-typescript#357",
+        "https://github.com/BerriAI/litellm/issues/4695, "
+        "https://github.com/anthropics/anthropic-sdk-typescript/issues/357",
         Effects(error=_no_retry_after),
         detects={"errors.rate_limit": NONCONFORMANT},
     ),
@@ -255,7 +260,7 @@ TABLE: tuple[Quirk, ...] = (
         "rl.overload_as_503_no_hint",
         "errors",
         'Overload is `503 {"error": "server busy, ..."}` with no Retry-After, instead of 429.',
-        "quirks-catalog rl.overload_as_503_no_hint: ollama/ollama#15934, valentinfrlch/ha-llmvision#648",
+        "https://github.com/ollama/ollama/issues/15934, https://github.com/valentinfrlch/ha-llmvision/issues/648",
         Effects(error=_overload_503),
         detects={"errors.rate_limit": NONCONFORMANT},
     ),

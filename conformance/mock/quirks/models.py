@@ -17,7 +17,7 @@ TABLE: tuple[Quirk, ...] = (
         "models.not_list_envelope",
         "models",
         '`GET /models` returns a bare JSON array instead of `{"object": "list", "data": [...]}`.',
-        "quirks-catalog models.not_list_envelope: songquanpeng/one-api#128, vllm-project/router#134",
+        "https://github.com/songquanpeng/one-api/issues/128, https://github.com/vllm-project/router/issues/134",
         Effects(models=lambda body: body["data"]),
         detects={"models.list": NONCONFORMANT},
     ),
@@ -25,8 +25,8 @@ TABLE: tuple[Quirk, ...] = (
         "models.entry_fields_missing",
         "models",
         "Model objects carry only `id` and `object` (no `created`, no `owned_by`).",
-        "quirks-catalog models.entry_fields_missing_or_fake: webai-at-home/webai-at-home#208, "
-        "mistralai/client-python#83",
+        "https://github.com/webai-at-home/webai-at-home/issues/208, "
+        "https://github.com/mistralai/client-python/issues/83",
         Effects(
             models=lambda body: {**body, "data": [_strip_model_fields(m) for m in body["data"]]},
             model=_strip_model_fields,
@@ -37,7 +37,7 @@ TABLE: tuple[Quirk, ...] = (
         "models.list_incomplete",
         "models",
         "`GET /models` answers an empty list although the models work when named (load-on-demand servers).",
-        "quirks-catalog models.no_capability_metadata; madroidmaq/mlx-omni-server#130, oobabooga/textgen#4997",
+        "https://github.com/madroidmaq/mlx-omni-server/issues/130, https://github.com/oobabooga/textgen/issues/4997",
         Effects(models=lambda body: {**body, "data": []}),
         # with nothing listed there is no vendor/model id to find either: that feature has nothing to judge
         detects={"models.list.includes_configured": NONCONFORMANT, "models.retrieve.slash_id": SKIPPED},

@@ -15,6 +15,7 @@ from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
 from conformance.mock.quirks._shared import (
     CHUNK_SCHEMA,
+    SCAIGRID,
     Chunks,
     decline,
     each_choice,
@@ -140,8 +141,8 @@ TABLE: tuple[Quirk, ...] = (
         "stream.done_missing",
         "streaming",
         "The stream ends after the last chunk without `data: [DONE]`.",
-        "quirks-catalog stream.done_missing: ikawrakow/ik_llama.cpp#467, oobabooga/textgen#4778, "
-        "chand1012/openai-cf-workers-ai#7",
+        "https://github.com/ikawrakow/ik_llama.cpp/issues/467, https://github.com/oobabooga/textgen/issues/4778, "
+        "https://github.com/chand1012/openai-cf-workers-ai/issues/7",
         Effects(frames=_drop_done),
         detects={"chat.stream.done_sentinel": NONCONFORMANT},
     ),
@@ -149,7 +150,8 @@ TABLE: tuple[Quirk, ...] = (
         "stream.no_terminal_finish_reason",
         "streaming",
         "No chunk ever carries `finish_reason` (the key is absent everywhere).",
-        "quirks-catalog stream.no_terminal_finish_reason: mudler/LocalAI#1744, mattermost/mattermost-plugin-agents#143",
+        "https://github.com/mudler/LocalAI/issues/1744, "
+        "https://github.com/mattermost/mattermost-plugin-agents/issues/143",
         Effects(chunks=_drop_finish_reason),
         detects={
             "chat.stream.finish_reason": NONCONFORMANT,
@@ -161,7 +163,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.finish_reason_empty_string",
         "streaming",
         'Non-final chunks carry `finish_reason: ""` instead of null.',
-        "quirks-catalog stream.finish_reason_empty_string: ollama/ollama#4357, sigoden/aichat#580",
+        "https://github.com/ollama/ollama/issues/4357, https://github.com/sigoden/aichat/issues/580",
         Effects(chunks=_empty_string_finish),
         detects={
             "chat.stream.finish_reason": NONCONFORMANT,
@@ -173,8 +175,8 @@ TABLE: tuple[Quirk, ...] = (
         "stream.usage_never_sent",
         "streaming",
         "`stream_options.include_usage` is accepted and ignored: no usage chunk.",
-        "quirks-catalog stream.usage_never_sent: ollama/ollama#4448, lmstudio-ai/lmstudio-js#184, "
-        "huggingface/text-generation-inference#2531",
+        "https://github.com/ollama/ollama/issues/4448, https://github.com/lmstudio-ai/lmstudio-js/issues/184, "
+        "https://github.com/huggingface/text-generation-inference/issues/2531",
         Effects(chunks=_drop_usage_chunk),
         detects={"chat.stream.include_usage": NONCONFORMANT},
     ),
@@ -182,7 +184,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.usage_chunk_unrequested",
         "streaming",
         "A usage-only chunk with `choices: []` is sent although `include_usage` was not requested.",
-        "quirks-catalog stream.usage_chunk_unrequested: Arthur-Ficial/apfel#100, nguyenphutrong/quotio#460",
+        "https://github.com/Arthur-Ficial/apfel/issues/100, https://github.com/nguyenphutrong/quotio/issues/460",
         Effects(chunks=_unrequested_usage_chunk),
         detects={"chat.stream.no_unrequested_usage": NONCONFORMANT},
     ),
@@ -190,7 +192,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.usage_chunk_no_choices_key",
         "streaming",
         "The usage chunk omits the `choices` key altogether.",
-        "quirks-catalog stream.usage_chunk_no_choices_key: ROCm/ATOM#1711",
+        "https://github.com/ROCm/ATOM/issues/1711",
         Effects(chunks=_usage_chunk_without_choices),
         detects={"chat.stream.include_usage": NONCONFORMANT},
     ),
@@ -198,7 +200,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.usage_nonstandard_location",
         "streaming",
         "No usage chunk: the counts ride in `x_groq.usage` on the finish chunk.",
-        "quirks-catalog stream.usage_nonstandard_location: vercel/ai#1651 (Groq), Routstr/routstr-core#543",
+        "https://github.com/vercel/ai/issues/1651 (Groq), https://github.com/Routstr/routstr-core/issues/543",
         Effects(chunks=_usage_in_vendor_field),
         detects={"chat.stream.include_usage": NONCONFORMANT},
     ),
@@ -206,7 +208,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.stream_options_rejected",
         "streaming",
         '`stream_options` is declined: 400 `unknown_parameter` with `param: "stream_options"` (old Azure APIs).',
-        "quirks-catalog stream.stream_options_rejected: openai/openai-python#1469, agno-agi/agno#1066",
+        "https://github.com/openai/openai-python/issues/1469, https://github.com/agno-agi/agno/issues/1066",
         Effects(chat_request=_reject_stream_options),
         detects={"chat.stream.include_usage": UNSUPPORTED},
     ),
@@ -214,8 +216,8 @@ TABLE: tuple[Quirk, ...] = (
         "stream.empty_choices_chunk",
         "streaming",
         "A first chunk with `choices: []`, empty id/object and `prompt_filter_results` (Azure content filter).",
-        "quirks-catalog stream.empty_choices_chunk: AbanteAI/archive-old-cli-mentat#429, pydantic/pydantic-ai#164, "
-        "langfuse/langfuse#2833",
+        "https://github.com/AbanteAI/archive-old-cli-mentat/issues/429, "
+        "https://github.com/pydantic/pydantic-ai/issues/164, https://github.com/langfuse/langfuse/issues/2833",
         Effects(chunks=_azure_filter_chunk),
         detects={
             CHUNK_SCHEMA: NONCONFORMANT,
@@ -227,8 +229,8 @@ TABLE: tuple[Quirk, ...] = (
         "stream.chunk_object_wrong",
         "streaming",
         'Chunks carry `object: "chat.completion"`; the SDK\'s stream helper silently drops every one.',
-        "quirks-catalog resp.object_value_nonstandard (chunks): AbanteAI/archive-old-cli-mentat#429; "
-        "sdk-dossier §10 (_is_valid_chat_completion_chunk_weak)",
+        "https://github.com/AbanteAI/archive-old-cli-mentat/issues/429 (chunks); "
+        "docs/sdk-facts.md#stream-helper (_is_valid_chat_completion_chunk_weak)",
         Effects(chunks=_chunk_object("chat.completion")),
         detects={CHUNK_SCHEMA: NONCONFORMANT, **dict.fromkeys(STREAM_SDK_READERS, NONCONFORMANT)},
     ),
@@ -236,7 +238,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.custom_event_types",
         "streaming",
         "A named event (`event: hermes.tool.progress`) with foreign JSON is interleaved with the chunks.",
-        "quirks-catalog stream.custom_event_types: janhq/jan#8392",
+        "https://github.com/janhq/jan/issues/8392",
         Effects(
             frames=lambda frames, request: insert_frame(
                 frames, 'event: hermes.tool.progress\ndata: {"step":1,"status":"running"}\n\n', len(frames) // 2
@@ -248,7 +250,8 @@ TABLE: tuple[Quirk, ...] = (
         "stream.comment_rewrapped",
         "streaming",
         "A keep-alive comment re-wrapped as data (`data: : OPENROUTER PROCESSING`).",
-        "quirks-catalog stream.comment_keepalive (invalid variant): mnfst/llm-gateway#2053, openai/openai-go#621",
+        "https://github.com/mnfst/llm-gateway/issues/2053, "
+        "https://github.com/openai/openai-go/issues/621 (invalid variant)",
         Effects(frames=lambda frames, request: insert_frame(frames, "data: : OPENROUTER PROCESSING\n\n", 1)),
         detects={
             "chat.stream.sse_framing": NONCONFORMANT,
@@ -260,7 +263,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.content_type_mismatch",
         "streaming",
         "SSE is sent with `Content-Type: application/json`.",
-        "quirks-catalog stream.content_type_mismatch: decolua/9router#3492, tinyhumansai/tinyagents#56",
+        "https://github.com/decolua/9router/issues/3492, https://github.com/tinyhumansai/tinyagents/issues/56",
         Effects(
             stream_headers=lambda headers: [
                 (k, "application/json") if k == "content-type" else (k, v) for k, v in headers
@@ -272,7 +275,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.delta_repeats_role",
         "streaming",
         '`role: "assistant"` is repeated in every content delta.',
-        "quirks-catalog stream.delta_repeats_role_and_empty_fields: Portkey-AI/gateway#1338, karthink/gptel#592",
+        "https://github.com/Portkey-AI/gateway/issues/1338, https://github.com/karthink/gptel/issues/592",
         Effects(chunks=_repeat_role),
         detects={"chat.stream.role_first_delta": NONCONFORMANT},
     ),
@@ -291,8 +294,7 @@ TABLE: tuple[Quirk, ...] = (
         "streaming",
         'A failing stream request gets a 200, an `event: error` frame `{"code", "message"}`, then '
         "`[DONE]` (ScaiGrid's documented behaviour, seed 000): openai-python never raises it.",
-        "seeds/000 (ScaiGrid 'Streaming error frames'); quirks-catalog stream.error_midstream_shape: "
-        "openai/openai-python#1160",
+        f"{SCAIGRID} (ScaiGrid: 'Streaming error frames'); https://github.com/openai/openai-python/issues/1160",
         Effects(error=_error_event_frame),
         detects={"chat.stream.error_shape": NONCONFORMANT},
     ),
@@ -301,7 +303,8 @@ TABLE: tuple[Quirk, ...] = (
         "stream.error_as_data_event",
         "streaming",
         'A failing stream request gets a 200 and one `data: {"error": {...}}` event (valid: the SDK raises it).',
-        "quirks-catalog stream.error_midstream_shape: OpenRouter, anthropics/anthropic-sdk-typescript#711",
+        "https://openrouter.ai/docs/api-reference/streaming, "
+        "https://github.com/anthropics/anthropic-sdk-typescript/issues/711",
         Effects(error=_error_data_event),
         notes={"chat.stream.error_shape": "after a 200"},
     ),
@@ -309,7 +312,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.data_prefix_no_space",
         "streaming",
         "`data:{...}` without the optional space (valid SSE).",
-        "quirks-catalog stream.data_prefix_no_space: karthink/gptel#592, huggingface/huggingface_hub#4536",
+        "https://github.com/karthink/gptel/issues/592, https://github.com/huggingface/huggingface_hub/issues/4536",
         Effects(frames=frames_text(lambda frame: frame.replace("data: ", "data:"))),
         notes={"chat.stream.sse_framing": "without the optional space"},
     ),
@@ -317,7 +320,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.crlf_framing",
         "streaming",
         "CRLF line endings (valid SSE).",
-        "quirks-catalog stream.crlf_framing: Routstr/routstr-core#543, miruamel/xuan#194",
+        "https://github.com/Routstr/routstr-core/issues/543, https://github.com/miruamel/xuan/issues/194",
         Effects(frames=frames_text(lambda frame: frame.replace("\n", "\r\n"))),
         notes={"chat.stream.sse_framing": "CRLF"},
     ),
@@ -325,7 +328,7 @@ TABLE: tuple[Quirk, ...] = (
         "stream.comment_keepalive",
         "streaming",
         "SSE comment lines (`: keep-alive`) between events (valid SSE, clients ignore them).",
-        "quirks-catalog stream.comment_keepalive (valid variant): OpenRouter, llama.cpp",
+        "https://openrouter.ai/docs/api-reference/streaming (valid variant)",
         Effects(frames=lambda frames, request: [part for frame in frames for part in (": keep-alive\n\n", frame)]),
         notes={"chat.stream.sse_framing": "comment"},
     ),

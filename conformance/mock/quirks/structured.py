@@ -9,7 +9,7 @@ from conformance.mock.chat.request import ChatRequest
 from conformance.mock.effects import Effects
 from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
-from conformance.mock.quirks._shared import decline, error_body
+from conformance.mock.quirks._shared import FLEXAI, decline, error_body
 
 JSON_READERS = ("chat.response_format.json_object", "chat.response_format.json_schema", "chat.parse")
 
@@ -41,8 +41,8 @@ TABLE: tuple[Quirk, ...] = (
         "so.json_object_rejected",
         "structured",
         "`response_format` types other than json_schema are refused, with the error as a bare string.",
-        "quirks-catalog so.json_object_rejected: lmstudio-ai/lmstudio-bug-tracker#189, "
-        "lmstudio-ai/lmstudio-bug-tracker#169",
+        "https://github.com/lmstudio-ai/lmstudio-bug-tracker/issues/189, "
+        "https://github.com/lmstudio-ai/lmstudio-bug-tracker/issues/169",
         Effects(chat_request=_lmstudio_format, error=_string_error),
         detects={"chat.response_format.text": NONCONFORMANT, "chat.response_format.json_object": NONCONFORMANT},
     ),
@@ -50,8 +50,8 @@ TABLE: tuple[Quirk, ...] = (
         "so.response_format_ignored",
         "structured",
         "`response_format` is accepted and ignored: the reply is prose.",
-        "quirks-catalog so.response_format_ignored: platform.claude.com/docs (OpenAI SDK compatibility), "
-        "ROCm/FastFlowLM#554, browser-use/browser-use#5687",
+        "https://platform.claude.com/docs/en/api/openai-sdk, https://github.com/ROCm/FastFlowLM/issues/554, "
+        "https://github.com/browser-use/browser-use/issues/5687",
         Effects(plan=_format_ignored),
         detects=dict.fromkeys(JSON_READERS, NONCONFORMANT),
     ),
@@ -59,8 +59,8 @@ TABLE: tuple[Quirk, ...] = (
         "so.json_schema_falls_back",
         "structured",
         "`json_schema` falls back to JSON mode: valid JSON that ignores the schema (FlexAI's 'Partial').",
-        "seeds/004 (FlexAI: json_schema 'falls back to json_object otherwise'); quirks-catalog "
-        "so.json_schema_rejected_or_broken: justrach/codegraff#543",
+        f"{FLEXAI} (FlexAI: json_schema 'falls back to json_object otherwise'); "
+        "https://github.com/justrach/codegraff/issues/543",
         Effects(plan=_schema_falls_back_to_json_object),
         detects={"chat.response_format.json_schema": NONCONFORMANT, "chat.parse": NONCONFORMANT},
     ),
@@ -68,7 +68,7 @@ TABLE: tuple[Quirk, ...] = (
         "so.json_schema_declined",
         "structured",
         "`json_schema` is declined: 400 naming `response_format.type` (DeepSeek accepts only json_object).",
-        "quirks-catalog so.json_schema_rejected_or_broken: BerriAI/litellm#6845, justrach/codegraff#543",
+        "https://github.com/BerriAI/litellm/issues/6845, https://github.com/justrach/codegraff/issues/543",
         Effects(
             chat_request=lambda r: (
                 decline(

@@ -167,8 +167,8 @@ TABLE: tuple[Quirk, ...] = (
         "tool.arguments_not_string",
         "tools",
         "`function.arguments` is a JSON object, not a JSON string.",
-        "quirks-catalog tool.arguments_not_string: huggingface/text-generation-inference#2136, "
-        "langchain-ai/langchain#27523",
+        "https://github.com/huggingface/text-generation-inference/issues/2136, "
+        "https://github.com/langchain-ai/langchain/issues/27523",
         Effects(completion=_each_call(_arguments_as_object)),
         detects={**dict.fromkeys(FORCED_CALL_READERS, NONCONFORMANT), "chat.tools.auto": NONCONFORMANT},
     ),
@@ -176,8 +176,8 @@ TABLE: tuple[Quirk, ...] = (
         "tool.finish_reason_stop_with_tool_calls",
         "tools",
         'Tool calls come with `finish_reason: "stop"`, so agents end the turn instead of running the tool.',
-        "quirks-catalog tool.finish_reason_stop_with_tool_calls: ollama/ollama#5995, ollama/ollama#7963, "
-        "openvinotoolkit/model_server#3927",
+        "https://github.com/ollama/ollama/issues/5995, https://github.com/ollama/ollama/issues/7963, "
+        "https://github.com/openvinotoolkit/model_server/issues/3927",
         Effects(completion=_finish_stop_with_calls),
         detects={"chat.tools.required": NONCONFORMANT, "chat.tools.auto": NONCONFORMANT},
     ),
@@ -185,7 +185,8 @@ TABLE: tuple[Quirk, ...] = (
         "tool.call_ids_empty",
         "tools",
         'Tool calls carry `id: ""`, so results cannot cite them.',
-        "quirks-catalog resp.id_empty_or_null: microsoft/autogen#4878, huggingface/text-generation-inference#2794",
+        "https://github.com/microsoft/autogen/issues/4878, "
+        "https://github.com/huggingface/text-generation-inference/issues/2794",
         Effects(completion=_empty_call_ids),
         detects={**dict.fromkeys(FORCED_CALL_READERS, NONCONFORMANT), "chat.tools.auto": NONCONFORMANT},
     ),
@@ -193,7 +194,8 @@ TABLE: tuple[Quirk, ...] = (
         "tool.choice_object_rejected",
         "tools",
         'The named `tool_choice` object is refused: `{"error": "Invalid tool_choice type: \'object\'..."}`.',
-        "quirks-catalog tool.choice_object_rejected: earendil-works/pi#4266, 567-labs/instructor#2051 (LM Studio)",
+        "https://github.com/earendil-works/pi/issues/4266, "
+        "https://github.com/567-labs/instructor/issues/2051 (LM Studio)",
         Effects(
             chat_request=lambda r: (
                 ErrorSpec(
@@ -212,7 +214,7 @@ TABLE: tuple[Quirk, ...] = (
         "tool.choice_ignored",
         "tools",
         '`tool_choice` "required" and named functions behave like "auto", and the model answers in prose.',
-        "quirks-catalog tool.choice_ignored: Blaizzy/mlx-vlm#1045, google-ai-edge/LiteRT-LM#2471",
+        "https://github.com/Blaizzy/mlx-vlm/issues/1045, https://github.com/google-ai-edge/LiteRT-LM/issues/2471",
         Effects(plan=_forced_choice_as_auto_text),
         detects={
             **dict.fromkeys(FORCED_CALL_READERS, NONCONFORMANT),
@@ -223,7 +225,7 @@ TABLE: tuple[Quirk, ...] = (
         "tool.choice_none_ignored",
         "tools",
         '`tool_choice: "none"` still calls tools.',
-        "quirks-catalog tool.choice_ignored: google-ai-edge/LiteRT-LM#2471 (all modes behave as auto)",
+        "https://github.com/google-ai-edge/LiteRT-LM/issues/2471 (all modes behave as auto)",
         Effects(plan=_none_still_calls),
         detects={"chat.tools.none": NONCONFORMANT},
     ),
@@ -231,7 +233,7 @@ TABLE: tuple[Quirk, ...] = (
         "tool.choice_unsupported_as_5xx",
         "tools",
         "A named `tool_choice` is answered `501 Not Implemented`.",
-        "quirks-catalog tool.choice_unsupported_as_5xx: vllm-project/vllm#53626",
+        "https://github.com/vllm-project/vllm/issues/53626",
         Effects(
             chat_request=lambda r: (
                 ErrorSpec(501, "Only 'auto' or 'none' tool_choice is supported.", "server", type="NotImplementedError")
@@ -275,7 +277,7 @@ TABLE: tuple[Quirk, ...] = (
         "tools",
         "Tool-call ids must be nine alphanumerics (the server's own are); an OpenAI-style id in the history is "
         "refused in Mistral's flat error shape.",
-        "quirks-catalog tool.history_id_format_restricted: jackmpcollins/magentic#276, anomalyco/opencode#1680",
+        "https://github.com/jackmpcollins/magentic/issues/276, https://github.com/anomalyco/opencode/issues/1680",
         Effects(completion=_mistral_ids, chat_request=_reject_foreign_ids, error=_flat_error("mistral_flat")),
         detects={"chat.tools.foreign_ids": NONCONFORMANT},
     ),
@@ -298,8 +300,8 @@ TABLE: tuple[Quirk, ...] = (
         "so.strict_ignored",
         "tools",
         "`strict: true` on a function is not enforced: arguments miss a required field.",
-        "quirks-catalog so.strict_ignored: platform.claude.com/docs (OpenAI SDK compatibility: strict ignored), "
-        "langchain-ai/langchain#35029",
+        "https://platform.claude.com/docs/en/api/openai-sdk (strict ignored), "
+        "https://github.com/langchain-ai/langchain/issues/35029",
         Effects(plan=_strict_ignored),
         detects={"chat.tools.strict": NONCONFORMANT},
     ),
@@ -308,7 +310,8 @@ TABLE: tuple[Quirk, ...] = (
         "tool.delta_index_missing",
         "tools",
         "Streamed tool-call deltas carry no `index`.",
-        "quirks-catalog tool.delta_index_missing: ollama/ollama#7881, openai/openai-python#3246, vercel/ai#15879",
+        "https://github.com/ollama/ollama/issues/7881, https://github.com/openai/openai-python/issues/3246, "
+        "https://github.com/vercel/ai/issues/15879",
         Effects(chunks=_drop_delta_index),
         detects=dict.fromkeys(STREAMED_CALL_READERS, NONCONFORMANT),
     ),
@@ -316,7 +319,7 @@ TABLE: tuple[Quirk, ...] = (
         "tool.delta_id_repeated",
         "tools",
         "Every streamed tool-call delta repeats the call's `id`, `type` and function name.",
-        "quirks-catalog tool.delta_id_repeated: SillyTavern/SillyTavern#5948, JetBrains/koog#2052",
+        "https://github.com/SillyTavern/SillyTavern/issues/5948, https://github.com/JetBrains/koog/issues/2052",
         Effects(chunks=_repeat_delta_identity),
         detects=dict.fromkeys(STREAMED_CALL_READERS, NONCONFORMANT),
     ),
@@ -324,7 +327,7 @@ TABLE: tuple[Quirk, ...] = (
         "tool.delta_type_missing",
         "tools",
         'The first streamed delta of a call lacks `type: "function"`.',
-        "quirks-catalog tool.delta_type_missing: vllm-project/vllm#16340",
+        "https://github.com/vllm-project/vllm/issues/16340",
         Effects(chunks=_drop_delta_type),
         detects=dict.fromkeys(STREAMED_CALL_READERS, NONCONFORMANT),
     ),
@@ -332,7 +335,7 @@ TABLE: tuple[Quirk, ...] = (
         "tool.tool_calls_not_array",
         "tools",
         "`delta.tool_calls` is an object instead of a list.",
-        "quirks-catalog tool.tool_calls_not_array: huggingface/text-generation-inference#2794",
+        "https://github.com/huggingface/text-generation-inference/issues/2794",
         Effects(chunks=_tool_calls_as_object),
         detects=dict.fromkeys(STREAMED_CALL_READERS, NONCONFORMANT),
     ),
