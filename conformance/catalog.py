@@ -7,6 +7,7 @@ YAML fails loudly instead of silently dropping a feature.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 from collections.abc import Iterable, Iterator
@@ -18,6 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from conformance import capabilities
 from conformance.verdict import Level
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -148,7 +150,21 @@ class Catalog:
 
 
 def _schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text())
+    """The shipped schema, with the capabilities a feature may need taken from the capability table."""
+    schema = json.loads(SCHEMA_PATH.read_text())
+    _needs_items(schema)["enum"] = list(capabilities.NAMES)
+    return schema
+
+
+def _needs_items(node: Any) -> dict[str, Any]:
+    if isinstance(node, dict):
+        if isinstance(node.get("properties"), dict) and "needs" in node["properties"]:
+            items: dict[str, Any] = node["properties"]["needs"]["items"]
+            return items
+        for value in node.values():
+            with contextlib.suppress(LookupError):
+                return _needs_items(value)
+    raise LookupError("the catalog schema has no 'needs' property")
 
 
 def parse_catalog(document: dict[str, Any]) -> Catalog:
