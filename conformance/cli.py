@@ -282,14 +282,14 @@ def command_docs(args: argparse.Namespace) -> int:
 
 def command_sdk(args: argparse.Namespace) -> int:
     from conformance.sdk.surface.diff import diff_surfaces
-    from conformance.sdk.surface.extract import CATALOG_MODULES, extract_surface
+    from conformance.sdk.surface.extract import catalog_modules, extract_surface
     from conformance.sdk.surface.model import Surface, SurfaceError, dumps, fixture_path
     from conformance.sdk.surface.render import render_diff_markdown, render_surface_listing
 
     try:
         if args.sdk_command == "surface":
             if args.out is None:  # the listing shows the catalog's part: extract only that
-                print(render_surface_listing(Surface(extract_surface(CATALOG_MODULES))), end="")
+                print(render_surface_listing(Surface(extract_surface(catalog_modules()))), end="")
                 return EXIT_OK
             surface = Surface(extract_surface())
             args.out.mkdir(parents=True, exist_ok=True)

@@ -40,8 +40,8 @@ def test_the_table_is_well_formed() -> None:
 def test_the_catalog_accepts_exactly_the_capabilities_as_needs() -> None:
     document = yaml.safe_load(CATALOG.read_text())
     assert {need for feature in parse_catalog(document) for need in feature.needs} <= set(NAMES)
-    document["features"][0]["needs"] = ["moderation"]  # not a capability (yet)
-    with pytest.raises(CatalogError, match="moderation"):
+    document["features"][0]["needs"] = ["telepathy"]  # not a capability
+    with pytest.raises(CatalogError, match="telepathy"):
         parse_catalog(document)
     # the shipped schema names no capability itself: the table is the one list
     assert "speech" not in SCHEMA.read_text()
@@ -78,8 +78,8 @@ def test_a_target_file_accepts_every_capability_and_nothing_else(tmp_path: Path)
     env = {"OPENAI_API_KEY": "k"}
     target = resolve_target(base_url="http://127.0.0.1:9/v1", config_path=config, environ=env)
     assert target is not None and dict(target.models) == {c.name: f"{c.name}-model" for c in CAPABILITIES}
-    config.write_text("models:\n  moderation: m\n  chat: c\n")
-    with pytest.raises(ConfigError, match="unknown capability 'moderation'"):
+    config.write_text("models:\n  telepathy: m\n  chat: c\n")
+    with pytest.raises(ConfigError, match="unknown capability 'telepathy'"):
         resolve_target(base_url="http://127.0.0.1:9/v1", config_path=config, environ=env)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conformance.capabilities import mock_models
 from conformance.catalog import load_catalog
 from conformance.cli import main
 from conformance.mock.quirks import QUIRKS
@@ -148,11 +149,9 @@ def test_environment_fallbacks(
 def test_a_target_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with MockServer(api_key="cfg-key-123") as server:
         config = tmp_path / "target.yaml"
+        models = "".join(f"  {capability}: {model}\n" for capability, model in mock_models().items())
         config.write_text(
-            f"name: Config target\nbase_url: {server.base_url}\napi_key_env: VENDOR_KEY\n"
-            "models:\n  chat: mock-chat\n  vision: mock-chat\n  embeddings: mock-embed\n"
-            "  rate_limited: mock-ratelimited\n  images: mock-image\n  transcription: mock-transcribe\n"
-            "  speech: mock-speech\n"
+            f"name: Config target\nbase_url: {server.base_url}\napi_key_env: VENDOR_KEY\nmodels:\n{models}"
         )
         monkeypatch.setenv("VENDOR_KEY", "cfg-key-123")
         assert main(["run", "--config", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 0

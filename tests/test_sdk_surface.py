@@ -24,7 +24,7 @@ from conformance.catalog import load_catalog, parse_catalog
 from conformance.cli import main
 from conformance.sdk import PINNED_VERSION, SDK_VERSION
 from conformance.sdk.surface.diff import diff_surfaces
-from conformance.sdk.surface.extract import CATALOG_MODULES, extract_surface
+from conformance.sdk.surface.extract import catalog_modules, extract_surface
 from conformance.sdk.surface.model import (
     Surface,
     SurfaceError,
@@ -51,7 +51,7 @@ class FieldDiff(AmberSnapshotExtension):
 
 @pytest.fixture(scope="module")
 def installed() -> Surface:
-    return Surface(extract_surface(CATALOG_MODULES))
+    return Surface(extract_surface(catalog_modules()))
 
 
 def test_the_pinned_sdk_surface_is_audited(installed: Surface, snapshot: SnapshotAssertion) -> None:

@@ -1,6 +1,6 @@
 """The catalog's field paths (``sdk_fields`` and ``not_covered`` in matrix.yaml), parsed and walked.
 
-A path starts at a root type (:data:`conformance.sdk.types.ROOTS`) and follows field names; ``[]``
+A path starts at a root type (:func:`conformance.sdk.types.locate`) and follows field names; ``[]``
 steps into list items: ``ChatCompletion.choices[].message.content``. Unions are followed into every
 member that has the field (message params are a union by role), so a path resolves when any member
 has it. A *field* is a pair (declaring type, field name): the unit coverage reports and diffs count.
@@ -22,7 +22,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from conformance.sdk.types import CALL_FIELDS, ROOTS
+from conformance.sdk.types import CALL_FIELDS, ROOTS, locate
 
 K = TypeVar("K", bound=Hashable)  # how a graph names a type: a class, or a stored surface's type key
 
@@ -40,7 +40,7 @@ class TypeGraph(Protocol[K]):
     the graph hands out and reads back (an annotation, a schema): the walk never looks inside."""
 
     def root(self, name: str) -> K:
-        """The type a name of :data:`~conformance.sdk.types.ROOTS` stands for."""
+        """The type a root name stands for (:func:`~conformance.sdk.types.locate`)."""
         ...
 
     def fields(self, key: K) -> Mapping[str, Any]:
@@ -80,8 +80,10 @@ class FieldPath:
 def parse(path: str) -> FieldPath:
     """A path's root and segments; :class:`UnresolvedField` for an unknown root or a bad segment."""
     root, _, rest = path.partition(".")
-    if root not in ROOTS:
-        raise UnresolvedField(f"{path}: unknown root type {root!r} (known: {', '.join(ROOTS)})")
+    if locate(root) is None:
+        raise UnresolvedField(
+            f"{path}: unknown root type {root!r} (the SDK exports no class by that name; pinned: {', '.join(ROOTS)})"
+        )
     segments = []
     for segment in rest.split(".") if rest else []:
         match = _SEGMENT.match(segment)

@@ -3,11 +3,14 @@
 ``ROOTS`` is the one table from a name a reader knows from the SDK's docs (``ChatCompletion``) to
 the class that defines it: catalog paths start there (:mod:`conformance.sdk.paths`), the schema
 oracle validates against it (:mod:`conformance.sdk.oracle`), and a stored surface keys its types
-by the same module path. The status-to-exception table is here too, so that a module needing only
-an exception's name (``conformance.envelope``) imports neither the SDK nor the wire layer.
+by the same module path. A name the table does not pin is found where openai-python exports it
+(:func:`locate`), so a new endpoint's types need no row here: its catalog entry naming them is
+enough. :func:`catalog_roots` is every root the catalog uses, the scope of surfaces and pin diffs.
+The status-to-exception table is here too, so that a module needing only an exception's name
+(``conformance.envelope``) imports neither the SDK nor the wire layer.
 
-Depends on nothing in the project; the SDK itself (and pydantic) load only when a class or a
-schema is asked for.
+Depends on nothing in the project but the catalog (for :func:`catalog_roots`, imported there); the
+SDK itself (and pydantic) load only when a class or a schema is asked for.
 """
 
 from __future__ import annotations
@@ -88,9 +91,52 @@ def exception_name_for_status(status: int) -> str:
     return "APIStatusError"
 
 
+# Where openai-python exports its types, searched in this order for a name ROOTS does not pin.
+EXPORTED_FROM = (
+    "openai.types",
+    "openai.types.chat",
+    "openai.types.audio",
+    "openai.types.responses",
+    "openai.types.beta",
+    "openai.types.fine_tuning",
+    "openai",
+)
+
+
+@cache
+def locate(name: str) -> tuple[str, str] | None:
+    """(defining module, class) of a root name: the table's pin, else the class the installed SDK
+    exports under that name (a Union, such as a create-params alias, is no class: pin it in ROOTS)."""
+    if name in ROOTS:
+        return ROOTS[name]
+    for package in EXPORTED_FROM:
+        exported = getattr(importlib.import_module(package), name, None)
+        if isinstance(exported, type):
+            return exported.__module__, exported.__name__
+    return None
+
+
+@cache
+def catalog_roots() -> dict[str, tuple[str, str]]:
+    """Every root the catalog's paths start from: ROOTS first, then the others in catalog order."""
+    from conformance.catalog import load_catalog  # here: the status table must stay cheap to import
+
+    roots = dict(ROOTS)
+    for feature in load_catalog():
+        for path in feature.sdk_fields:
+            name = path.partition(".")[0]
+            located = locate(name)
+            if name not in roots and located is not None:
+                roots[name] = located
+    return roots
+
+
 def sdk_class(name: str) -> Any:
     """The installed SDK's class for a root name."""
-    module, attr = ROOTS[name]
+    located = locate(name)
+    if located is None:
+        raise KeyError(name)
+    module, attr = located
     return getattr(importlib.import_module(module), attr)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import typing_extensions
 
-from conformance.sdk.types import ROOTS
+from conformance.sdk.types import catalog_roots
 
 SURFACE_FORMAT = 1
 HTTP_CALLS = {"_get": "GET", "_post": "POST", "_put": "PUT", "_patch": "PATCH", "_delete": "DELETE"}
@@ -34,15 +34,16 @@ STATUSES = (400, 401, 402, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500, 501
 
 # The modules that define the catalog's types (and what they nest): extracting only these is ~5x
 # faster, and types they reference elsewhere still come along, keyed the same way.
-CATALOG_MODULES = (
-    "openai.types.chat.",
-    "openai.types.completion",
-    "openai.types.embedding",
-    "openai.types.create_embedding_response",
-    "openai.types.model",
-    "openai.types.shared",
-    *sorted({module for module, _ in ROOTS.values() if module.startswith("openai.types.")}),
-)
+def catalog_modules() -> tuple[str, ...]:
+    return (
+        "openai.types.chat.",
+        "openai.types.completion",
+        "openai.types.embedding",
+        "openai.types.create_embedding_response",
+        "openai.types.model",
+        "openai.types.shared",
+        *sorted({module for module, _ in catalog_roots().values() if module.startswith("openai.types.")}),
+    )
 
 
 def extract_surface(modules: tuple[str, ...] | None = None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.sdk.paths import UnresolvedField, children, reachable, root_fields, walk
-from conformance.sdk.types import PRESENCE_ROOTS, ROOTS
+from conformance.sdk.types import PRESENCE_ROOTS, catalog_roots, locate
 
 FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "sdk"
 EXCEPTION_PREFIX = "exception:"
@@ -91,7 +91,10 @@ class Surface:
 
     # --- the TypeGraph -------------------------------------------------------------------------
     def root(self, name: str) -> str:
-        module, attr = ROOTS[name]
+        located = locate(name)
+        if located is None:
+            raise KeyError(name)
+        module, attr = located
         if module == "openai":
             return EXCEPTION_PREFIX + attr
         return f"{module}.{attr}"
@@ -175,7 +178,9 @@ class Surface:
     def scope(self) -> set[str]:
         """The catalog's part of the types: everything under its deep roots, and the presence roots
         themselves."""
-        deep = [self.root(r) for r, (module, _) in ROOTS.items() if module != "openai" and r not in PRESENCE_ROOTS]
+        deep = [
+            self.root(r) for r, (module, _) in catalog_roots().items() if module != "openai" and r not in PRESENCE_ROOTS
+        ]
         shallow = {self.root(r) for r in PRESENCE_ROOTS} & set(self.types)
         return self.closure(deep) | shallow
 
@@ -188,7 +193,7 @@ class Surface:
     @cached_property
     def paths(self) -> dict[Pair, str]:
         """A readable path for every field reachable from the catalog's roots (the first one found)."""
-        return root_fields(self, list(ROOTS))
+        return root_fields(self, list(catalog_roots()))
 
     @cached_property
     def _shared_paths(self) -> set[str]:
