@@ -80,13 +80,15 @@ def models_retrieve_slash_id(ctx: CheckContext) -> Outcome:
     if not candidates:
         return skipped("no model id with a slash is configured or listed, so there is nothing to retrieve")
     model = candidates[0]
+    before = len(ctx.observed.exchanges_so_far)  # the listing above, when the id came from GET /models
     try:
         retrieved = ctx.call_sdk(lambda: ctx.sdk(strict=False).models.retrieve(model))
     except StatusError as error:
         if error.body.status != 404 or not _plain_id_retrievable(ctx):
             raise  # a 404 for every id is models.retrieve's honest "not implemented"; let the engine judge
         retrieved = None
-    sent = ctx.observed.exchanges_so_far
+    sent = ctx.observed.exchanges_so_far[before:]
+    # the path the SDK sent the id in: that form needs no second request
     sent_path = urlsplit(sent[0].url).path if sent else ""
     if retrieved is not None:
         findings.expect(
