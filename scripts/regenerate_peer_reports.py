@@ -1,6 +1,6 @@
 """Regenerate the reports of the suite against real servers written by other people ("peers"):
 
-    python scripts/regenerate_peer_reports.py [prism] [litellm]
+    python scripts/regenerate_peer_reports.py [prism] [litellm] [llamacpp]
 
 For each peer (default: all), start it with ../shared/peers/<peer>.sh on a free loopback port,
 run `conformance run --config fixtures/targets/<peer>.yaml` against it into reports/peers/<peer>/
@@ -43,11 +43,15 @@ class Peer:
     name: str
     key_env: str  # the target file's api_key_env
     default_key: str  # used when the start script prints no API_KEY= (Prism accepts any bearer)
+    # the server reads its key from key_env when it starts (without one, llama-cpp-python requires none)
+    started_with_key: bool = False
 
 
 PEERS = {
     "prism": Peer("prism", "PRISM_API_KEY", "sk-prism-accepts-any-key"),
     "litellm": Peer("litellm", "LITELLM_API_KEY", "sk-test"),
+    # a real (tiny) model: its first start compiles llama.cpp, about 5 minutes on 2 cores
+    "llamacpp": Peer("llamacpp", "LLAMACPP_API_KEY", "sk-llamacpp-peer", started_with_key=True),
 }
 
 
@@ -127,6 +131,7 @@ def running(peer: Peer) -> Iterator[RunningPeer]:
             stdout=subprocess.PIPE,
             text=True,
             timeout=START_TIMEOUT_S,
+            env={**os.environ, peer.key_env: peer.default_key} if peer.started_with_key else None,
         )
         announced = parse_announcement(started.stdout)
         if "PID" in announced:
