@@ -284,7 +284,7 @@ def command_sdk(args: argparse.Namespace) -> int:
     from conformance.sdk.surface.diff import diff_surfaces
     from conformance.sdk.surface.extract import catalog_modules, extract_surface
     from conformance.sdk.surface.model import Surface, SurfaceError, dumps, fixture_path
-    from conformance.sdk.surface.render import render_diff_markdown, render_surface_listing
+    from conformance.sdk.surface.text import render_diff_markdown, render_surface_listing
 
     try:
         if args.sdk_command == "surface":

@@ -219,3 +219,19 @@ def test_every_module_has_a_layer_and_imports_nothing_above_it() -> None:
 def test_only_front_ends_start_the_mock() -> None:
     users = {m for m, _ in importers_of("conformance.mock") if not in_package(m, "conformance.mock")}
     assert users <= {"conformance.cli", "conformance.embedded"}
+
+
+def test_module_names_repeat_only_by_the_area_convention() -> None:
+    # three http.py once meant three different things; now a repeated name is an area's (or an
+    # endpoint's) part in checks/, mock/quirks/ and mock/handlers/, or a package-private helper
+    by_role = ("conformance.checks", "conformance.mock.quirks", "conformance.mock.handlers")
+    names: dict[str, list[str]] = {}
+    for module, path in modules().items():
+        if path.name != "__init__.py" and not path.name.startswith("_"):
+            names.setdefault(path.stem, []).append(module)
+    repeated = {
+        name: found
+        for name, found in names.items()
+        if len(found) > 1 and not all(m.rpartition(".")[0] in by_role for m in found)
+    }
+    assert repeated == {}

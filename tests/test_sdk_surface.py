@@ -34,7 +34,7 @@ from conformance.sdk.surface.model import (
     shipped_surface,
     shipped_versions,
 )
-from conformance.sdk.surface.render import render_diff_markdown, render_surface_listing
+from conformance.sdk.surface.text import render_diff_markdown, render_surface_listing
 
 SDK_LINES = ("1.109.1", "2.54.0", "3.54.0")
 

@@ -10,13 +10,12 @@ through :func:`capturing_transport`, so there is exactly one place that
 * backs off politely on 429, honouring ``Retry-After`` / ``retry-after-ms``.
 
 Split by concept, as httpx is: ``exchange`` (what was recorded, as evidence), ``recorder`` (the
-run log), ``transport`` (bounds, key guard, back-off), ``client`` (the raw client). Import from
+run log), ``transport`` (bounds, key guard, back-off), ``raw_client`` (the raw client). Import from
 here; the split is this package's business.
 
 Depends on ``redact``, ``sse`` and ``target`` only.
 """
 
-from conformance.wire.client import USER_AGENT, WireClient, WireResponse
 from conformance.wire.exchange import (
     EVIDENCE_BODY_BYTES,
     EVIDENCE_SSE_LINES,
@@ -26,6 +25,7 @@ from conformance.wire.exchange import (
     TransportFailure,
     cross_origin_redirect,
 )
+from conformance.wire.raw_client import USER_AGENT, WireClient, WireResponse
 from conformance.wire.recorder import Backoff, Recorder, transport_failure_in
 from conformance.wire.transport import (
     NO_BACKOFF,

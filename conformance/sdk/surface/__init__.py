@@ -7,5 +7,5 @@ touches. Surfaces of the SDK lines the project supports ship in ``fixtures/sdk/`
     extract.py  the installed SDK's surface as a document
     model.py    a stored document read back: a TypeGraph the catalog's paths resolve on
     diff.py     two surfaces compared, each change mapped to catalog features
-    render.py   a diff as Markdown, a surface as a field listing
+    text.py     a diff as Markdown, a surface as a field listing
 """
