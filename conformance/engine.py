@@ -25,6 +25,7 @@ from conformance.redact import Redactor
 from conformance.registry import CheckSpec, load_checks
 from conformance.target import Target
 from conformance.verdict import (
+    Level,
     Oracle,
     Outcome,
     Problem,
@@ -173,7 +174,7 @@ class Engine:
         except StopCheck as stop:
             outcome = stop.outcome
         except StatusError as error:
-            outcome = self._judge_status(error, ctx.exchanges())
+            outcome = self._judge_status(error, ctx.exchanges(), feature)
         except TransportProblem as problem:
             outcome = self._judge_transport(problem.failure)
         except TransportFailure as failure:
@@ -191,7 +192,7 @@ class Engine:
         return _redact_outcome(outcome, self.redactor)
 
     # --- judging what a check could not --------------------------------------------------------
-    def _judge_status(self, error: StatusError, exchanges: list[RecordedExchange]) -> Outcome:
+    def _judge_status(self, error: StatusError, exchanges: list[RecordedExchange], feature: Feature) -> Outcome:
         body = error.body
         elsewhere = _redirected_elsewhere(exchanges, self.target.origin)
         if body.status == 401 and elsewhere:
@@ -214,6 +215,11 @@ class Engine:
         honest, problems = judge_decline(body, param=error.decline_param)
         if honest:
             return unsupported(f"declined: {body.summary()}", Oracle.WIRE)
+        if body.status == 404 and feature.level is Level.OPTIONAL:
+            # The SDK raises NotFoundError for any 404, envelope or not: for an optional feature the
+            # server does not serve, that is still its "no" (compatible reading). The missing envelope
+            # is the strict reading's finding (the spec oracle judges every error body).
+            return unsupported(f"declined: {body.summary()} (without OpenAI's error envelope)", Oracle.WIRE)
         return nonconformant(
             f"{problems[0]} ({body.summary()})", Oracle.WIRE, tuple(Problem(Oracle.WIRE, p) for p in problems)
         )

@@ -82,7 +82,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("wire", ("wire",)),
     ("sdk", ("sdk", "envelope", "cost")),
     ("checking", ("context", "registry", "checks", "engine")),
-    ("deciding", ("policy", "document")),
+    ("deciding", ("policy", "document", "causes")),
     ("writing", ("report",)),
     ("front ends", ("cli", "plugin", "embedded", "__main__")),
 )

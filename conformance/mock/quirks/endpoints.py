@@ -9,7 +9,7 @@ from collections.abc import Callable
 from conformance.mock.effects import Effects
 from conformance.mock.messages import ErrorSpec, Incoming, MockResponse, unknown_route
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
-from conformance.mock.quirks._shared import FLEXAI, SCAIGRID, THE_GRID
+from conformance.mock.quirks._shared import FLEXAI, SCAIGRID, THE_GRID, error_body
 
 
 def _absent(*patterns: str) -> Callable[[Incoming], ErrorSpec | None]:
@@ -33,6 +33,11 @@ def _absent_quirk(name: str, feature: str, patterns: tuple[str, ...], what: str,
         Effects(decline_route=_absent(*patterns)),
         detects={feature: UNSUPPORTED},
     )
+
+
+def _route_detail_404(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
+    """FastAPI's default answer for a route it does not have, in place of OpenAI's envelope."""
+    return error_body(response, spec, {"detail": "Not Found"}) if spec.kind == "route" else response
 
 
 def _responses_usage_details_missing(response: MockResponse) -> MockResponse:
@@ -95,6 +100,21 @@ TABLE: tuple[Quirk, ...] = (
     _absent_quirk("files", "endpoints.files", (r"files(/.*)?",), "Files API", SEEDS),
     _absent_quirk("fine_tuning", "endpoints.fine_tuning", (r"fine_tuning/.*",), "fine-tuning API", SEEDS),
     _absent_quirk("assistants", "endpoints.assistants", (r"(assistants|threads)(/.*)?",), "Assistants API", SEEDS),
+    Quirk(
+        "endpoint.responses_absent_detail",
+        "endpoints",
+        'No Responses API, and the absent route answers FastAPI\'s `404 {"detail": "Not Found"}`: the SDK still raises '
+        "NotFoundError (unsupported when compatible), but the body breaks OpenAI's error contract (strict).",
+        "https://github.com/xtekky/gpt4free/issues/2980",
+        Effects(decline_route=_absent("responses"), error=_route_detail_404),
+        # every unknown route answers so: the route-family features all see it (one root cause)
+        detects={
+            "endpoints.responses": UNSUPPORTED,
+            "http.path.unknown_route": NONCONFORMANT,
+            "http.path.trailing_slash": NONCONFORMANT,
+            "http.path.misconfigured_base_url": NONCONFORMANT,
+        },
+    ),
     Quirk(
         "responses.usage_details_missing",
         "endpoints",
