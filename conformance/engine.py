@@ -67,6 +67,8 @@ class RunResult:
     backoffs: list[dict[str, object]] = field(default_factory=list)
     rate_limited: list[dict[str, object]] = field(default_factory=list)
     sdk_version: str = sdk_module.SDK_VERSION
+    # how the key was masked in this run's evidence ({"mode": "full" | "sent_only", "reason": ...}; redact.py)
+    redaction: dict[str, str] = field(default_factory=dict)
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results.values() if r.outcome.status is status)
@@ -148,6 +150,7 @@ class Engine:
                 }
                 for e in self.recorder.rate_limit_responses
             ],
+            redaction=self.redactor.describe(),
         )
 
     def execute(self, feature: Feature) -> FeatureResult:

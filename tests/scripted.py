@@ -3,12 +3,19 @@
 Each route is a function that writes raw bytes to the socket, so a test can stall, stream
 forever or break HTTP in ways no well-behaved framework would. Loopback only, free port, and
 ``stop()`` ends every handler (stalled ones included).
+
+Each request knows the connection it came on (``connection``, numbered from 1 in order of
+arrival) and its place there (``on_connection``, from 1), so a route can misbehave on a reused
+keep-alive connection only; :func:`reset` drops a connection with a TCP RST, as a server
+closing its idle connections does when a request arrives on one.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import socketserver
+import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +28,8 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    connection: int = 0  # which connection it came on, in order of arrival (from 1)
+    on_connection: int = 0  # its place on that connection (from 1): above 1, a reused keep-alive connection
 
 
 Route = Callable[["Script", Request, Any], None]
@@ -31,14 +40,22 @@ class Script:
         self.routes = routes
         self.stopping = threading.Event()
         self.requests: list[Request] = []
+        self.connections = 0
+        self._lock = threading.Lock()
         script = self
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
+                with script._lock:
+                    script.connections += 1
+                    connection = script.connections
+                served = 0
                 while not script.stopping.is_set():
                     request = _read_request(self.rfile)
                     if request is None:
                         return
+                    served += 1
+                    request.connection, request.on_connection = connection, served
                     script.requests.append(request)
                     route = script.routes.get((request.method, request.path)) or script.routes.get(("*", "*"))
                     if route is None:
@@ -55,7 +72,16 @@ class Script:
                             },
                         )
                         continue
-                    route(script, request, self.wfile)
+                    try:
+                        route(script, request, self.wfile)
+                    except _Hangup as hangup:
+                        if hangup.rst:  # SO_LINGER 0: closing sends an RST, not a FIN
+                            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        # the files hold the socket open until they are closed
+                        self.rfile.close()
+                        self.wfile.close()
+                        self.connection.close()
+                        return
 
         class Server(socketserver.ThreadingTCPServer):
             daemon_threads = True
@@ -97,6 +123,23 @@ def _read_request(rfile: Any) -> Request | None:
         headers[name.strip().lower()] = value.strip()
     body = rfile.read(int(headers.get("content-length", "0") or 0))
     return Request(method, path, headers, body)
+
+
+class _Hangup(Exception):
+    def __init__(self, rst: bool) -> None:
+        super().__init__("rst" if rst else "fin")
+        self.rst = rst
+
+
+def reset(request: Request) -> None:
+    """End the connection ``request`` came on with a TCP RST (a route's last word): a connection
+    reset, as when a server closed it while idle and the request arrives on it."""
+    raise _Hangup(rst=True)
+
+
+def hang_up(request: Request) -> None:
+    """End the connection ``request`` came on with a plain close (FIN), after whatever the route wrote."""
+    raise _Hangup(rst=False)
 
 
 def send_json(wfile: Any, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:

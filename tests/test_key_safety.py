@@ -81,6 +81,26 @@ def test_a_key_in_any_header_is_withheld_from_another_origin() -> None:
     assert "withheld" in (foreign.exchange.note or "") and not local.exchange.note
 
 
+def test_a_short_key_is_withheld_as_a_token_and_takes_no_other_header_along() -> None:
+    # with `--api-key x`, "Linux" and "x64" hold an "x" but not the key: they travel, the key does not
+    with Script({("*", "*"): _unauthorized}) as elsewhere, Script({("*", "*"): _unauthorized}) as home:
+        recorder = Recorder()
+        wire = WireClient(Target(home.base_url, Secret("x"), {"chat": "m"}, timeouts=TEST_TIMEOUTS), recorder)
+        try:
+            wire.request(
+                "GET",
+                "",
+                absolute_url=elsewhere.base_url + "/models",
+                headers={"api-key": "x", "x-platform": "Linux x64"},
+            )
+        finally:
+            wire.close()
+    received = elsewhere.requests[0].headers
+    assert "authorization" not in received and "api-key" not in received
+    assert received["x-platform"] == "Linux x64"
+    assert recorder.key_withheld == [f"http://127.0.0.1:{elsewhere.port}"]
+
+
 def test_same_origin_ignores_default_ports_and_case() -> None:
     assert same_origin("https://API.example.com/v1", "https://api.example.com:443/x")
     assert same_origin("http://h/v1", "http://h:80")

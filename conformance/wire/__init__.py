@@ -7,7 +7,9 @@ through :func:`capturing_transport`, so there is exactly one place that
 * bounds every response (read silence, total duration, body size),
 * counts requests, and shows every answered exchange to the recorder's observers (the cost
   meter in ``cost`` reads what a request asks to generate; this layer knows no OpenAI fields),
-* backs off politely on 429, honouring ``Retry-After`` / ``retry-after-ms``.
+* backs off politely on 429, honouring ``Retry-After`` / ``retry-after-ms``,
+* sends once more, on a fresh connection, a request a reused keep-alive connection lost before
+  any byte of an answer (both sends recorded and counted; docs/sdk-facts.md#stale-connections).
 
 Split by concept, as httpx is: ``exchange`` (what was recorded, as evidence), ``recorder`` (the
 run log), ``transport`` (bounds, key guard, back-off), ``raw_client`` (the raw client). Import from
@@ -29,6 +31,7 @@ from conformance.wire.raw_client import USER_AGENT, WireClient, WireResponse
 from conformance.wire.recorder import Backoff, Recorder, transport_failure_in
 from conformance.wire.transport import (
     NO_BACKOFF,
+    RESENT_NOTE,
     Politeness,
     capturing_transport,
     http_timeout,
@@ -41,6 +44,7 @@ __all__ = [
     "METHOD_CHANGING_REDIRECTS",
     "METHOD_KEEPING_REDIRECTS",
     "NO_BACKOFF",
+    "RESENT_NOTE",
     "USER_AGENT",
     "Backoff",
     "Politeness",

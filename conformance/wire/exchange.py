@@ -52,6 +52,9 @@ class RecordedExchange:
     elapsed: float | None = None
     failure: TransportFailure | None = None
     note: str | None = None
+    # lost on a reused keep-alive connection before any byte of an answer, and sent again on a
+    # fresh one: evidence of what happened, never of what the server answers
+    resent: bool = False
 
     def response_header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -93,7 +96,7 @@ class RecordedExchange:
         request: dict[str, Any] = {
             "method": self.method,
             "url": redactor.url(self.url),
-            "headers": redactor.headers(self.request_headers),
+            "headers": redactor.headers(self.request_headers, sent=True),
         }
         if self.request_body:
             request.update(_body_evidence(bytes(self.request_body), redactor))
@@ -122,6 +125,8 @@ class RecordedExchange:
             evidence["failure"] = {"kind": self.failure.kind, "detail": redactor.text(self.failure.detail)}
         if self.note:
             evidence["note"] = redactor.text(self.note)
+        if self.resent:
+            evidence["resent"] = True
         return evidence
 
 

@@ -114,6 +114,7 @@ class WireClient:
         except (httpx.TransportError, TransportFailure) as exc:
             raise _failure_of(exc, self.recorder) from None
         exchanges = self.recorder.scope[scope_start:] or ([self.recorder.last] if self.recorder.last else [])
+        exchanges = [e for e in exchanges if not e.resent]  # a send lost on a stale connection is no hop
         return WireResponse(
             status=response.status_code,
             headers=response.headers,

@@ -39,6 +39,9 @@ class Recorder:
         self.rate_limit_responses: list[RecordedExchange] = []
         self.redirects: list[RecordedExchange] = []
         self.key_withheld: list[str] = []  # origins a request went to without the key it carried
+        # first sends a reused keep-alive connection lost before any byte of an answer; each was sent
+        # again on a fresh connection, and both sends count in ``requests``
+        self.resends: list[RecordedExchange] = []
         self._scope: list[RecordedExchange] | None = None
         self._observers = tuple(observers)
         self.last: RecordedExchange | None = None
@@ -56,6 +59,7 @@ class Recorder:
         self._scope = None
 
     def record(self, exchange: RecordedExchange) -> None:
+        """A request is leaving: every send counts, a re-sent one's first send and a 429's retries included."""
         self.requests += 1
         self.last = exchange
         if self._scope is not None:
@@ -74,6 +78,12 @@ class Recorder:
     def note(self, exchange: RecordedExchange, text: str) -> None:
         """File a note on an exchange (what the harness did with it, or why it was sent): the evidence shows it."""
         exchange.note = f"{exchange.note}; {text}" if exchange.note else text
+
+    def resend(self, exchange: RecordedExchange, text: str) -> None:
+        """The transport sends ``exchange``'s request again on a fresh connection: this send judges nothing."""
+        exchange.resent = True
+        self.resends.append(exchange)
+        self.note(exchange, text)
 
     def withheld_key(self, exchange: RecordedExchange, destination: str) -> None:
         """The transport kept the API key off a request bound for ``destination``, another origin."""
@@ -95,6 +105,6 @@ def transport_failure_in(exc: BaseException, recorder: Recorder) -> TransportFai
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     for exchange in reversed(recorder.scope):
-        if exchange.failure is not None:
+        if exchange.failure is not None and not exchange.resent:
             return exchange.failure
     return None

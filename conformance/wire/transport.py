@@ -1,15 +1,18 @@
 """The capturing transport under every request the suite sends, raw client and SDK alike.
 
 It records each exchange, bounds every response (read silence, total duration, body size),
-backs off politely on 429 (honouring ``Retry-After`` / ``retry-after-ms``) and never lets the
-API key leave for another origin. It is built for a given ``httpx`` module, so the pinned SDK's
-``httpx2`` (3.x) and ``httpx`` get the same one.
+backs off politely on 429 (honouring ``Retry-After`` / ``retry-after-ms``), never lets the
+API key leave for another origin, and re-sends once, on a fresh connection, a request that a
+reused keep-alive connection lost before any byte of an answer (the server had closed it while
+idle: no verdict on anything; docs/sdk-facts.md#stale-connections). It is built for a given
+``httpx`` module, so the pinned SDK's ``httpx2`` (3.x) and ``httpx`` get the same one.
 
-Depends on ``target`` and ``wire.exchange``, ``wire.recorder``.
+Depends on ``redact``, ``target`` and ``wire.exchange``, ``wire.recorder``.
 """
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import socket
 import time
@@ -19,12 +22,76 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.redact import carries_secret
 from conformance.target import Secret, Timeouts, same_origin
 from conformance.wire.exchange import EVIDENCE_BODY_BYTES, RecordedExchange, TransportFailure
 from conformance.wire.recorder import Backoff, Recorder
 
 # Request extension a check sets to see a 429 as it is (the rate-limit checks need that).
 NO_BACKOFF = "conformance.no_backoff"
+
+# What the evidence says about the first send of a request re-sent on a fresh connection.
+RESENT_NOTE = "connection reused and reset before any byte; re-sent on a fresh connection"
+
+
+@dataclass
+class _Attempt:
+    """One send, as its connection saw it while the transport waited for the response head."""
+
+    connected: bool = False  # a new connection was opened for it (else it went on a reused one)
+    received: int = 0  # bytes read before the response head was complete (or the send failed)
+
+
+# The send in flight on this thread: the counting network streams report to it.
+_ATTEMPT: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar("conformance_attempt", default=None)
+
+
+class _CountingStream:
+    """A network stream (httpcore's interface) that tells the send in flight how many bytes it read."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data: bytes = self._inner.read(max_bytes, timeout)
+        attempt = _ATTEMPT.get()
+        if attempt is not None:
+            attempt.received += len(data)
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        return _CountingStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _CountingBackend:
+    """A network backend (httpcore's interface) whose new connections say so and count what they read."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def _opened(self, stream: Any) -> _CountingStream:
+        attempt = _ATTEMPT.get()
+        if attempt is not None:
+            attempt.connected = True
+        return _CountingStream(stream)
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> _CountingStream:
+        return self._opened(self._inner.connect_tcp(*args, **kwargs))
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> _CountingStream:
+        return self._opened(self._inner.connect_unix_socket(*args, **kwargs))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
 
 
 def retry_after_seconds(headers: list[tuple[str, str]]) -> tuple[float | None, str]:
@@ -70,9 +137,10 @@ def capturing_transport(
     """
 
     class BoundedStream(module.SyncByteStream):  # type: ignore[name-defined]
-        def __init__(self, inner: Any, exchange: RecordedExchange) -> None:
+        def __init__(self, inner: Any, exchange: RecordedExchange, owner: Any = None) -> None:
             self._inner = inner
             self._exchange = exchange
+            self._owner = owner  # the one-off pool of a re-sent request, closed with its response
 
         def __iter__(self) -> Iterator[bytes]:
             exchange = self._exchange
@@ -106,13 +174,28 @@ def capturing_transport(
                 exchange.elapsed = time.monotonic() - exchange.started
 
         def close(self) -> None:
-            self._inner.close()
+            try:
+                self._inner.close()
+            finally:
+                if self._owner is not None:
+                    self._owner.close()
+
+    def connection_pool() -> Any:
+        # TCP_NODELAY: a POST is written as headers then body; without it Nagle's algorithm
+        # meets the server's delayed ACK and every request costs 40 ms on loopback.
+        transport = module.HTTPTransport(retries=0, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        # httpcore reports neither whether a request went on a reused connection nor whether any
+        # byte of an answer came before it failed; a network backend (httpcore's public interface)
+        # that counts tells both. httpx only takes one through its private pool: without that
+        # pool, nothing is counted and nothing is re-sent (today's behaviour, never a wrong verdict).
+        pool = getattr(transport, "_pool", None)
+        if pool is not None and hasattr(pool, "_network_backend"):
+            pool._network_backend = _CountingBackend(pool._network_backend)
+        return transport
 
     class CapturingTransport(module.BaseTransport):  # type: ignore[name-defined]
         def __init__(self) -> None:
-            # TCP_NODELAY: a POST is written as headers then body; without it Nagle's algorithm
-            # meets the server's delayed ACK and every request costs 40 ms on loopback.
-            self._inner = module.HTTPTransport(retries=0, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+            self._inner = connection_pool()
 
         def handle_request(self, request: Any) -> Any:
             waits = 0
@@ -133,6 +216,28 @@ def capturing_transport(
                 waits += 1
 
         def _send_once(self, request: Any) -> tuple[Any, RecordedExchange]:
+            """Send ``request``; if a reused connection lost it before any byte of an answer, once more on a fresh one.
+
+            Every HTTP client does that (the SDK's own retries included: docs/sdk-facts.md#stale-connections):
+            a server may close an idle keep-alive connection at any moment, without a word, and a
+            request already on its way there never reached the application. Both sends are recorded
+            and counted; the first carries :data:`RESENT_NOTE` and its failure, which no verdict reads.
+            Anything else (a fresh connection reset, an answer broken off) stays what it is.
+            """
+            try:
+                return self._send_on(self._inner, request, reused_ok=True)
+            except _LostOnReusedConnection as lost:
+                recorder.resend(lost.exchange, RESENT_NOTE)
+            fresh = connection_pool()  # a pool of its own: the re-send cannot meet another stale connection
+            try:
+                return self._send_on(fresh, request, reused_ok=False, owner=fresh)
+            except BaseException:
+                fresh.close()
+                raise
+
+        def _send_on(
+            self, inner: Any, request: Any, *, reused_ok: bool, owner: Any = None
+        ) -> tuple[Any, RecordedExchange]:
             withheld = _withhold_key(request, key_guard)
             exchange = RecordedExchange(
                 method=request.method,
@@ -144,8 +249,10 @@ def capturing_transport(
             if withheld:
                 recorder.withheld_key(exchange, withheld)
             recorder.record(exchange)
+            attempt = _Attempt()
+            token = _ATTEMPT.set(attempt)
             try:
-                response = self._inner.handle_request(request)
+                response = inner.handle_request(request)
             except module.ConnectError as exc:
                 exchange.failure = TransportFailure("connect", f"cannot connect: {exc}")
                 raise
@@ -155,14 +262,19 @@ def capturing_transport(
                 raise
             except module.TransportError as exc:
                 exchange.failure = TransportFailure("protocol", f"{type(exc).__name__}: {exc}")
+                lost = isinstance(exc, (module.ReadError, module.WriteError, module.RemoteProtocolError))
+                if reused_ok and lost and not attempt.connected and attempt.received == 0:
+                    raise _LostOnReusedConnection(exchange) from exc
                 raise
+            finally:
+                _ATTEMPT.reset(token)
             exchange.status = response.status_code
             exchange.response_headers = list(response.headers.multi_items())
             recorder.answered(exchange)
             wrapped = module.Response(
                 status_code=response.status_code,
                 headers=response.headers,
-                stream=BoundedStream(response.stream, exchange),
+                stream=BoundedStream(response.stream, exchange, owner),
                 extensions=response.extensions,
             )
             return wrapped, exchange
@@ -171,6 +283,14 @@ def capturing_transport(
             self._inner.close()
 
     return CapturingTransport()
+
+
+class _LostOnReusedConnection(Exception):
+    """A request a reused keep-alive connection lost before any byte of an answer (the transport re-sends it)."""
+
+    def __init__(self, exchange: RecordedExchange) -> None:
+        super().__init__(exchange.url)
+        self.exchange = exchange
 
 
 def _withhold_key(request: Any, key_guard: tuple[str, Secret] | None) -> str:
@@ -183,7 +303,7 @@ def _withhold_key(request: Any, key_guard: tuple[str, Secret] | None) -> str:
         return ""
     parts = urlsplit(str(request.url))
     destination = f"{parts.scheme}://{parts.netloc}"
-    carrying = [name for name, value in request.headers.items() if key in value]
+    carrying = [name for name, value in request.headers.items() if carries_secret(value, key)]
     for name in carrying:
         del request.headers[name]
     return destination if carrying else ""
