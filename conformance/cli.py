@@ -19,10 +19,19 @@ from conformance.document import build_results
 from conformance.embedded import embedded_target
 from conformance.engine import Engine, FeatureResult
 from conformance.expectations import load_expectations
-from conformance.policy import gate_of
+from conformance.policy import Reading, gate_of
 from conformance.report import write_reports
 from conformance.report.console import render_summary
-from conformance.target import ConfigError, Target, Timeouts, read_config, resolve_target, same_origin
+from conformance.target import (
+    DEFAULT_TRIALS,
+    ConfigError,
+    Target,
+    Timeouts,
+    read_config,
+    resolve_target,
+    same_origin,
+    with_trials,
+)
 from conformance.wire import TransportFailure, WireClient
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -70,7 +79,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="with the embedded mock: behave as a documented vendor (see `conformance mock --list-profiles`)",
     )
+    run.add_argument(
+        "--mock-seed",
+        type=int,
+        metavar="N",
+        help="with the embedded mock: seed its sampled, model-like behaviour (--mock-profile chatty); "
+        "the same seed gives the same run",
+    )
     run.add_argument("--quiet", action="store_true", help="print only the summary")
+    run.add_argument(
+        "--trials",
+        type=int,
+        default=DEFAULT_TRIALS,
+        metavar="N",
+        help="at most N requests where sampling decides what a check can judge (a call under tool_choice "
+        "auto, JSON content, stream vs non-stream); repeated only after the model decided against it "
+        f"(default {DEFAULT_TRIALS})",
+    )
+    run.add_argument(
+        "--gate",
+        choices=[reading.value for reading in Reading],
+        default=Reading.COMPATIBLE.value,
+        help="the reading that decides the exit code: compatible (what the SDK needs; default) or strict "
+        "(also OpenAI's published schemas)",
+    )
 
     coverage = commands.add_parser(
         "coverage", help="which SDK chat fields the catalog exercises; exits 1 when one is in neither list"
@@ -111,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--list-quirks", action="store_true", help="list the quirks and exit")
     mock.add_argument("--profile", metavar="NAME", help="behave as a documented vendor (its models and quirks)")
     mock.add_argument("--list-profiles", action="store_true", help="list the vendor profiles and exit")
+    mock.add_argument("--seed", type=int, default=0, help="seed of the sampled, model-like behaviour (profile chatty)")
     return parser
 
 
@@ -153,13 +186,19 @@ def _target_for(args: argparse.Namespace) -> Iterator[Target]:
     )
     if target is None:
         with embedded_target(
-            quirks=args.mock_quirk, profile=args.mock_profile, timeouts=timeouts, models=_flag_models(args)
+            quirks=args.mock_quirk,
+            profile=args.mock_profile,
+            timeouts=timeouts,
+            models=_flag_models(args),
+            seed=args.mock_seed,
         ) as mock:
-            yield mock
+            yield with_trials(mock, args.trials)
         return
-    if args.mock_quirk or args.mock_profile:
-        raise ConfigError("--mock-quirk and --mock-profile apply to the embedded mock only (no --base-url)")
-    yield target
+    if args.mock_quirk or args.mock_profile or args.mock_seed is not None:
+        raise ConfigError(
+            "--mock-quirk, --mock-profile and --mock-seed apply to the embedded mock only (no --base-url)"
+        )
+    yield with_trials(target, args.trials)
 
 
 def _flag_models(args: argparse.Namespace) -> dict[str, str | None]:
@@ -226,8 +265,10 @@ def command_run(args: argparse.Namespace) -> int:
             preflight(engine.wire)
             if not args.quiet:
                 print(f"{TOOL_NAME} {__version__}: {len(features)} features against {target.base_url}", file=sys.stderr)
+                if engine.redactor.mode == "sent_only":  # results.json "redaction" says the same, with the reason
+                    print("the API key is short: masked where sent and echoed, not as a substring", file=sys.stderr)
             run = engine.run(features)
-        results = build_results(run, catalog, expectations)
+        results = build_results(run, catalog, expectations, gate=Reading(args.gate))
     written = write_reports(results, args.out)
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:  # in GitHub Actions: the verdict on the run's page
@@ -350,6 +391,7 @@ def command_mock(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             profile=args.profile,
+            seed=args.seed,
         )
     except (UnknownQuirk, UnknownProfile) as error:
         raise ConfigError(str(error.args[0])) from None

@@ -3,6 +3,12 @@
 The one document every report is derived from. The engine gives verdicts; :mod:`conformance.policy`
 judges them against the level, the vendor's claims and its known failures; this module puts both
 into the document, which ``report/`` only renders.
+
+Two readings of the run go in (README "Certification and the CI gate"): the *compatible* one, every
+check's verdict (``status``, the contract), and the *strict* one, which also holds each feature's
+evidence against OpenAI's published schemas (:mod:`conformance.openapi`, no request of its own).
+Each feature carries both (``readings``), the run a summary and gate per reading; ``judgement``,
+``certified`` and ``gate`` are those of the reading the gate judged (``gate.reading``).
 """
 
 from __future__ import annotations
@@ -13,9 +19,21 @@ from typing import Any
 
 from conformance import TOOL_NAME, __version__
 from conformance.catalog import Catalog
-from conformance.engine import RunResult
+from conformance.causes import find_causes
+from conformance.engine import FeatureResult, RunResult
 from conformance.expectations import Expectations
-from conformance.policy import EntryState, FeatureVerdict, Known, claim_agrees, judge_features, judge_run
+from conformance.openapi.published import judge_evidence, spec_source
+from conformance.policy import (
+    EntryState,
+    FeatureVerdict,
+    Judgement,
+    Known,
+    Reading,
+    claim_agrees,
+    judge_features,
+    judge_run,
+    reading_verdict,
+)
 from conformance.sdk import SDK_PACKAGE
 from conformance.verdict import Level, Status
 
@@ -27,6 +45,7 @@ def build_results(
     catalog: Catalog,
     expectations: Expectations | None = None,
     today: dt.date | None = None,
+    gate: Reading = Reading.COMPATIBLE,
 ) -> dict[str, Any]:
     features: dict[str, dict[str, Any]] = {}
     for feature_id, result in run.results.items():
@@ -71,6 +90,7 @@ def build_results(
         "summary": summary,
         "areas": {area.id: area.title for area in catalog.areas.values()},
         "politeness": {"backoffs": run.backoffs, "rate_limited": run.rate_limited},
+        "redaction": run.redaction,  # how the key was masked (redact.py): "full" or "sent_only", and why
         "security_findings": [
             {"feature": feature_id, "finding": finding}
             for feature_id, result in run.results.items()
@@ -80,16 +100,109 @@ def build_results(
         # the docs page's layout travels with the verdicts, so `conformance docs` needs nothing else
         "docs": [section.to_json() for section in catalog.docs],
     }
-    return judge_document(results, expectations, today or dt.date.today())
+    return judge_document(with_strict_findings(results), expectations, today or dt.date.today(), gate)
 
 
-def judge_document(results: dict[str, Any], expectations: Expectations | None, today: dt.date) -> dict[str, Any]:
-    """The document with the policy's view added: each feature's judgement (and claim and
-    known-failing entry), the vendor's claims and known failures, the gate and certification."""
+def strict_problems(evidence: Any, base_url: str) -> list[dict[str, str]]:
+    """What the strict oracle finds in a feature's evidence (``results.json`` exchanges)."""
+    return [problem.to_json() for problem in judge_evidence(evidence, base_url)]
+
+
+def with_strict_findings(results: dict[str, Any]) -> dict[str, Any]:
+    """The document with each feature's strict findings (``readings.strict.problems``) judged from its
+    evidence, and the strict oracle's pin; also how a stored results.json is judged again offline
+    (then :func:`judge_document` for the verdicts)."""
+    results = copy.deepcopy(results)
+    base_url = results["target"]["base_url"]
+    for entry in results["features"].values():
+        readings = entry.setdefault("readings", {})
+        readings["strict"] = {"problems": strict_problems(entry.get("evidence") or (), base_url)}
+    source = spec_source()
+    results.setdefault("readings", {})["strict"] = {
+        "oracle": {"name": "OpenAI's published OpenAPI schemas", **source},
+    }
+    return results
+
+
+def feature_verdict(result: FeatureResult, base_url: str, reading: Reading) -> tuple[FeatureVerdict, list[str]]:
+    """One feature's verdict in ``reading`` while the run is still going (the pytest plugin), and the
+    strict findings behind it."""
+    found = strict_problems(result.outcome.evidence, base_url) if reading is Reading.STRICT else []
+    verdict = reading_verdict(result.outcome.status, result.feature.level, reading, bool(found))
+    return verdict, [problem["message"] for problem in found]
+
+
+def judge_document(
+    results: dict[str, Any],
+    expectations: Expectations | None,
+    today: dt.date,
+    gate: Reading = Reading.COMPATIBLE,
+) -> dict[str, Any]:
+    """The document with the policy's view added, in each reading: each feature's verdict and
+    judgement (``readings``), the run's summary, gate and certification per reading; and, for the
+    reading ``gate`` names, the judgement (and claim and known-failing entry) of each feature, the
+    vendor's claims and known failures, the gate and certification, as before readings."""
     results = copy.deepcopy(results)
     features: dict[str, dict[str, Any]] = results["features"]
-    verdicts = {i: FeatureVerdict(Status(f["status"]), Level(f["level"])) for i, f in features.items()}
-    judgements, known = judge_features(verdicts, expectations, today)
+    run_readings: dict[str, dict[str, Any]] = results.setdefault("readings", {})
+    for reading in Reading:
+        verdicts = {
+            feature_id: reading_verdict(
+                Status(entry["status"]), Level(entry["level"]), reading, bool(_strict_findings(entry))
+            )
+            for feature_id, entry in features.items()
+        }
+        judgements, known = judge_features(verdicts, expectations, today)
+        for feature_id, entry in features.items():
+            recorded = (entry.get("readings") or {}).get(reading.value) or {}
+            entry.setdefault("readings", {})[reading.value] = {
+                "status": verdicts[feature_id].status.value,
+                **{key: value for key, value in recorded.items() if key not in ("status", "judgement")},
+                "judgement": judgements[feature_id].to_json(),
+            }
+        run_gate = judge_run(judgements)
+        summary = {status.value: 0 for status in Status}
+        for verdict in verdicts.values():
+            summary[verdict.status.value] += 1
+        run_readings[reading.value] = {
+            **run_readings.get(reading.value, {}),
+            "summary": summary,
+            "certified": run_gate.certified,
+            "gate": {"passes": run_gate.passes, "failures": list(run_gate.failures)},
+        }
+        if reading is Reading.STRICT:
+            run_readings[reading.value]["beyond_compatible"] = [i for i, v in verdicts.items() if v.strict_only]
+        if reading is gate:
+            _gate_view(results, expectations, verdicts, judgements, known)
+            results["certified"] = run_gate.certified
+            results["gate"] = {"passes": run_gate.passes, "failures": list(run_gate.failures), "reading": gate.value}
+    # compatible first, then strict, however they were added
+    results["readings"] = {r.value: run_readings[r.value] for r in Reading}
+    for entry in features.values():
+        entry["readings"] = {r.value: entry["readings"][r.value] for r in Reading}
+    # one server behaviour behind several failures is named once (conformance/causes.py)
+    causes = find_causes(features)
+    results["causes"] = [cause.to_json() for cause in causes]
+    for cause in causes:
+        for feature_id in cause.features:
+            features[feature_id]["cause"] = cause.id
+    return results
+
+
+def _strict_findings(entry: dict[str, Any]) -> list[Any]:
+    return list(((entry.get("readings") or {}).get("strict") or {}).get("problems") or ())
+
+
+def _gate_view(
+    results: dict[str, Any],
+    expectations: Expectations | None,
+    verdicts: dict[str, FeatureVerdict],
+    judgements: dict[str, Judgement],
+    known: dict[str, Known],
+) -> None:
+    """The gate reading's judgements where every front end reads them: each feature's ``judgement``,
+    its claim and known-failing entry, and the run's claims and known failures."""
+    features: dict[str, dict[str, Any]] = results["features"]
     for feature_id, entry in features.items():
         entry["judgement"] = judgements[feature_id].to_json()
         if expectations:
@@ -99,21 +212,20 @@ def judge_document(results: dict[str, Any], expectations: Expectations | None, t
             if feature_id in known:
                 entry["known_failing"] = {**known[feature_id].entry.to_json(), "state": known[feature_id].state.value}
     if expectations:
-        results.update(_expectations_summary(expectations, features, known))
-    gate = judge_run(judgements)
-    results["certified"] = gate.certified
-    results["gate"] = {"passes": gate.passes, "failures": list(gate.failures)}
-    return results
+        results.update(_expectations_summary(expectations, features, known, verdicts))
 
 
 def _expectations_summary(
-    expectations: Expectations, features: dict[str, dict[str, Any]], known: dict[str, Known]
+    expectations: Expectations,
+    features: dict[str, dict[str, Any]],
+    known: dict[str, Known],
+    verdicts: dict[str, FeatureVerdict],
 ) -> dict[str, Any]:
     stale = [
         # a stale entry is reported by the features it wrongly excuses: those that pass
         feature_id
         for feature_id, applied in known.items()
-        if applied.state is EntryState.STALE and features[feature_id]["status"] == Status.SUPPORTED.value
+        if applied.state is EntryState.STALE and verdicts[feature_id].status is Status.SUPPORTED
     ]
     return {
         "claims": {

@@ -7,7 +7,9 @@ becomes one test item named by its feature ID. Its pytest outcome maps the dispo
 :mod:`conformance.policy` gives the verdict (pass; fail; skip; xfail for a live known failure;
 a failure marked as a harness error), exactly as ``conformance run``'s exit code and JUnit do:
 the plugin decides nothing. ``--conformance-config`` brings the target file's claims and known
-failures; ``--conformance-out DIR`` writes the same reports as ``conformance run``. Without a base
+failures; ``--conformance-out DIR`` writes the same reports as ``conformance run``;
+``--conformance-gate strict`` judges the strict reading (OpenAI's published schemas too) instead of
+the compatible one. Without a base
 URL the embedded reference mock is used. Features that judge the whole run (``observes: run``)
 run after the others, as in ``conformance run``.
 """
@@ -28,9 +30,9 @@ from conformance.catalog import Catalog, Feature, in_run_order, load_catalog
 from conformance.embedded import embedded_target
 from conformance.engine import Engine, FeatureResult
 from conformance.expectations import Expectations, load_expectations
-from conformance.policy import Disposition, FeatureVerdict, Judgement, judge_features
+from conformance.policy import Disposition, FeatureVerdict, Judgement, Reading, judge_features
 from conformance.registry import REGISTRY
-from conformance.target import ConfigError, Target, Timeouts, read_config, resolve_target
+from conformance.target import DEFAULT_TRIALS, ConfigError, Target, Timeouts, read_config, resolve_target, with_trials
 from conformance.verdict import Outcome
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
@@ -48,10 +50,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-timeout", type=float, default=Timeouts.read, help="read timeout in seconds")
     group.addoption("--conformance-mock-profile", help="with the embedded mock: behave as a documented vendor")
     group.addoption(
+        "--conformance-mock-seed",
+        type=int,
+        help="with the embedded mock: seed its model-like behaviour (profile chatty)",
+    )
+    group.addoption(
         "--conformance-mock-quirk",
         action="append",
         default=[],
         help="with the embedded mock: switch on a named quirk (repeatable)",
+    )
+    group.addoption(
+        "--conformance-trials",
+        type=int,
+        default=DEFAULT_TRIALS,
+        help="at most N requests where sampling decides what a check can judge (as conformance run --trials)",
+    )
+    group.addoption(
+        "--conformance-gate",
+        choices=[reading.value for reading in Reading],
+        default=Reading.COMPATIBLE.value,
+        help="the reading that decides each test's outcome: compatible (default) or strict",
     )
 
 
@@ -64,6 +83,8 @@ class ConformanceSession:
         self.results: dict[str, FeatureResult] = {}
         self.selected: list[Feature] = []  # the features of the collected items, in run order
         self.today = dt.date.today()
+        self.gate = Reading(config.getoption("conformance_gate"))
+        self.strict_problems: dict[str, list[str]] = {}  # with the strict gate: each feature's strict findings
         self._engine: Engine | None = None
         self._stack = contextlib.ExitStack()
         path = config.getoption("conformance_config")
@@ -93,15 +114,16 @@ class ConformanceSession:
                 timeouts=timeouts,
             )
             if target is not None:
-                yield target
+                yield with_trials(target, option("conformance_trials"))
                 return
             with embedded_target(
                 quirks=option("conformance_mock_quirk"),
                 profile=option("conformance_mock_profile"),
+                seed=option("conformance_mock_seed"),
                 timeouts=timeouts,
                 models=models,
             ) as mock:
-                yield mock
+                yield with_trials(mock, option("conformance_trials"))
         except ConfigError as error:
             raise pytest.UsageError(str(error)) from None
 
@@ -121,12 +143,19 @@ class ConformanceSession:
         entries = [entry for entry in self.expectations.known_failing if entry.matches(feature_id)]
         sharing = {f.id for f in self.selected if any(entry.matches(f.id) for entry in entries)}
         self.execute({feature_id} | sharing)
-        verdicts = {
-            f: FeatureVerdict(self.results[f].outcome.status, self.results[f].feature.level)
-            for f in {feature_id} | sharing
-        }
+        verdicts = {f: self.verdict(f) for f in {feature_id} | sharing}
         judgements, _ = judge_features(verdicts, self.expectations, self.today)
         return judgements[feature_id]
+
+    def verdict(self, feature_id: str) -> FeatureVerdict:
+        """A run feature's verdict in the gate's reading (the strict one asks the strict oracle)."""
+        result = self.results[feature_id]
+        if self.gate is Reading.COMPATIBLE:
+            return FeatureVerdict(result.outcome.status, result.feature.level)
+        from conformance.document import feature_verdict
+
+        verdict, self.strict_problems[feature_id] = feature_verdict(result, self.engine.target.base_url, self.gate)
+        return verdict
 
     def finish(self) -> None:
         try:
@@ -136,7 +165,7 @@ class ConformanceSession:
                 from conformance.report import write_reports
 
                 run = self._engine.result(self.results)
-                write_reports(build_results(run, self.catalog, self.expectations, self.today), out)
+                write_reports(build_results(run, self.catalog, self.expectations, self.today, self.gate), out)
         finally:
             self._stack.close()
 
@@ -201,7 +230,7 @@ class CheckItem(pytest.Item):
         session.execute([self.feature_id])
         outcome = session.results[self.feature_id].outcome
         self.user_properties.append(("verdict", outcome.status.value))
-        report_judgement(session.judge(self.feature_id), outcome)
+        report_judgement(session.judge(self.feature_id), outcome, session.strict_problems.get(self.feature_id, ()))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, (CheckFailed, HarnessError)):
@@ -213,8 +242,9 @@ class CheckItem(pytest.Item):
         return self.path, 0, f"conformance: {self.feature_id}"
 
 
-def report_judgement(judgement: Judgement, outcome: Outcome) -> None:
-    """Say the policy's judgement in pytest's words: return (pass), skip, xfail, or raise."""
+def report_judgement(judgement: Judgement, outcome: Outcome, strict_problems: Iterable[str] = ()) -> None:
+    """Say the policy's judgement in pytest's words: return (pass), skip, xfail, or raise. With the
+    strict gate, ``strict_problems`` are the strict oracle's findings, listed with the check's."""
     said = f"{judgement.why}: {outcome.reason}"
     if judgement.disposition is Disposition.PASS:
         return
@@ -224,5 +254,7 @@ def report_judgement(judgement: Judgement, outcome: Outcome) -> None:
         pytest.xfail(said)
     if judgement.disposition is Disposition.ERROR:
         raise HarnessError(said)
-    details = "\n".join(f"  - {problem}" for problem in outcome.problems)
+    details = "\n".join(
+        [f"  - {problem}" for problem in outcome.problems] + [f"  - [strict] {problem}" for problem in strict_problems]
+    )
     raise CheckFailed(said + (f"\n{details}" if details else ""))

@@ -24,6 +24,13 @@ The rules (README "Certification and the CI gate" says the same to users):
 - Certified: no feature blocks certification (anything nonconformant; a required feature
   unsupported or undecided), known failures included.
 
+Two readings of one run are judged by these same rules. The *compatible* reading is every check's
+verdict: what the pinned SDK and common clients need. The *strict* reading also asks OpenAI's
+published schemas (the strict oracle, :mod:`conformance.openapi`): its verdict is the compatible one
+made worse by strict-only findings (:func:`strict_status`). The run's gate judges one reading,
+compatible unless the user chose strict; findings only the strict reading makes never fail the
+compatible gate.
+
 Depends on :mod:`conformance.verdict` and :mod:`conformance.expectations` only.
 """
 
@@ -51,6 +58,27 @@ class Disposition(enum.StrEnum):
     @property
     def fails_gate(self) -> bool:
         return self in (Disposition.FAIL, Disposition.ERROR)
+
+
+class Reading(enum.StrEnum):
+    """Which verdicts a judgement reads (README "Certification and the CI gate")."""
+
+    COMPATIBLE = "compatible"  # every check's verdict: what the pinned SDK and common clients need
+    STRICT = "strict"  # also OpenAI's published schemas: required-nullable keys present, and so on
+
+
+def strict_status(compatible: Status, strict_findings: bool) -> Status:
+    """The strict reading's verdict: the compatible one, made worse by strict-only findings.
+
+    A supported feature, or an honest decline, whose evidence breaks the published schemas is
+    nonconformant; a feature that already fails, or was not decided, keeps its verdict.
+    """
+    if strict_findings and compatible in (Status.SUPPORTED, Status.UNSUPPORTED):
+        return Status.NONCONFORMANT
+    return compatible
+
+
+STRICT_ONLY_WHY = "nonconformant to OpenAI's published schemas (strict reading)"
 
 
 class EntryState(enum.StrEnum):
@@ -121,8 +149,15 @@ def disagreement_text(claimed: str, status: Status) -> str:
     return "claimed unsupported, works"
 
 
-def judge_feature(status: Status, level: Level, claim: str | None = None, known: Known | None = None) -> Judgement:
-    """The disposition of one feature (the rules are in the module docstring)."""
+def judge_feature(
+    status: Status,
+    level: Level,
+    claim: str | None = None,
+    known: Known | None = None,
+    strict_only: bool = False,
+) -> Judgement:
+    """The disposition of one feature (the rules are in the module docstring). ``strict_only``: the
+    status is the strict reading's, worse than the compatible one (the why says so)."""
     blocks = blocks_certification(status, level)
     if claim is not None and claim_agrees(claim, status) is False:
         return Judgement(Disposition.FAIL, disagreement_text(claim, status), blocks)
@@ -139,7 +174,7 @@ def judge_feature(status: Status, level: Level, claim: str | None = None, known:
         return Judgement(Disposition.PASS, "supported", blocks)
     if failing:
         why = "nonconformant" if status is Status.NONCONFORMANT else "required but unsupported"
-        return Judgement(Disposition.FAIL, why, blocks)
+        return Judgement(Disposition.FAIL, STRICT_ONLY_WHY if strict_only else why, blocks)
     if status is Status.UNSUPPORTED:
         return Judgement(Disposition.SKIP, "unsupported", blocks)  # an honest "no" to a feature that is not required
     if status is Status.ERROR:
@@ -173,10 +208,19 @@ def entry_states(
 
 @dataclass(frozen=True)
 class FeatureVerdict:
-    """What the policy reads of a feature: its verdict and its level."""
+    """What the policy reads of a feature: its verdict (in the reading judged) and its level."""
 
     status: Status
     level: Level
+    strict_only: bool = False  # the strict reading's verdict, worse than the compatible one
+
+
+def reading_verdict(compatible: Status, level: Level, reading: Reading, strict_findings: bool) -> FeatureVerdict:
+    """A feature's verdict in ``reading``, from its compatible verdict and whether the strict oracle found anything."""
+    if reading is Reading.COMPATIBLE:
+        return FeatureVerdict(compatible, level)
+    status = strict_status(compatible, strict_findings)
+    return FeatureVerdict(status, level, strict_only=status is not compatible)
 
 
 def judge_features(
@@ -196,7 +240,9 @@ def judge_features(
         known = Known(entry, states[entry]) if entry is not None else None
         if known is not None:
             applied[feature_id] = known
-        judgements[feature_id] = judge_feature(verdict.status, verdict.level, expectations.claim(feature_id), known)
+        judgements[feature_id] = judge_feature(
+            verdict.status, verdict.level, expectations.claim(feature_id), known, verdict.strict_only
+        )
     return judgements, applied
 
 
@@ -206,20 +252,46 @@ def judge_run(judgements: Mapping[str, Judgement]) -> Gate:
     return Gate(passes=not failures, certified=certified, failures=failures)
 
 
-def judgement_of(feature: Mapping[str, Any]) -> Judgement:
-    """The judgement a results.json feature carries. Documents written before judgements were
-    recorded carry none: they are judged here from what they do carry (claim, known-failing state)."""
-    if "judgement" in feature:
-        return Judgement.from_json(feature["judgement"])
-    claim = (feature.get("claim") or {}).get("claimed")
-    recorded = feature.get("known_failing")
-    known = None
+def gate_reading(results: Mapping[str, Any]) -> Reading:
+    """The reading a results.json document's gate judged (compatible in documents older than readings)."""
+    return Reading((results.get("gate") or {}).get("reading", Reading.COMPATIBLE.value))
+
+
+def reading_status(feature: Mapping[str, Any], reading: Reading) -> Status:
+    """A results.json feature's verdict in ``reading``: ``status`` is the compatible one (the contract),
+    and a document older than readings has no other."""
+    if reading is Reading.COMPATIBLE:
+        return Status(feature["status"])
+    recorded = ((feature.get("readings") or {}).get(reading.value) or {}).get("status")
+    return Status(recorded or feature["status"])
+
+
+def judgement_of(feature: Mapping[str, Any], reading: Reading | None = None) -> Judgement:
+    """The judgement a results.json feature carries: the gate's reading's (``judgement``), or the
+    named reading's. Documents written before judgements were recorded carry none: they are judged
+    here from what they do carry (claim, known-failing state)."""
+    if reading is None:
+        recorded = feature.get("judgement")
+    else:
+        readings = feature.get("readings") or {}
+        recorded = (readings.get(reading.value) or {}).get("judgement")
+        if recorded is None and not readings and reading is Reading.COMPATIBLE:
+            recorded = feature.get("judgement")  # before readings, the judgement was the compatible one
     if recorded:
-        entry = KnownFailure(str(recorded.get("pattern", "")), str(recorded.get("reason", "")))
-        known = Known(entry, EntryState(recorded["state"]))
-    return judge_feature(Status(feature["status"]), Level(feature["level"]), claim, known)
+        return Judgement.from_json(recorded)
+    claim = (feature.get("claim") or {}).get("claimed")
+    recorded_known = feature.get("known_failing")
+    known = None
+    if recorded_known:
+        entry = KnownFailure(str(recorded_known.get("pattern", "")), str(recorded_known.get("reason", "")))
+        known = Known(entry, EntryState(recorded_known["state"]))
+    status = reading_status(feature, reading or Reading.COMPATIBLE)
+    strict_only = status is not Status(feature["status"])
+    return judge_feature(status, Level(feature["level"]), claim, known, strict_only)
 
 
-def gate_of(results: Mapping[str, Any]) -> Gate:
-    """The gate of a results.json document, from its features' judgements."""
-    return judge_run({feature_id: judgement_of(f) for feature_id, f in results["features"].items()})
+def gate_of(results: Mapping[str, Any], reading: Reading | None = None) -> Gate:
+    """The gate of a results.json document, from its features' judgements: in the reading its gate
+    judged, or in ``reading``."""
+    reading = reading or gate_reading(results)
+    return judge_run({feature_id: judgement_of(f, reading) for feature_id, f in results["features"].items()})

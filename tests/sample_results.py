@@ -19,6 +19,14 @@ EXCHANGE = {
 }
 
 
+# what the strict oracle (OpenAI's published schemas) says of a chunk the SDK reads without complaint
+STRICT_PROBLEM = {
+    "schema": "CreateChatCompletionStreamResponse",
+    "message": "POST /chat/completions → 200, 9 of 10 chunks from chunk 1: CreateChatCompletionStreamResponse "
+    "$.choices[0]: 'finish_reason' is a required property",
+}
+
+
 def feature(status: str, level: str, area: str, reason: str, **extra: Any) -> dict[str, Any]:
     entry = {
         "status": status,
@@ -49,6 +57,13 @@ def sample_results() -> dict[str, Any]:
         "summary": {"supported": 2, "unsupported": 1, "nonconformant": 1, "skipped": 1, "error": 1},
         "certified": False,
         "areas": {"chat": "Chat completions", "streaming": "Streaming (SSE)"},
+        "readings": {
+            "strict": {
+                "summary": {"supported": 1, "unsupported": 1, "nonconformant": 2, "skipped": 1, "error": 1},
+                "beyond_compatible": ["chat.stream.include_usage"],
+                "oracle": {"name": "OpenAI's published OpenAPI schemas", "sha256": "0" * 64, "version": "2.3.0"},
+            }
+        },
         "features": {
             "chat.basic": feature(
                 "supported",
@@ -67,7 +82,16 @@ def sample_results() -> dict[str, Any]:
                 "the stream ends without `data: [DONE]` | pipe",
                 problems=[{"oracle": "wire", "message": "the stream ends without `data: [DONE]`"}],
             ),
-            "chat.stream.include_usage": feature("supported", "recommended", "streaming", "one usage chunk"),
+            "chat.stream.include_usage": feature(
+                "supported",
+                "recommended",
+                "streaming",
+                "one usage chunk",
+                readings={
+                    "compatible": {"status": "supported"},
+                    "strict": {"status": "nonconformant", "problems": [STRICT_PROBLEM]},
+                },
+            ),
             "embeddings.basic": feature("skipped", "required", "embeddings", "no embeddings model configured"),
             "chat.usage": feature("error", "required", "chat", "could not connect to the target"),
         },

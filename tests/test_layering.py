@@ -80,7 +80,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("vocabulary", ("conformance", "verdict", "capabilities", "floats")),
     ("knowledge", ("catalog", "target", "expectations", "redact", "sse", "troubleshooting")),
     ("wire", ("wire",)),
-    ("sdk", ("sdk", "envelope", "cost")),
+    ("sdk", ("sdk", "envelope", "cost", "openapi")),
     ("checking", ("context", "registry", "checks", "engine")),
     ("deciding", ("policy", "document", "causes")),
     ("writing", ("report",)),

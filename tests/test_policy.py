@@ -23,10 +23,10 @@ from conformance.cli import main
 from conformance.document import judge_document
 from conformance.expectations import Expectations, KnownFailure
 from conformance.plugin import CheckFailed, HarnessError, report_judgement
-from conformance.policy import Disposition, gate_of, judgement_of
+from conformance.policy import Disposition, Reading, gate_of, judgement_of, reading_status
 from conformance.report.junit import render_junit
 from conformance.verdict import Outcome, Status
-from tests.sample_results import feature, sample_results
+from tests.sample_results import STRICT_PROBLEM, feature, sample_results
 
 TODAY = dt.date(2026, 11, 30)
 FEATURE = "chat.stream.done_sentinel"
@@ -103,6 +103,54 @@ def test_exit_code_junit_and_pytest_agree(status: str, level: str, claim: str, k
     assert gate_of(results).exit_code == max(exit_code, SAID[sibling.disposition][2])
     assert results["gate"]["passes"] == (gate_of(results).exit_code == 0)
     assert results["certified"] == (not judgement.blocks_certification)
+
+
+def strict_document(status: str, level: str, found: bool, gate: Reading, claim: str | None = None) -> dict[str, Any]:
+    """``document()`` where the strict oracle found something in FEATURE's evidence (or nothing), gated on ``gate``."""
+    results = sample_results()
+    results["features"] = {
+        FEATURE: feature(status, level, "streaming", f"the verdict is {status}"),
+        SIBLING: feature("supported", "required", "streaming", "fine"),
+    }
+    if found:
+        results["features"][FEATURE]["readings"] = {"strict": {"problems": [STRICT_PROBLEM]}}
+    expectations = Expectations(supported=(FEATURE,) if claim == "supported" else ())
+    return judge_document(results, expectations, TODAY, gate)
+
+
+@pytest.mark.parametrize(
+    ("status", "level", "found", "gate", "claim"),
+    list(itertools.product([s.value for s in Status], ["required", "optional"], [False, True], Reading, CLAIMS)),
+)
+def test_both_readings_are_said_alike_everywhere(
+    status: str, level: str, found: bool, gate: Reading, claim: str
+) -> None:
+    results = strict_document(status, level, found, gate, CLAIMS[claim])
+    entry = results["features"][FEATURE]
+    judgement = judgement_of(entry)
+    assert judgement == judgement_of(entry, gate)  # the gate's reading is the one every front end maps
+    junit, said_by_pytest, exit_code = SAID[judgement.disposition]
+    assert junit_outcome(results, FEATURE) == junit
+    assert pytest_outcome(results, FEATURE) == said_by_pytest
+    assert gate_of(results).exit_code == exit_code  # the sibling always passes here
+    assert results["gate"]["reading"] == gate.value and results["certified"] == (not judgement.blocks_certification)
+    # the compatible reading never sees the strict findings; the strict one is never better
+    compatible = strict_document(status, level, False, Reading.COMPATIBLE, CLAIMS[claim])
+    assert judgement_of(entry, Reading.COMPATIBLE) == judgement_of(compatible["features"][FEATURE])
+    strict = reading_status(entry, Reading.STRICT)
+    assert strict is Status(status) or (found and strict is Status.NONCONFORMANT)
+    if found and status in ("supported", "unsupported") and gate is Reading.STRICT:
+        assert judgement.disposition is Disposition.FAIL and not results["certified"]
+
+
+def test_strict_only_findings_never_fail_the_compatible_gate() -> None:
+    results = strict_document("supported", "required", True, Reading.COMPATIBLE)
+    assert gate_of(results).passes and results["certified"] is True
+    assert results["readings"]["strict"]["gate"]["passes"] is False
+    assert results["readings"]["strict"]["beyond_compatible"] == [FEATURE]
+    assert gate_of(results, Reading.STRICT).failures == (
+        f"{FEATURE}: nonconformant to OpenAI's published schemas (strict reading)",
+    )
 
 
 def test_a_known_failure_is_green_everywhere_and_never_certified() -> None:

@@ -1,7 +1,7 @@
 """The mock matches OpenAI's published schemas, checked by an independent validator: Prism.
 
 Prism, in proxy mode in front of the reference mock, validates every response against the
-published spec (with its documented errata, tests/spec_errata.py) and reports violations in an
+published spec (with its documented errata, conformance/openapi/errata.py) and reports violations in an
 ``sl-violations`` header. The whole catalog runs through it, and no mock response may violate the
 spec. Prism cannot validate a stream (it reads the SSE body as one JSON document), so each streamed
 chunk is validated here against the spec's chunk schema instead.
@@ -30,10 +30,12 @@ from conformance.capabilities import mock_models
 from conformance.catalog import load_catalog
 from conformance.engine import Engine, RunResult
 from conformance.mock.server import MockServer
+from conformance.openapi.errata import nullable_to_2020, patched_spec
 from conformance.sse import parse_sse
 from conformance.target import Secret, Target, Timeouts
 from conformance.wire import RecordedExchange
-from tests.spec_errata import SPEC, load_spec, nullable_to_2020, patched_spec
+from scripts.extract_spec_schemas import SOURCE as SPEC
+from scripts.extract_spec_schemas import load_spec
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
 PRISM = Path(os.environ.get("CONFORMANCE_PRISM_BIN", CACHE / "conformance-peers/prism/node_modules/.bin/prism"))

@@ -304,10 +304,11 @@ def _badge_parts(svg: str) -> tuple[ET.Element, list[str], list[str]]:
 
 def test_badge_not_certified_is_red_with_the_counts(results: dict[str, Any]) -> None:
     root, fills, texts = _badge_parts(render_badge(results))
-    assert badge_value(results) == "not certified · 2/5"  # the skipped feature is out of the count
+    # the skipped feature is out of the count; the badge says which reading it shows
+    assert badge_value(results) == "not certified (compatible) · 2/5"
     assert NOT_CERTIFIED_COLOUR in fills and CERTIFIED_COLOUR not in fills
-    assert "openai-compatible" in texts and "not certified · 2/5" in texts
-    assert root.findtext(f"{SVG}title") == "openai-compatible: not certified · 2/5"
+    assert "openai-compatible" in texts and "not certified (compatible) · 2/5" in texts
+    assert root.findtext(f"{SVG}title") == "openai-compatible: not certified (compatible) · 2/5"
 
 
 def test_badge_certified_is_green(results: dict[str, Any]) -> None:
@@ -316,8 +317,14 @@ def test_badge_certified_is_green(results: dict[str, Any]) -> None:
     results["certified"] = True
     root, fills, texts = _badge_parts(render_badge(results))
     assert CERTIFIED_COLOUR in fills and NOT_CERTIFIED_COLOUR not in fills
-    assert "certified · 5/5" in texts
-    assert root.get("role") == "img" and root.get("aria-label") == "openai-compatible: certified · 5/5"
+    assert "certified (compatible) · 5/5" in texts
+    assert root.get("role") == "img" and root.get("aria-label") == "openai-compatible: certified (compatible) · 5/5"
+
+
+def test_the_badge_counts_in_the_reading_the_gate_judged(results: dict[str, Any]) -> None:
+    # the sample's strict reading finds chat.stream.include_usage nonconformant: one supported fewer
+    results["gate"] = {"passes": False, "failures": [], "reading": "strict"}
+    assert badge_value(results) == "not certified (strict) · 1/5"
 
 
 def test_badge_width_grows_with_the_text(results: dict[str, Any]) -> None:

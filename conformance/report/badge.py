@@ -1,9 +1,12 @@
-"""``badge.svg``: a shields.io-style flat badge with the certification state. A pure function of results.json."""
+"""``badge.svg``: a shields.io-style flat badge with the certification state in the reading the gate
+judged (compatible unless the run chose strict). A pure function of results.json."""
 
 from __future__ import annotations
 
 from html import escape
 from typing import Any
+
+from conformance.policy import gate_reading, reading_status
 
 LABEL = "openai-compatible"
 CERTIFIED_COLOUR = "#2e7d32"
@@ -14,12 +17,14 @@ PADDING = 10  # 5 px either side of each text
 
 
 def badge_value(results: dict[str, Any]) -> str:
-    """The right-hand text: the state, then supported features out of those that were not skipped."""
-    statuses = [feature["status"] for feature in results["features"].values()]
+    """The right-hand text: the state and its reading, then supported features out of those that were
+    not skipped, in that reading: ``certified (compatible) · 85/85``."""
+    reading = gate_reading(results)
+    statuses = [reading_status(feature, reading).value for feature in results["features"].values()]
     decided = sum(status != "skipped" for status in statuses)
     supported = statuses.count("supported")
     state = "certified" if results.get("certified") else "not certified"
-    return f"{state} · {supported}/{decided}"
+    return f"{state} ({reading.value}) · {supported}/{decided}"
 
 
 def _width(text: str) -> int:
@@ -27,7 +32,7 @@ def _width(text: str) -> int:
 
 
 def render_badge(results: dict[str, Any]) -> str:
-    """A two-segment flat SVG badge: ``openai-compatible | certified · 76/76``, green or red."""
+    """A two-segment flat SVG badge: ``openai-compatible | certified (compatible) · 76/76``, green or red."""
     value = badge_value(results)
     colour = CERTIFIED_COLOUR if results.get("certified") else NOT_CERTIFIED_COLOUR
     left, right = _width(LABEL), _width(value)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.policy import gate_of
+from conformance.policy import Reading, gate_of, gate_reading
+from conformance.report.markdown import beyond_compatible, has_strict_reading, strict_problems
 
 MARK = {"supported": "ok", "unsupported": "UNSUPPORTED", "nonconformant": "FAIL", "skipped": "skip", "error": "ERROR"}
 
@@ -42,11 +43,29 @@ def render_summary(results: dict[str, Any], *, width: int = 120, files: list[str
         lines.append(f"rate limited: backed off {len(backoffs)} time(s), honouring Retry-After")
     for item in results.get("security_findings") or []:
         lines.append(f"security: {item['finding']} ({item['feature']})")
+    reading = gate_reading(results)
+    if has_strict_reading(results):
+        stricter = beyond_compatible(results)
+        lines.append(
+            f"strict reading (OpenAI's published schemas): {len(stricter)} more finding(s)"
+            + (" (the gate's reading)" if reading is Reading.STRICT else ", not gating")
+        )
+        for feature_id in stricter[:5]:
+            first = (strict_problems(results["features"][feature_id]) or [""])[0]
+            lines.append(f"  {feature_id}: {_clip(first, width - len(feature_id) - 4)}")
+        if len(stricter) > 5:
+            lines.append(f"  ... and {len(stricter) - 5} more (matrix.md, report.html)")
+    causes = results.get("causes") or []
+    if causes:
+        explained = sum(len(cause["features"]) for cause in causes)
+        lines.append(f"root causes: {len(causes)} server behaviour(s) explain {explained} failing feature(s)")
+        for cause in causes:
+            lines.append(f"  {cause['id']} ({len(cause['features'])}): {_clip(cause['summary'], width - 16)}")
     gate = gate_of(results)
     if not gate.passes:
-        lines.append(f"CI gate fails ({len(gate.failures)}):")
+        lines.append(f"CI gate ({reading.value} reading) fails ({len(gate.failures)}):")
         lines += [f"  {_clip(failure, width - 2)}" for failure in gate.failures]
-    lines.append("CERTIFIED" if gate.certified else "NOT CERTIFIED")
+    lines.append(("CERTIFIED" if gate.certified else "NOT CERTIFIED") + f" ({reading.value} reading)")
     if files:
         lines.append("wrote " + ", ".join(files))
     return "\n".join(lines)

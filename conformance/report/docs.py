@@ -9,6 +9,10 @@ Pure functions of results.json documents: the page's tables come from the layout
 - **Broken**: a feature is nonconformant: the documented behaviour breaks the SDK, and the note says
   how, linking to the evidence in the HTML report;
 - **Not tested**: nothing decided (no model for it, or the harness could not decide).
+
+The rows read the compatible reading (what the SDK needs); a line under the title says which reading
+the verdict shows and what the strict one (OpenAI's published schemas) adds, and a section lists
+the features the strict reading alone finds fault with.
 """
 
 from __future__ import annotations
@@ -17,7 +21,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.report.markdown import SYMBOLS, cell, claims_section, features_by_area, verdict_line
+from conformance.policy import Reading, gate_reading, reading_status
+from conformance.report.markdown import (
+    SYMBOLS,
+    beyond_compatible,
+    cell,
+    claims_section,
+    features_by_area,
+    has_strict_reading,
+    reading_line,
+    strict_oracle_name,
+    strict_problems,
+    verdict_line,
+)
 
 YES, NO, PARTIAL, BROKEN, NOT_TESTED = "Yes", "No", "Partial", "Broken", "Not tested"
 # features whose notes say how to configure a client (base-URL variants, trailing slash, redirects)
@@ -141,6 +157,9 @@ def render_docs_page(results: dict[str, Any], *, report: str | None = None) -> s
         f"{verdict_line(results)}.",
         "",
     ]
+    line = reading_line(results)
+    if line:
+        lines += [f"{line}.", ""]
     lines += _configure_section(results)
     lines += [STATUS_LEGEND, ""]
     for title_, column, rows in row_verdicts(results):
@@ -152,10 +171,35 @@ def render_docs_page(results: dict[str, Any], *, report: str | None = None) -> s
             lines.append(f"| {cell(row.label, 120)} | {row.status} | {notes} |")
         lines.append("")
     lines += claims_section(results)
+    lines += _strict_section(results, report)
     security = results.get("security_findings") or []
     if security:
         lines += ["## Security findings", ""] + [f"- {cell(s['finding'])}" for s in security] + [""]
     return "\n".join(lines)
+
+
+def _strict_section(results: dict[str, Any], report: str | None) -> list[str]:
+    """The features only the strict reading finds fault with, and what it finds."""
+    if not has_strict_reading(results):
+        return []
+    lines = [
+        f"## Strict reading: {strict_oracle_name(results)}",
+        "",
+        "The rows above are what the official SDK needs. The strict reading also holds every answer to "
+        "OpenAI's published schemas (keys they require, even when null).",
+        "",
+    ]
+    stricter = beyond_compatible(results)
+    if not stricter:
+        return lines + ["It finds nothing more.", ""]
+    lines += ["| Feature | Strict | Finding |", "|---|---|---|"]
+    for feature_id in stricter:
+        feature = results["features"][feature_id]
+        finding = cell("; ".join(strict_problems(feature)[:2]), 300)
+        if report:
+            finding += f" ([evidence]({report}#ev-{feature_id}))"
+        lines.append(f"| `{feature_id}` | {SYMBOLS[reading_status(feature, Reading.STRICT).value]} | {finding} |")
+    return lines + [""]
 
 
 def _configure_section(results: dict[str, Any]) -> list[str]:
@@ -191,15 +235,27 @@ def render_comparison(documents: list[dict[str, Any]]) -> str:
     """Features as rows, targets as columns, with pass rates per target and area."""
     names = [d["target"].get("name") or d["target"]["base_url"] for d in documents]
     lines = ["# OpenAI compatibility: comparison", ""]
-    lines += ["| Target | SDK | Certified | " + " | ".join(SYMBOLS) + " | Pass rate |", "|---" * 8 + "|"]
+    lines += [
+        "| Target | SDK | Certified | " + " | ".join(SYMBOLS) + " | Pass rate | Strict: more findings |",
+        "|---" * 10 + "|",
+    ]
     for name, document in zip(names, documents, strict=True):
         summary = document["summary"]
+        certified = "yes" if document.get("certified") else "no"
+        if gate_reading(document) is not Reading.COMPATIBLE:
+            certified += f" ({gate_reading(document).value})"
+        stricter = str(len(beyond_compatible(document))) if has_strict_reading(document) else "—"
         lines.append(
-            f"| {cell(name, 60)} | {document['sdk']['version']} | {'yes' if document.get('certified') else 'no'} | "
+            f"| {cell(name, 60)} | {document['sdk']['version']} | {certified} | "
             + " | ".join(str(summary[s]) for s in SYMBOLS)
-            + f" | {_rate(document['features'].values())} |"
+            + f" | {_rate(document['features'].values())} | {stricter} |"
         )
-    lines += ["", "Pass rate: supported features among those decided (skipped and errors left out).", ""]
+    lines += [
+        "",
+        "Pass rate: supported features among those decided (skipped and errors left out), in the compatible "
+        "reading. Strict: the features OpenAI's published schemas find fault with beyond it.",
+        "",
+    ]
     first = documents[0]
     areas = [(area, title) for area, title, _ in features_by_area(first)]
     lines += ["## Pass rate per area", "", "| Area | " + " | ".join(cell(n, 40) for n in names) + " |"]
@@ -238,7 +294,8 @@ def render_step_summary(results: dict[str, Any]) -> str:
         "",
         f"{verdict_line(results)} · openai {results['sdk']['version']} · {results['requests']} requests",
         "",
-        "**CI gate: passes**" if gate.get("passes", True) else "**CI gate: fails**",
+        *([f"{line}.", ""] if (line := reading_line(results)) else []),
+        f"**CI gate: {'passes' if gate.get('passes', True) else 'fails'}** ({gate_reading(results).value} reading)",
         "",
     ]
     lines += [f"- {cell(reason, 200)}" for reason in gate.get("failures") or ()]

@@ -14,7 +14,17 @@ import shlex
 from html import escape
 from typing import Any
 
-from conformance.report.markdown import LEGEND, SYMBOLS, features_by_area, verdict_line
+from conformance.report.markdown import (
+    LEGEND,
+    SYMBOLS,
+    beyond_compatible,
+    features_by_area,
+    reading_line,
+    strict_cell,
+    strict_oracle_name,
+    strict_problems,
+    verdict_line,
+)
 
 # The request headers a reproduction needs; the rest (host, content-length, connection, accept-encoding,
 # user-agent, x-stainless-*) are transport or SDK telemetry that curl supplies or that change nothing.
@@ -56,6 +66,9 @@ tr:target { outline: 2px solid var(--focus); }
 .s-skipped { --status: #59636e; }
 .s-error { --status: #bc4c00; }
 td.verdict a, .panel .verdict { color: var(--status); font-weight: 600; }
+td.strict { white-space: nowrap; }
+td.strict a.strict-only { color: #cf222e; font-weight: 600; }
+.reading { color: var(--muted); }
 .panel { border: 1px solid var(--line); border-left: 6px solid var(--status); border-radius: 6px;
   padding: .75rem 1rem; margin: 0 0 1rem; scroll-margin-top: 1rem; }
 .panel:target { border-color: var(--focus); border-left-color: var(--status); background: #f0f6ff;
@@ -173,6 +186,11 @@ def _header(results: dict[str, Any]) -> list[str]:
         *(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts),
         "</dl>",
         f'<p class="result {state}">{_markdown_inline(verdict_line(results))}</p>',
+    ]
+    line = reading_line(results)
+    if line:
+        lines.append(f'<p class="reading">{_markdown_inline(line)}</p>')
+    lines += [
         f'<p class="legend">{_markdown_inline(LEGEND)}</p>',
     ]
     security = results.get("security_findings") or []
@@ -194,30 +212,59 @@ def _header(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _matrix(grouped: list[tuple[str, str, list[tuple[str, dict[str, Any]]]]]) -> list[str]:
+def _matrix(grouped: list[tuple[str, str, list[tuple[str, dict[str, Any]]]]], strict_only: set[str]) -> list[str]:
     lines = ['<section id="matrix">']
     for area, title, features in grouped:
         lines += [
             f'<h2 id="{_attr(area, "area-")}">{escape(title)}</h2>',
             '<table class="matrix">',
-            "<thead><tr><th>Feature</th><th>Level</th><th>Verdict</th><th>Reason</th></tr></thead>",
+            "<thead><tr><th>Feature</th><th>Level</th><th>Verdict</th><th>Strict</th><th>Reason</th></tr></thead>",
             "<tbody>",
         ]
         for feature_id, feature in features:
             status = feature["status"]
+            strict = escape(strict_cell(feature))
+            if feature_id in strict_only:
+                strict = f'<a class="strict-only" href="#{_attr(feature_id, "ev-")}">{strict}</a>'
             lines.append(
                 f'<tr id="{_attr(feature_id, "row-")}" class="s-{escape(status)}">'
                 f"<td><code>{escape(feature_id)}</code> {escape(feature['title'])}</td>"
                 f"<td>{escape(feature['level'])}</td>"
                 f'<td class="verdict"><a href="#{_attr(feature_id, "ev-")}">{escape(SYMBOLS[status])}</a></td>'
-                f"<td>{escape(feature['reason'])}</td></tr>"
+                f'<td class="strict">{strict}</td>'
+                f"<td>{escape(feature['reason'])}{_cause_link(feature)}</td></tr>"
             )
         lines += ["</tbody>", "</table>"]
     lines.append("</section>")
     return lines
 
 
-def _panel(feature_id: str, feature: dict[str, Any]) -> list[str]:
+def _causes(results: dict[str, Any]) -> list[str]:
+    """The server behaviours behind several failures, named once, before the per-area tables."""
+    causes = results.get("causes") or []
+    if not causes:
+        return []
+    lines = ['<section id="causes">', "<h2>Root causes</h2>", "<ul>"]
+    for cause in causes:
+        links = ", ".join(
+            f'<a href="#{_attr(feature_id, "ev-")}"><code>{escape(feature_id)}</code></a>'
+            for feature_id in cause["features"]
+        )
+        lines.append(
+            f'<li id="{_attr(cause["id"], "")}"><strong>{escape(cause["summary"])}</strong> '
+            f'<span class="muted">({len(cause["features"])} features: {links})</span></li>'
+        )
+    return [*lines, "</ul>", "</section>"]
+
+
+def _cause_link(feature: dict[str, Any]) -> str:
+    cause = feature.get("cause")
+    if not cause:
+        return ""
+    return f' <a class="muted" href="#{_attr(cause, "")}">(root cause {escape(cause)})</a>'
+
+
+def _panel(feature_id: str, feature: dict[str, Any], oracle: str) -> list[str]:
     status = feature["status"]
     meta = [feature.get("endpoint"), f"oracle {feature['oracle']}" if feature.get("oracle") else None]
     meta.append(f"{feature['duration_s']} s" if "duration_s" in feature else None)
@@ -234,6 +281,15 @@ def _panel(feature_id: str, feature: dict[str, Any]) -> list[str]:
         lines += ["<h4>Problems</h4>", "<ul>"]
         lines += [f"<li><strong>{escape(p['oracle'])}</strong>: {escape(p['message'])}</li>" for p in problems]
         lines.append("</ul>")
+    found = strict_problems(feature)
+    if found:
+        lines += [
+            f"<h4>Strict reading: {escape(strict_cell(feature))}</h4>",
+            f'<p class="muted">Found in this evidence by {escape(oracle)}.</p>',
+            "<ul>",
+            *(f'<li class="strict-problem">{escape(message)}</li>' for message in found),
+            "</ul>",
+        ]
     lists = (("Notes", feature.get("notes")), ("Vendor extensions", feature.get("extensions")))
     for heading, items in lists:
         if items:
@@ -324,12 +380,13 @@ def render_html(results: dict[str, Any]) -> str:
         "<body>",
         *_header(results),
         "<main>",
-        *_matrix(grouped),
+        *_causes(results),
+        *_matrix(grouped, set(beyond_compatible(results))),
         '<section id="evidence">',
         "<h2>Evidence</h2>",
     ]
     for _area, _title, features in grouped:
         for feature_id, feature in features:
-            lines += _panel(feature_id, feature)
+            lines += _panel(feature_id, feature, strict_oracle_name(results))
     lines += ["</section>", "</main>", f"<script>{SCRIPT}</script>", "</body>", "</html>", ""]
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """``junit.xml``: one test case per feature, so CI systems show the run natively. Decides nothing:
-failure, error and skip map the disposition ``conformance.policy`` recorded for each feature."""
+failure, error and skip map the disposition ``conformance.policy`` recorded for each feature, in the
+reading the gate judged (a strict gate's failure lists what OpenAI's published schemas found)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from typing import Any
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
-from conformance.policy import Disposition, gate_of, judgement_of
+from conformance.policy import Disposition, Reading, gate_of, gate_reading, judgement_of, reading_status
+from conformance.report.markdown import strict_problems
 
 
-def _evidence_summary(feature: dict[str, Any]) -> str:
+def _evidence_summary(feature: dict[str, Any], reading: Reading) -> str:
     lines = [f"{p['oracle']}: {p['message']}" for p in feature.get("problems") or []]
+    if reading is Reading.STRICT:
+        lines += [f"strict: {message}" for message in strict_problems(feature)]
     for exchange in feature.get("evidence", [])[:3]:
         request, response = exchange["request"], exchange.get("response") or {}
         line = (
@@ -29,6 +33,7 @@ def _evidence_summary(feature: dict[str, Any]) -> str:
 def render_junit(results: dict[str, Any]) -> str:
     """One test case per feature; its outcome maps the policy's disposition (``conformance.policy``)."""
     cases = []
+    reading = gate_reading(results)
     for feature_id, feature in results["features"].items():
         case = TestCase(
             name=feature_id,
@@ -38,7 +43,11 @@ def render_junit(results: dict[str, Any]) -> str:
         judgement = judgement_of(feature)
         message = f"{judgement.why}: {feature['reason']}"
         if judgement.disposition is Disposition.FAIL:
-            case.add_failure_info(message=message, output=_evidence_summary(feature), failure_type=feature["status"])
+            case.add_failure_info(
+                message=message,
+                output=_evidence_summary(feature, reading),
+                failure_type=reading_status(feature, reading).value,
+            )
         elif judgement.disposition is Disposition.ERROR:
             case.add_error_info(message=message.splitlines()[0], output=feature["reason"], error_type="harness")
         elif judgement.disposition is Disposition.EXPECTED_FAIL:
@@ -56,6 +65,7 @@ def render_junit(results: dict[str, Any]) -> str:
             "sdk": f"openai {results['sdk']['version']}",
             "certified": str(results.get("certified")).lower(),
             "gate": "passes" if gate_of(results).passes else "fails",
+            "reading": reading.value,
         },
         timestamp=results["started_at"],
     )

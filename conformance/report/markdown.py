@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.policy import judgement_of
+from conformance.policy import Reading, gate_reading, judgement_of, reading_status
 
 SYMBOLS = {
     "supported": "✅ supported",
@@ -18,7 +18,9 @@ LEGEND = (
     "⛔ **unsupported**: declined honestly (4xx in OpenAI's error envelope) · "
     "❌ **nonconformant**: anything else (wrong shape, wrong status, malformed stream, silently ignored) · "
     "⏭️ **skipped**: not applicable (no model for it, not selected, or not decidable) · "
-    "⚠️ **error**: the harness could not decide"
+    "⚠️ **error**: the harness could not decide · "
+    "**Strict**: the strict reading, the same verdicts also held to OpenAI's published schemas "
+    "(keys they require, even when null)"
 )
 
 
@@ -31,10 +33,62 @@ def cell(text: Any, limit: int = 240) -> str:
 
 
 def verdict_line(results: dict[str, Any]) -> str:
-    summary = results["summary"]
+    """Certification and the counts, both in the reading the gate judged."""
+    reading = (results.get("readings") or {}).get(gate_reading(results).value) or {}
+    summary = reading.get("summary") or results["summary"]
     counts = ", ".join(f"{summary[s]} {s}" for s in SYMBOLS)
     state = "**certified**" if results.get("certified") else "**not certified**"
     return f"{state}: {counts}"
+
+
+def has_strict_reading(results: dict[str, Any]) -> bool:
+    """Whether the document was judged in the strict reading too (documents older than readings were not)."""
+    return "strict" in (results.get("readings") or {})
+
+
+def beyond_compatible(results: dict[str, Any]) -> list[str]:
+    """The features the strict reading judges worse than the compatible one."""
+    return [
+        feature_id
+        for feature_id, feature in results["features"].items()
+        if reading_status(feature, Reading.STRICT) != reading_status(feature, Reading.COMPATIBLE)
+    ]
+
+
+def strict_oracle_name(results: dict[str, Any]) -> str:
+    oracle = ((results.get("readings") or {}).get("strict") or {}).get("oracle") or {}
+    version = f", spec {oracle['version']}" if oracle.get("version") else ""
+    return f"OpenAI's published schemas{version}"
+
+
+def reading_line(results: dict[str, Any]) -> str | None:
+    """Which reading the verdict, the gate and the badge show, and what the other one adds; None for a
+    document older than readings."""
+    if not has_strict_reading(results):
+        return None
+    more = len(beyond_compatible(results))
+    findings = f"{more} more finding{'s' if more != 1 else ''}" if more else "no more findings"
+    if gate_reading(results) is Reading.STRICT:
+        return (
+            f"Reading: **strict** (what the pinned SDK needs, and {strict_oracle_name(results)}); "
+            f"{findings} than the compatible reading"
+        )
+    return (
+        "Reading: **compatible** (what the pinned SDK and common clients need); "
+        f"strict ({strict_oracle_name(results)}): {findings}"
+    )
+
+
+def strict_cell(feature: dict[str, Any]) -> str:
+    """The feature's verdict in the strict reading ("—" when it was not judged there)."""
+    strict = (feature.get("readings") or {}).get("strict") or {}
+    return SYMBOLS[strict["status"]] if strict.get("status") else "—"
+
+
+def strict_problems(feature: dict[str, Any]) -> list[str]:
+    """What OpenAI's published schemas found in the feature's evidence."""
+    strict = (feature.get("readings") or {}).get("strict") or {}
+    return [str(problem["message"]) for problem in strict.get("problems") or ()]
 
 
 def features_by_area(results: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, dict[str, Any]]]]]:
@@ -63,6 +117,9 @@ def render_matrix(results: dict[str, Any]) -> str:
         f"{results['completion_tokens_requested']} completion tokens requested",
         f"- Result: {verdict_line(results)}",
     ]
+    line = reading_line(results)
+    if line:
+        lines.append(f"- {line}")
     backoffs = (results.get("politeness") or {}).get("backoffs") or []
     if backoffs:
         lines.append(f"- Rate limits: backed off {len(backoffs)} time(s) on 429, honouring Retry-After")
@@ -75,22 +132,28 @@ def render_matrix(results: dict[str, Any]) -> str:
         lines += [f"- `{item['feature']}`: {cell(item['finding'])}" for item in security]
         lines.append("")
 
+    lines += causes_section(results)
     lines += claims_section(results)
+    strict_only = set(beyond_compatible(results))
     for _, title, features in features_by_area(results):
         lines += [
             f"## {title}",
             "",
-            "| Feature | Level | Verdict | Reason |",
-            "|---|---|---|---|",
+            "| Feature | Level | Verdict | Strict | Reason |",
+            "|---|---|---|---|---|",
         ]
         for feature_id, feature in features:
             reason = feature["reason"]
             notes = feature.get("notes") or []
             if notes:
                 reason += " — note: " + "; ".join(notes)
+            if feature_id in strict_only:
+                reason += " — strict: " + "; ".join(strict_problems(feature)[:2])
+            if feature.get("cause"):
+                reason += f" — root cause: {feature['cause']}"
             lines.append(
                 f"| `{feature_id}` {cell(feature['title'], 80)} | {feature['level']} | "
-                f"{SYMBOLS[feature['status']]} | {cell(reason)} |"
+                f"{SYMBOLS[feature['status']]} | {strict_cell(feature)} | {cell(reason)} |"
             )
         lines.append("")
     guides = _troubleshooting(results["features"])
@@ -110,6 +173,26 @@ def _troubleshooting(features: dict[str, Any]) -> dict[tuple[str, str], list[str
         for guide in feature.get("troubleshooting") or ():
             guides.setdefault((guide["symptom"], guide["fix"]), []).append(feature_id)
     return guides
+
+
+def causes_section(results: dict[str, Any]) -> list[str]:
+    """The server behaviours behind several failures, each named once with the features it explains."""
+    causes = results.get("causes") or []
+    if not causes:
+        return []
+    lines = [
+        "## Root causes",
+        "",
+        "One server behaviour can fail several features; each is named once here, and each feature's own",
+        "reason says what it needed.",
+        "",
+        "| Cause | What the server did | Features |",
+        "|---|---|---|",
+    ]
+    for cause in causes:
+        named = ", ".join(f"`{feature_id}`" for feature_id in cause["features"])
+        lines.append(f"| {cause['id']} | {cell(cause['summary'], 200)} | {named} |")
+    return lines + [""]
 
 
 def claims_section(results: dict[str, Any]) -> list[str]:

@@ -19,8 +19,10 @@ from conformance.mock.quirks import (
     endpoints,
     errors,
     http,
+    model_behaviour,
     models,
     streaming,
+    strict,
     structured,
     tools,
 )
@@ -37,6 +39,8 @@ _TABLES = (
     embeddings.TABLE,
     endpoints.TABLE,
     documented.TABLE,
+    model_behaviour.TABLE,
+    strict.TABLE,
 )
 QUIRKS: dict[str, Quirk] = {quirk.id: quirk for table in _TABLES for quirk in table}
 assert len(QUIRKS) == sum(len(table) for table in _TABLES), "duplicate quirk id"

@@ -1,24 +1,26 @@
-"""OpenAI's published OpenAPI spec (../shared/data/openai-openapi.yml), with its documented errata.
+"""Where OpenAI's published OpenAPI spec disagrees with OpenAI's API, and the fix for each: one place.
 
-The spec disagrees with OpenAI's own API (and with openai-python) in a few places; validating the
-mock against the uncorrected spec would demand the spec's mistakes. Each erratum names the public
-report of it. Also here: 3.0-style ``nullable: true`` turned into 2020-12 types, for validating
-with ``jsonschema`` (the spec says 3.1 but writes ``nullable`` about a hundred times).
+The spec (openai/openai-openapi, ``openapi.yaml``) disagrees with OpenAI's own API, and with
+openai-python, in a few places; validating against the uncorrected spec would demand the spec's
+mistakes. Each erratum names the public report of it. :func:`patched_spec` applies them to the whole
+spec (``tests/test_prism_proxy.py`` hands the result to Prism); ``scripts/extract_spec_schemas.py``
+applies them before it extracts the schemas the strict oracle ships. Also here: 3.0-style
+``nullable: true`` turned into 2020-12 types, for ``jsonschema`` (the spec says 3.1 but writes
+``nullable`` about a hundred times).
+
+Pure functions over the parsed spec; depends on nothing in the project.
 """
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "openai-openapi.yml"
 AUDIO_TYPES = ("audio/mpeg", "audio/wav", "audio/aac", "audio/flac", "audio/opus", "audio/pcm")
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
-# (what, public report) for each correction applied by patched_spec()
-ERRATA = (
+# (what, public report) for each correction patched_spec() applies
+ERRATA: tuple[tuple[str, str], ...] = (
     (
         "Embedding.embedding may be a base64 string (encoding_format: base64), not only a float array",
         "openai/openai-openapi#424",
@@ -33,16 +35,17 @@ ERRATA = (
         "declares almost no error responses",
         "the spec's own ErrorResponse schema and OpenAI's error-codes guide",
     ),
+    (
+        "POST /completions with stream: true answers text/event-stream chunks shaped as CreateCompletionResponse; "
+        "the spec declares only application/json",
+        "the spec's own CreateCompletionRequest.stream (data-only server-sent events) and openai-python's "
+        "Stream[Completion]",
+    ),
 )
 
 
-def load_spec() -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(SPEC, encoding="utf-8") as handle:
-        return dict(yaml.load(handle, Loader=loader))
-
-
 def patched_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the parsed spec with every erratum of :data:`ERRATA` applied."""
     spec = copy.deepcopy(spec)
     schemas = spec["components"]["schemas"]
     embedding = schemas["Embedding"]["properties"]["embedding"]
@@ -56,8 +59,10 @@ def patched_spec(spec: dict[str, Any]) -> dict[str, Any]:
     }
     for operations in spec["paths"].values():
         for method, operation in operations.items():
-            if method in ("get", "post", "put", "patch", "delete") and isinstance(operation, dict):
+            if method in HTTP_METHODS and isinstance(operation, dict):
                 operation.setdefault("responses", {}).setdefault("default", error)
+    completions = spec["paths"]["/completions"]["post"]["responses"]["200"]["content"]
+    completions.setdefault("text/event-stream", copy.deepcopy(completions["application/json"]))
     return spec
 
 
@@ -68,7 +73,10 @@ def nullable_to_2020(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     node = {k: nullable_to_2020(v) for k, v in node.items()}
-    if node.pop("nullable", False) is True:
+    nullable = node.get("nullable")
+    if isinstance(nullable, bool):  # the keyword, not a property named "nullable"
+        del node["nullable"]
+    if nullable is True:
         kind = node.get("type")
         if isinstance(kind, str):
             node["type"] = [kind, "null"]
