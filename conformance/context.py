@@ -133,6 +133,11 @@ class CheckContext:
     def vision_model(self) -> str:
         return self.target.models["vision"]
 
+    @property
+    def trials(self) -> int:
+        """How many requests a check may send where sampling decides its outcome (``--trials``)."""
+        return max(1, self.target.trials)
+
     # --- the SDK ---------------------------------------------------------------------------
     def sdk(self, *, strict: bool = True) -> openai.OpenAI:
         """The SDK client: ``strict`` validates responses (an oracle), lax is what users run."""

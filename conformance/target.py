@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +19,10 @@ import yaml
 from conformance.capabilities import BY_NAME, CAPABILITIES, NAMES
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# How often a check may ask again where the model, not the server, decides the outcome (a call under
+# tool_choice "auto", parallel calls, structured content, stream against non-stream). Small: a
+# trial is repeated only after an answer the model decided against the check, never on a clean run.
+DEFAULT_TRIALS = 3
 
 
 def same_origin(url: str, other: str) -> bool:
@@ -80,6 +84,8 @@ class Target:
     name: str = ""
     timeouts: Timeouts = field(default_factory=Timeouts)
     embedded_mock: bool = False
+    # at most this many requests where a check's outcome depends on sampling (``conformance run --trials``)
+    trials: int = DEFAULT_TRIALS
 
     def has(self, capability: str) -> bool:
         return bool(self.models.get(capability))
@@ -97,6 +103,15 @@ class Target:
     def describe(self) -> dict[str, Any]:
         """What reports may show about the target (never the key)."""
         return {"base_url": self.base_url, "models": dict(self.models), "name": self.name}
+
+
+def with_trials(target: Target, trials: int | None) -> Target:
+    """The target with ``trials`` (``--trials N``; ``None`` keeps it): at least 1, one try and no repeat."""
+    if trials is None:
+        return target
+    if trials < 1:
+        raise ConfigError(f"--trials must be at least 1, got {trials}")
+    return replace(target, trials=trials)
 
 
 def read_config(path: Path) -> dict[str, Any]:

@@ -2,16 +2,32 @@
 readers of the answers.
 
 Against real models content is not deterministic, so requests force what can be forced
-(``temperature: 0``, a ``seed``, tiny ``max_tokens``) and checks assert structure, not wording.
-Requests that several features judge are declared in ``_requests`` (sent once per run: a full run
-against a paid endpoint must cost cents); judging helpers several areas use are in ``_judges``.
+(``temperature: 0``, a ``seed``: ``STABLE``; tiny ``max_tokens``) and checks assert structure, not
+wording. Requests that several features judge are declared in ``_requests`` (sent once per run: a
+full run against a paid endpoint must cost cents); judging helpers several areas use are in ``_judges``.
+
+Only what the server controls can make a feature nonconformant (status, envelope, framing, shapes,
+parameters honoured or declined). What the model chooses is reported. Two rules follow, both run by
+:func:`run_trials`:
+
+- **Budgets never decide.** A reply that ends with ``finish_reason: "length"`` where the check needs a
+  complete answer is asked again once with ``BUDGET_FACTOR`` times the budget; cut again, the check
+  is skipped with both budgets in its reason. Our ``max_tokens`` is never the server's fault.
+- **Repeated trials where the model decides.** Where sampling decides what the check can judge (a call
+  under ``tool_choice: "auto"``, parallel calls, structured content, stream against non-stream), a check
+  may ask again, up to ``ctx.trials`` requests (``--trials``), and lists every trial in a note. A
+  contract violation seen once is a violation (a retry never hides it); a model outcome holds only in
+  a majority of the trials; undecided, the check is skipped with the reason. A first answer that
+  decides is never repeated, so a clean run sends each request once.
 
 Depends on ``context``, ``envelope``, ``sse``, ``verdict`` and ``wire``; on no other check module.
 """
 
 from __future__ import annotations
 
+import enum
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,13 +41,18 @@ from conformance.wire import WireResponse
 
 # Typed Any: checks send plain dicts, exactly as users do, not the SDK's TypedDicts.
 SHORT_REPLY: Any = [{"role": "user", "content": "Reply with one short sentence about the sea."}]
+# The suite's seed, and what every request that needs a stable answer sends (greedy decoding, seeded).
+SEED = 7
+STABLE: dict[str, Any] = {"temperature": 0, "seed": SEED}
 # One robust outcome at temperature 0, so streamed and non-streamed answers can be compared.
 DETERMINISTIC: dict[str, Any] = {
     "messages": [{"role": "user", "content": "Name three primary colours, separated by commas."}],
-    "temperature": 0,
-    "seed": 7,
+    **STABLE,
     "max_tokens": 24,
 }
+# A reply cut at our max_tokens where a complete answer is needed is asked again once with this many
+# times the budget (a verbose model is no server fault); cut again, the check is skipped.
+BUDGET_FACTOR = 4
 BASIC_MAX_TOKENS = 24
 # A reply long enough to cut (max_tokens) and to place stop sequences in.
 COUNT_PROMPT: Any = [{"role": "user", "content": "Count from 1 to 20, separated by single spaces, and nothing else."}]
@@ -239,3 +260,151 @@ def message_text(body: dict[str, Any], index: int = 0) -> Any:
 def compact(value: Any, limit: int = 120) -> str:
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ended_by_length(body: dict[str, Any]) -> bool:
+    """Whether any choice of a completion ended with ``finish_reason: "length"`` (our budget ran out)."""
+    choices = body.get("choices")
+    return isinstance(choices, list) and any(
+        isinstance(choice, dict) and choice.get("finish_reason") == "length" for choice in choices
+    )
+
+
+# --- trials: budgets and sampling never decide ---------------------------------------------------
+
+
+@dataclass
+class Trial:
+    """One answer, judged.
+
+    ``findings`` holds what the server controls (its problems decide at once) and notes. ``model``
+    names what the model chose when that keeps this answer from deciding ("answered in text instead
+    of calling"), ``None`` when the answer decides. ``cut``: it ended with ``finish_reason:
+    "length"`` where the check needs a complete answer (the suite's budget, never the server's
+    fault). ``summary`` is its line in the list of trials; ``value`` whatever the check keeps.
+    """
+
+    findings: Findings
+    summary: str
+    model: str | None = None
+    cut: bool = False
+    value: Any = None
+
+
+class Decision(enum.StrEnum):
+    CONTRACT = "contract"  # a problem the server controls: nonconformant, whatever the other trials say
+    BUDGET = "budget"  # cut by max_tokens with the larger budget too: skipped
+    DECIDED = "decided"  # the first answer decides, or most trials did
+    MODEL = "model"  # the model's outcome held in a majority of the trials
+    UNDECIDED = "undecided"  # neither held in a majority: skipped
+
+
+@dataclass
+class Trials:
+    """Every answer a check got for one question, with the budget each was asked with, and what they decide."""
+
+    runs: list[tuple[int, Trial]]
+    decision: Decision
+    limit: int
+    first_budget: int = 0
+
+    @property
+    def last(self) -> Trial:
+        return self.runs[-1][1]
+
+    @property
+    def judged(self) -> list[Trial]:
+        """The trials that count: every answer that was not cut by the budget."""
+        return [trial for _, trial in self.runs if not trial.cut]
+
+    @property
+    def model_outcomes(self) -> list[str]:
+        return [trial.model for trial in self.judged if trial.model is not None]
+
+    def tally(self) -> str:
+        return f"{len(self.model_outcomes)} of {len(self.judged)} trial(s)"
+
+    def findings(self) -> Findings:
+        """The trials' findings merged (problems and notes), with the list of trials when there were several."""
+        merged = Findings()
+        for _, trial in self.runs:
+            for problem in trial.findings.problems:
+                merged.add(problem.oracle, problem.message)
+            for note in trial.findings.notes:
+                merged.note(note)
+            merged.extensions += [e for e in trial.findings.extensions if e not in merged.extensions]
+        if len(self.runs) > 1:
+            listed = "; ".join(
+                f"{number}) {trial.summary}" + (f" (max_tokens {budget})" if budget != self.first_budget else "")
+                for number, (budget, trial) in enumerate(self.runs, 1)
+            )
+            upto = f" (up to {self.limit} trials where the model decides)" if self.limit > 1 else ""
+            merged.note(f"{len(self.runs)} requests{upto}: {listed}")
+        return merged
+
+    def budget_reason(self) -> str:
+        larger = self.runs[-1][0]
+        return (
+            f"the reply was cut by max_tokens twice (finish_reason 'length' at {self.first_budget}, then at "
+            f"{larger}): the check needs a complete answer, and the budget is the suite's, not the server's"
+        )
+
+    def outcome(self, supported: str, oracle: Oracle, *, model_fails: bool) -> Outcome:
+        """The verdict: a contract problem fails; a budget cut twice or a tie skips; a model outcome held
+        by the majority fails only where the server controls it (``model_fails``: a format not
+        honoured), and is otherwise a note."""
+        findings = self.findings()
+        if self.decision is Decision.CONTRACT:
+            return findings.fail()
+        if self.decision is Decision.BUDGET:
+            return skipped(self.budget_reason())
+        outcomes = self.model_outcomes
+        if self.decision is Decision.UNDECIDED and model_fails:
+            return skipped(
+                f"undecided: {outcomes[0]} in {self.tally()}, and the other answers decided otherwise "
+                f"(a majority of {self.limit} trials is needed)"
+            )
+        if self.decision is Decision.UNDECIDED:  # the model's outcome would only be a note: noted
+            findings.note(f"{outcomes[0]} in {self.tally()} (the model's choice)")
+        elif self.decision is Decision.MODEL:
+            if model_fails:
+                findings.add(oracle, f"{outcomes[0]} ({self.tally()})")
+                return findings.fail()
+            findings.note(f"{outcomes[0]} ({self.tally()}; the model's choice)")
+        elif outcomes:
+            findings.note(f"{outcomes[0]} in {self.tally()}; the majority decided otherwise")
+        return findings.outcome(supported, oracle)
+
+
+def run_trials(ctx: CheckContext, attempt: Callable[[int], Trial], *, budget: int, repeat: bool = True) -> Trials:
+    """Ask (``attempt(max_tokens)`` sends one request and judges the answer) until the answers decide.
+
+    A cut answer is asked again once with ``BUDGET_FACTOR`` times the budget (``Decision.BUDGET`` when
+    cut again). A server problem ends the trials at once. A first answer that decides is never
+    repeated; after an answer the model decided against the check, the trials go on (``repeat``: up
+    to ``ctx.trials`` answers) until one side holds a strict majority of them.
+    """
+    limit = ctx.trials if repeat else 1
+    runs: list[tuple[int, Trial]] = []
+    first, raised = budget, False
+    while True:
+        trial = attempt(budget)
+        runs.append((budget, trial))
+        decision: Decision | None = None
+        judged = [t for _, t in runs if not t.cut]
+        outcomes = sum(t.model is not None for t in judged)
+        if trial.findings.problems:
+            decision = Decision.CONTRACT
+        elif trial.cut:
+            if raised:
+                decision = Decision.BUDGET
+            else:
+                budget, raised = budget * BUDGET_FACTOR, True
+        elif outcomes == 0 or 2 * (len(judged) - outcomes) > limit:
+            decision = Decision.DECIDED
+        elif 2 * outcomes > limit:
+            decision = Decision.MODEL
+        elif len(judged) >= limit:
+            decision = Decision.UNDECIDED
+        if decision is not None:
+            return Trials(runs, decision, limit, first)

@@ -1,5 +1,5 @@
 """Judging helpers that several features apply: provoked errors and their envelope, usage
-arithmetic, tool calls.
+arithmetic, tool calls (the server's part of them, and the model's).
 
 A helper here only judges what it is given and returns the problems (or records them in the
 caller's :class:`~conformance.verdict.Findings`); it sends nothing. Keeping them out of the check
@@ -12,6 +12,8 @@ Depends on ``envelope``, ``sdk``, ``verdict``, ``wire`` and ``checks._common``.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Collection
 from types import EllipsisType
 from typing import Any
 
@@ -101,6 +103,24 @@ def usage_problems(usage: Any, where: str) -> list[str]:
 
 
 # --- tool calls ---------------------------------------------------------------------------------
+#
+# What the server controls in a tool call: that it is made where tool_choice forces one, its shape
+# (a list of objects with a unique non-empty id, type "function", an offered name, arguments as a
+# string) and finish_reason. What the model writes in the arguments is the model's: OpenAI's API
+# reference says "the model does not always generate valid JSON, and may hallucinate parameters not
+# defined by your function schema" (`Function.arguments`, openai-python's
+# types/chat/chat_completion_message_function_tool_call.py, the same text as the OpenAPI spec's
+# ChatCompletionMessageToolCall), and promises the exact schema only "if set to true" (`strict`,
+# types/shared/function_definition.py). So argument problems are notes, except for a strict tool.
+
+# The tool-call syntax of common chat templates (Hermes and Qwen, Mistral, Llama 3.1, DeepSeek,
+# Granite, Functionary): left in `content`, it is a call the server did not parse.
+TOOL_MARKUP = re.compile(
+    r"</?tool_call>|<\|tool_call\|>|\[TOOL_CALLS\]|<\|python_tag\|>|<｜tool▁calls?▁begin｜>|<function=\w+>",
+    re.IGNORECASE,
+)
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+NOT_STRICT = "(the model's: the tool is not strict, and OpenAI promises schema-valid arguments only with strict: true)"
 
 
 def schemas_by_name(*tools: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -109,7 +129,8 @@ def schemas_by_name(*tools: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def tool_call_problems(calls: Any, schemas: dict[str, dict[str, Any]], where: str = "tool_calls") -> list[str]:
-    """Everything wrong with a message's tool_calls, judged against the tools that were offered."""
+    """What the server got wrong in a message's tool_calls (their shape), judged against the tools
+    offered. The arguments' content is the model's: see :func:`argument_problems`."""
     if not isinstance(calls, list) or not calls:
         return [f"{where}: received {compact(calls, 80)}, expected a non-empty list of tool calls"]
     problems: list[str] = []
@@ -139,14 +160,110 @@ def tool_call_problems(calls: Any, schemas: dict[str, dict[str, Any]], where: st
                 f"{at}.function.arguments is a {type(arguments).__name__}, expected a JSON string "
                 "(json.loads(arguments) raises TypeError in user code)"
             )
+    return problems
+
+
+def argument_problems(calls: Any, schemas: dict[str, dict[str, Any]], where: str = "tool_calls") -> list[str]:
+    """What is wrong with the arguments the model wrote: not JSON, or not the tool's schema. A problem
+    only for a strict tool; for any other, a note (:data:`NOT_STRICT`). Calls whose shape is wrong
+    are :func:`tool_call_problems`' and skipped here."""
+    problems: list[str] = []
+    for position, call in enumerate(calls if isinstance(calls, list) else ()):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or function.get("name") not in schemas:
             continue
+        arguments = function.get("arguments")
+        if not isinstance(arguments, str):
+            continue
+        at = f"{where}[{position}].function.arguments"
         try:
             value = json.loads(arguments)
         except ValueError:
-            problems.append(f"{at}.function.arguments is not JSON: {arguments[:80]!r}")
+            problems.append(f"{at} is not JSON: {arguments[:80]!r}")
             continue
-        for error in jsonschema.Draft202012Validator(schemas[name]).iter_errors(value):
+        for error in jsonschema.Draft202012Validator(schemas[function["name"]]).iter_errors(value):
             path = "".join(f"[{p!r}]" for p in error.absolute_path)
-            problems.append(f"{at}.function.arguments{path}: {error.message} (the tool's parameters schema)")
+            problems.append(f"{at}{path}: {error.message} (the tool's parameters schema)")
             break
     return problems
+
+
+def unparsed_tool_call(content: Any, names: Collection[str]) -> str | None:
+    """What in ``content`` is a tool call the server left unparsed: a template's tool-call markup, or
+    a JSON object (alone, or in a code fence) naming an offered function with its arguments."""
+    if not isinstance(content, str) or not content.strip():
+        return None
+    marker = TOOL_MARKUP.search(content)
+    if marker is not None:
+        return f"`{marker.group(0)}` tool-call markup"
+    text = content.strip()
+    fenced = _FENCE.match(text)
+    try:
+        value = json.loads(fenced.group(1) if fenced else text)
+    except ValueError:
+        return None
+    for item in value if isinstance(value, list) else [value]:
+        if (
+            isinstance(item, dict)
+            and item.get("name") in names
+            and isinstance(item.get("arguments", item.get("parameters")), (dict, str))
+        ):
+            return f"a JSON object calling {item['name']} with its arguments"
+    return None
+
+
+def content_beside_calls(message: dict[str, Any]) -> str | None:
+    """A note on ``content`` beside tool calls: OpenAI sends null. ``""`` is allowed by the OpenAPI
+    schema (a nullable string) and read by the SDK, so it is reported, never failed."""
+    content = message.get("content")
+    if not message.get("tool_calls") or content is None:
+        return None
+    if content == "":
+        return 'message.content is "" beside tool_calls, where OpenAI sends null (the SDK reads both)'
+    if isinstance(content, str) and content.strip():
+        return f"text content beside the tool call: {content[:60]!r}"
+    return None
+
+
+def json_unclosed(text: str) -> bool:
+    """Whether JSON text stops before it is complete (an open string, object or array), as a cut does;
+    JSON that is merely invalid (a raw control character, a stray comma) is not."""
+    try:
+        json.loads(text, strict=False)
+    except json.JSONDecodeError as error:
+        return error.msg.startswith("Unterminated string") or error.pos >= len(text.rstrip())
+    return False
+
+
+def unreported_cut(body: dict[str, Any], max_tokens: int) -> str | None:
+    """A reply cut by the token limit but reported with another finish_reason than "length", which
+    OpenAI's spec gives "if the maximum number of tokens specified in the request was reached"
+    (`finish_reason`, types/chat/chat_completion.py). Conservative, as a reply may end naturally on its
+    last allowed token: only usage above the limit, or usage at the limit with tool arguments visibly
+    cut (JSON left open). One choice only (usage counts every choice's tokens)."""
+    choices = body.get("choices")
+    if not (isinstance(choices, list) and len(choices) == 1 and isinstance(choices[0], dict)):
+        return None
+    finish = choices[0].get("finish_reason")
+    usage = body.get("usage")
+    used = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    if finish == "length" or not isinstance(used, int) or isinstance(used, bool) or used < max_tokens:
+        return None
+    if used > max_tokens:
+        return (
+            f"usage.completion_tokens {used} exceeds max_tokens {max_tokens}, with finish_reason {finish!r}: "
+            "the limit was not honoured, or its cut not reported as 'length'"
+        )
+    message = choices[0].get("message")
+    calls = message.get("tool_calls") if isinstance(message, dict) else None
+    for position, call in enumerate(calls if isinstance(calls, list) else ()):
+        function = call.get("function") if isinstance(call, dict) else None
+        arguments = function.get("arguments") if isinstance(function, dict) else None
+        if isinstance(arguments, str) and json_unclosed(arguments):
+            return (
+                f"finish_reason {finish!r} for a reply cut by max_tokens: it used all {max_tokens} tokens "
+                f"(usage.completion_tokens {used}) and tool_calls[{position}].function.arguments stops "
+                f"mid-JSON (…{arguments[-30:]!r}); a cut must be reported as 'length', or clients run a "
+                "truncated call"
+            )
+    return None

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from conformance.checks._common import (
+    BASIC_MAX_TOKENS,
     COUNT_PROMPT,
     SHORT_REPLY,
     compact,
@@ -16,7 +17,7 @@ from conformance.checks._common import (
     reply_outcome,
     strict_sdk_json,
 )
-from conformance.checks._judges import usage_problems
+from conformance.checks._judges import unreported_cut, usage_problems
 from conformance.checks._requests import basic_completion, count_reference
 from conformance.context import CheckContext, StatusError
 from conformance.envelope import judge_decline
@@ -57,6 +58,11 @@ def chat_basic(ctx: CheckContext) -> Outcome:
                 Oracle.BEHAVIOUR,
                 f"message.content: received {compact(content, 80)}, expected the reply text",
             )
+    # usage above the limit the request set, with another finish_reason than "length": the limit was
+    # not honoured, or its cut not reported (a reply that merely reaches the limit may have ended there)
+    cut = unreported_cut(body, BASIC_MAX_TOKENS)
+    if cut is not None:
+        findings.add(Oracle.BEHAVIOUR, cut)
     findings.extension("ChatCompletion", oracle.extension_fields(body, "ChatCompletion"))
     for choice in choices if isinstance(choices, list) else ():
         if isinstance(choice, dict) and (choice.get("message") or {}).get("tool_calls") == []:

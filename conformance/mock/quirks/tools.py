@@ -46,7 +46,10 @@ def _each_call(change: Any) -> Any:
 def _arguments_as_object(call: dict[str, Any]) -> None:
     function = call.get("function") or {}
     if isinstance(function.get("arguments"), str):
-        function["arguments"] = json.loads(function["arguments"])
+        try:
+            function["arguments"] = json.loads(function["arguments"])
+        except ValueError:
+            pass  # a call cut by max_tokens: there is no object to send
 
 
 def _finish_stop_with_calls(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
@@ -160,6 +163,43 @@ def _tool_calls_as_object(chunks: Chunks, request: ChatRequest) -> Chunks:
             delta["tool_calls"] = delta["tool_calls"][0]
 
     return each_choice(chunks, change)
+
+
+def _tool_without_description(request: ChatRequest) -> ErrorSpec | None:
+    """Lemonade's tool parser reads `description` unconditionally (a JSON out_of_range exception: 500)."""
+    for tool in request.raw.get("tools") or ():
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and "description" not in function:
+            return ErrorSpec(
+                500,
+                "Failed to parse tools: [json.exception.out_of_range.403] key 'description' not found",
+                "server",
+                type="server_error",
+            )
+    return None
+
+
+def _call_left_in_content(plan: Plan, request: ChatRequest, streaming: bool) -> Plan:
+    """Under tool_choice "auto" the model's call stays in `content` as its template's markup, unparsed."""
+    if not plan.tool_calls or request.tool_choice != "auto":
+        return plan
+    text = "".join(
+        f'<tool_call>\n{{"name": "{call.name}", "arguments": {call.arguments}}}\n</tool_call>'
+        for call in plan.tool_calls
+    )
+    return replace(plan, tokens=tuple(re.findall(r"\s*\S+", text)), finish_reason="stop", tool_calls=())
+
+
+def _cut_call_reported_complete(plan: Plan, request: ChatRequest, streaming: bool) -> Plan:
+    """A named call whose model rambles inside an argument string until max_tokens cuts it, reported
+    with finish_reason "tool_calls" (llama-cpp-python hard-codes it for a named tool_choice)."""
+    if not plan.tool_calls or not request.named_tool or request.max_tokens is None:
+        return plan
+    first = plan.tool_calls[0]
+    key = next(iter(json.loads(first.arguments) or {"value": ""}), "value")
+    rambling = f'{{"{key}": "' + " ".join(["and then the time is"] * request.max_tokens)
+    pieces = replace(first, arguments=rambling).pieces()[: request.max_tokens]
+    return replace(plan, tool_calls=(replace(first, arguments="".join(pieces)),), finish_reason="tool_calls")
 
 
 TABLE: tuple[Quirk, ...] = (
@@ -338,5 +378,34 @@ TABLE: tuple[Quirk, ...] = (
         "https://github.com/huggingface/text-generation-inference/issues/2794",
         Effects(chunks=_tool_calls_as_object),
         detects=dict.fromkeys(STREAMED_CALL_READERS, NONCONFORMANT),
+    ),
+    Quirk(
+        "tool.definition_fields_required",
+        "tools",
+        "A function tool without `description` fails to parse: 500 \"key 'description' not found\".",
+        "https://github.com/lemonade-sdk/lemonade/issues/540, https://github.com/vllm-project/router/issues/277",
+        Effects(chat_request=_tool_without_description),
+        detects={"chat.tools.minimal_definition": NONCONFORMANT},
+    ),
+    Quirk(
+        "tool.call_left_in_content",
+        "tools",
+        'Under `tool_choice: "auto"` the model\'s call stays in `content` as `<tool_call>...</tool_call>` markup, '
+        'with `finish_reason: "stop"` and no `tool_calls`: the server does not parse its template\'s tool-call syntax.',
+        "https://github.com/sgl-project/sglang/pull/17558, "
+        "https://github.com/lmstudio-ai/lmstudio-bug-tracker/issues/821, https://github.com/jundot/omlx/issues/3153",
+        Effects(plan=_call_left_in_content),
+        detects={"chat.tools.auto": NONCONFORMANT},
+    ),
+    Quirk(
+        "tool.cut_call_reported_complete",
+        "tools",
+        "A named call cut by `max_tokens` mid-argument (usage at the limit, the JSON left open) reports "
+        '`finish_reason: "tool_calls"`, not "length": clients run a truncated call.',
+        "https://github.com/vllm-project/vllm/issues/58228, https://github.com/vllm-project/vllm/pull/46303, "
+        "https://github.com/abetlen/llama-cpp-python/blob/main/llama_cpp/llama_chat_format.py "
+        "(`_convert_completion_to_chat_function`)",
+        Effects(plan=_cut_call_reported_complete),
+        detects={"chat.tools.named": NONCONFORMANT},
     ),
 )
