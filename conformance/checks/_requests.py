@@ -22,10 +22,12 @@ import openai
 
 from conformance.checks._common import (
     BASIC_MAX_TOKENS,
+    BUDGET_FACTOR,
     COUNT_PROMPT,
     DETERMINISTIC,
     EMBEDDING_SAMPLE,
     SHORT_REPLY,
+    STABLE,
     TOOL_FIELDS,
     TOOL_MAX_TOKENS,
     UNKNOWN_MODEL,
@@ -121,19 +123,39 @@ def reference_completion(ctx: CheckContext) -> dict[str, Any]:
 # --- tools ----------------------------------------------------------------------------------------
 
 
-@shared_request
-def required_tool_call(ctx: CheckContext) -> dict[str, Any]:
-    """POST /chat/completions through the lax SDK with the get_weather tool and ``tool_choice``
-    'required' (``max_tokens`` 96). Judged by chat.tools.required; chat.tools.loop answers its call."""
+def _required_tool_call(ctx: CheckContext, max_tokens: int) -> dict[str, Any]:
     return complete(
         ctx,
         model=ctx.tools_model,
         messages=WEATHER_QUESTION,
         tools=[WEATHER],
         tool_choice="required",
-        max_tokens=TOOL_MAX_TOKENS,
+        max_tokens=max_tokens,
         decline_param=TOOL_FIELDS,
+        **STABLE,
     )
+
+
+@shared_request
+def required_tool_call(ctx: CheckContext) -> dict[str, Any]:
+    """POST /chat/completions through the lax SDK with the get_weather tool and ``tool_choice``
+    'required' (``max_tokens`` 96, ``temperature`` 0, the suite's seed). Judged by chat.tools.required;
+    chat.tools.loop answers its call."""
+    return _required_tool_call(ctx, TOOL_MAX_TOKENS)
+
+
+@shared_request
+def required_tool_call_larger(ctx: CheckContext) -> dict[str, Any]:
+    """POST /chat/completions, the request of :func:`required_tool_call` with ``BUDGET_FACTOR`` times its
+    ``max_tokens`` (384): sent only when that reply was cut (finish_reason 'length'), for the features
+    that need a complete call (budgets never decide a verdict)."""
+    return _required_tool_call(ctx, TOOL_MAX_TOKENS * BUDGET_FACTOR)
+
+
+def required_tool_call_within(ctx: CheckContext, max_tokens: int) -> dict[str, Any]:
+    """The forced get_weather call asked with ``max_tokens``: :func:`required_tool_call` at its budget,
+    :func:`required_tool_call_larger` at the larger one (what ``run_trials`` asks after a cut)."""
+    return required_tool_call(ctx) if max_tokens == TOOL_MAX_TOKENS else required_tool_call_larger(ctx)
 
 
 # --- embeddings -----------------------------------------------------------------------------------

@@ -1,17 +1,19 @@
-"""POST /embeddings: shape, the SDK's default base64 encoding, batches, dimensions."""
+"""POST /embeddings: shape, the SDK's default base64 encoding, batches, dimensions, the input forms."""
 
 from __future__ import annotations
 
 import json
 import math
 
-from conformance.checks._common import EMBEDDING_SAMPLE, json_object, strict_sdk_json
+from conformance.checks._common import EMBEDDING_SAMPLE, compact, json_object, strict_sdk_json
+from conformance.checks._judges import error_body_of, judge_error
 from conformance.checks._requests import float_embedding
-from conformance.context import CheckContext
+from conformance.context import CheckContext, StatusError
+from conformance.envelope import param_names
 from conformance.floats import decode_base64
 from conformance.registry import check
 from conformance.sdk import oracle
-from conformance.verdict import Findings, Oracle, Outcome, StopCheck, nonconformant
+from conformance.verdict import Findings, Oracle, Outcome, StopCheck, nonconformant, skipped
 
 BATCH = [EMBEDDING_SAMPLE, "Bright stars above the hills.", "A quiet river in the valley."]
 
@@ -23,6 +25,25 @@ def _reference_vector(ctx: CheckContext) -> list[float] | None:
     except (ValueError, KeyError, IndexError, TypeError):
         return None
     return vector if isinstance(vector, list) and all(isinstance(v, (int, float)) for v in vector) else None
+
+
+def _native_size(ctx: CheckContext) -> int | None:
+    """The model's own vector size, from embeddings.basic's float answer (shared: no extra request).
+
+    None when that answer holds no float vector; when it was an error, the error escapes (the
+    endpoint declined or broke, and the engine judges that as for embeddings.basic)."""
+    try:
+        vector = _reference_vector(ctx)
+    except StopCheck:
+        return None
+    return len(vector) if vector is not None else None
+
+
+def _serves_embeddings(ctx: CheckContext) -> bool:
+    try:
+        return _native_size(ctx) is not None
+    except StatusError:
+        return False
 
 
 def cosine(a: list[float], b: list[float]) -> float:
@@ -141,7 +162,14 @@ def embeddings_batch(ctx: CheckContext) -> Outcome:
 
 @check("embeddings.dimensions")
 def embeddings_dimensions(ctx: CheckContext) -> Outcome:
-    wanted = 64
+    """Half the model's native size (learned from embeddings.basic's vector): a size strictly below it,
+    so that a server ignoring `dimensions` cannot pass by chance with a model that is natively that small."""
+    native = _native_size(ctx)
+    if native is None:
+        return skipped("the model's native size is unknown: embeddings.basic got no float vector to measure")
+    if native <= 1:
+        return skipped(f"the model's vectors have {native} value: there is no smaller size to ask for")
+    wanted = native // 2
     response = ctx.require_ok(
         ctx.wire.post(
             "embeddings",
@@ -156,7 +184,74 @@ def embeddings_dimensions(ctx: CheckContext) -> Outcome:
     except (KeyError, IndexError, TypeError):
         vector = None
     size = len(vector) if isinstance(vector, list) else None
-    findings.expect(
-        size == wanted, Oracle.BEHAVIOUR, f"dimensions={wanted} answered with {size} values (accepted and ignored)"
+    ignored = " (the native size: accepted and ignored)" if size == native else ""
+    findings.expect(size == wanted, Oracle.BEHAVIOUR, f"dimensions={wanted} answered with {size} values{ignored}")
+    return findings.outcome(
+        f"dimensions={wanted} (half the native {native}) gives {wanted}-value vectors", Oracle.BEHAVIOUR
     )
-    return findings.outcome(f"dimensions={wanted} gives {wanted}-value vectors", Oracle.BEHAVIOUR)
+
+
+# The OpenAPI spec's own example of a token-array input (`CreateEmbeddingRequest.input`).
+TOKEN_IDS = [1212, 318, 257, 1332, 13]
+
+
+@check("embeddings.input.token_array")
+def input_token_array(ctx: CheckContext) -> Outcome:
+    """Token ids are valid input (LangChain's OpenAIEmbeddings sends them by default). They are the
+    tokenizer's own, so a server whose model reads other ids may decline them honestly (400 naming input)."""
+    response = ctx.require_ok(
+        ctx.wire.post("embeddings", {"model": ctx.embedding_model, "input": TOKEN_IDS, "encoding_format": "float"}),
+        decline_param="input",
+    )
+    body = json_object(response)
+    findings = Findings()
+    data = body.get("data")
+    if not (isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict)):
+        findings.add(
+            Oracle.BEHAVIOUR, f"data: received {compact(data, 80)}, expected one embedding for one token array"
+        )
+        return findings.fail()
+    vector = data[0].get("embedding")
+    if not (isinstance(vector, list) and vector and all(isinstance(v, (int, float)) for v in vector)):
+        findings.add(Oracle.BEHAVIOUR, f"data[0].embedding: received {compact(vector, 80)}, expected a list of floats")
+        return findings.fail()
+    try:
+        native = _native_size(ctx)
+    except StatusError:
+        native = None  # embeddings.basic says what went wrong there
+    findings.expect(
+        native is None or len(vector) == native,
+        Oracle.BEHAVIOUR,
+        f"the token-array vector has {len(vector)} values, the text vector {native}",
+    )
+    return findings.outcome(f"{len(TOKEN_IDS)} token ids give one {len(vector)}-value embedding", Oracle.BEHAVIOUR)
+
+
+@check("embeddings.input.empty_string")
+def input_empty_string(ctx: CheckContext) -> Outcome:
+    """OpenAI's contract: the input 'cannot be an empty string'. Refused, the caller learns which chunk
+    of its corpus is empty; embedded, it stores a vector of nothing."""
+    response = ctx.wire.post("embeddings", {"model": ctx.embedding_model, "input": "", "encoding_format": "float"})
+    findings = Findings()
+    if 200 <= response.status < 300:
+        findings.add(
+            Oracle.BEHAVIOUR,
+            f'input "" was embedded (HTTP {response.status}): the contract says the input cannot be an empty '
+            "string, and the caller never learns its text was empty",
+        )
+        return findings.fail()
+    if response.status != 400 and not (response.status in (403, 404) and _serves_embeddings(ctx)):
+        # 404/403 from a server without embeddings is an honest decline; a redirect, 422 or 5xx is not:
+        # the engine judges those, as for any refused request
+        ctx.require_ok(response, decline_param="input")
+    error = error_body_of(response)
+    judge_error(findings, error, status=400, what='input ""')
+    message = error.message or ""
+    if (
+        error.error is not None
+        and error.status == 400
+        and not param_names(error.param, "input")
+        and "input" not in message.lower()
+    ):
+        findings.add(Oracle.WIRE, f"input \"\": the error names no field (param {error.param!r}), expected 'input'")
+    return findings.outcome("400 in the OpenAI envelope naming 'input'", Oracle.WIRE)

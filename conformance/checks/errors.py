@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from typing import Any
 
-from conformance.checks._common import SHORT_REPLY, UNKNOWN_MODEL, chat_body
+from conformance.checks._common import SHORT_REPLY, UNKNOWN_MODEL, chat_body, compact
 from conformance.checks._judges import error_body_of, judge_error
 from conformance.checks._requests import basic_completion, invalid_key, invalid_param, unknown_model
 from conformance.context import CheckContext, StatusError
 from conformance.cost import IMPOSSIBLE_MAX_TOKENS
-from conformance.envelope import ErrorBody, decode_error_body, envelope_problems
+from conformance.envelope import ErrorBody, decode_error_body, envelope_problems, param_names
 from conformance.registry import check
-from conformance.sdk import exception_class_for_status
+from conformance.sdk import exception_class_for_status, exception_name_for_status
 from conformance.verdict import Findings, Oracle, Outcome, skipped
-from conformance.wire import RecordedExchange, retry_after_seconds
+from conformance.wire import RecordedExchange, WireResponse, retry_after_seconds
 
 
 @check("errors.envelope.invalid_param")
@@ -41,6 +43,138 @@ def invalid_json(ctx: CheckContext) -> Outcome:
     response = ctx.wire.post("chat/completions", content=broken)
     judge_error(findings, error_body_of(response), status=400, what="a truncated JSON body")
     return findings.outcome("400 in the OpenAI envelope for a body that is not JSON", Oracle.WIRE)
+
+
+# A body field no version of the API defines: what a newer SDK's field or a vendor extension is to a server.
+UNKNOWN_FIELD = "x_conformance_unknown"
+
+
+def _expect_named(findings: Findings, body: ErrorBody, what: str, *, param: str, word: str) -> None:
+    """A refusal must say what is wrong: ``error.param`` names the field, or the message mentions it.
+
+    OpenAI itself sets ``param`` for most invalid fields but leaves it null for some (an unrecognized
+    argument, a missing model) and names the field in the message instead; either tells the user.
+    """
+    if body.error is None or body.status < 400:
+        return  # the status or the envelope is already reported
+    message = body.message or ""
+    if not (param_names(body.param, param) or word.lower() in message.lower()):
+        findings.add(
+            Oracle.WIRE,
+            f"{what}: the error names no field (param {body.param!r}, message {message[:80]!r}): "
+            f"expected param {param!r} or a message about {word!r}",
+        )
+
+
+def _refused(
+    findings: Findings, response: WireResponse, what: str, *, accepted: str, param: str | None, word: str = ""
+) -> None:
+    """An invalid request must get 400 in the envelope naming the field; a 2xx means it was served."""
+    if 200 <= response.status < 300:
+        findings.add(Oracle.BEHAVIOUR, f"{what} was answered HTTP {response.status}: {accepted}")
+        return
+    body = error_body_of(response)
+    judge_error(findings, body, status=400, what=what)
+    if param is not None:
+        _expect_named(findings, body, what, param=param, word=word or param)
+
+
+@check("errors.unknown_parameter")
+def unknown_parameter(ctx: CheckContext) -> Outcome:
+    """An unknown body field, sent as users send vendor extensions (the SDK's ``extra_body``).
+
+    Ignoring it (200) and refusing it (400 naming it, as OpenAI does) are both honest: the user can
+    handle either. 422 or 5xx is not (UnprocessableEntityError, or InternalServerError after retries).
+    """
+    what = f"{UNKNOWN_FIELD}: true"
+    findings = Findings()
+    try:
+        ctx.call_sdk(
+            lambda: ctx.sdk(strict=False).chat.completions.create(
+                model=ctx.chat_model, messages=SHORT_REPLY, max_tokens=1, extra_body={UNKNOWN_FIELD: True}
+            )
+        )
+    except StatusError as error:
+        judge_error(findings, error.body, status=400, what=what)
+        _expect_named(findings, error.body, what, param=UNKNOWN_FIELD, word=UNKNOWN_FIELD)
+        return findings.outcome(f"refused: 400 in the OpenAI envelope naming {UNKNOWN_FIELD!r}", Oracle.WIRE)
+    findings.note(f"{UNKNOWN_FIELD!r} was accepted and ignored (200); OpenAI refuses it with 400 naming it")
+    return findings.outcome("accepted and ignored (200), which is honest", Oracle.WIRE)
+
+
+# A bogus role first, then a valid turn: a server that drops what it does not know still has a
+# prompt and answers 200, which is how the silent loss shows.
+BOGUS_ROLE: Any = [
+    {"role": "wizard", "content": "You are a wizard."},
+    {"role": "user", "content": "Say hi."},
+]
+
+
+@check("errors.invalid_request.role")
+def invalid_role(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    body = {"model": ctx.chat_model, "messages": BOGUS_ROLE, "max_tokens": 1}
+    response = ctx.wire.post("chat/completions", body)
+    _refused(
+        findings,
+        response,
+        'a message with role "wizard"',
+        accepted="the unknown role was dropped or reinterpreted, and the caller never learns it",
+        param="messages",
+        word="role",
+    )
+    return findings.outcome("400 in the OpenAI envelope naming the message's role", Oracle.WIRE)
+
+
+@check("errors.invalid_request.empty_messages")
+def empty_messages(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    response = ctx.wire.post("chat/completions", {"model": ctx.chat_model, "messages": [], "max_tokens": 1})
+    _refused(
+        findings,
+        response,
+        "messages: []",
+        accepted="a reply to no conversation at all (the spec's minItems is 1)",
+        param="messages",
+    )
+    return findings.outcome("400 in the OpenAI envelope naming 'messages'", Oracle.WIRE)
+
+
+@check("errors.invalid_request.no_model")
+def no_model(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    response = ctx.wire.post("chat/completions", {"messages": SHORT_REPLY, "max_tokens": 1})
+    chosen = None
+    if 200 <= response.status < 300:
+        try:
+            served = response.json()
+        except ValueError:
+            served = None
+        chosen = served.get("model") if isinstance(served, dict) else None
+    _refused(
+        findings,
+        response,
+        "a request without 'model'",
+        accepted=f"the server picked a model itself ({chosen!r}): a client that forgot the field runs a "
+        "model nobody chose",
+        param="model",
+    )
+    return findings.outcome("400 in the OpenAI envelope naming 'model'", Oracle.WIRE)
+
+
+@check("errors.invalid_request.array_body")
+def array_body(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    request = [{"model": ctx.chat_model, "messages": SHORT_REPLY, "max_tokens": 1}]
+    response = ctx.wire.post("chat/completions", content=json.dumps(request).encode())
+    _refused(
+        findings,
+        response,
+        "a JSON array as the body",
+        accepted="a body that is not an object was served",
+        param=None,
+    )
+    return findings.outcome("400 in the OpenAI envelope for a body that is a JSON array", Oracle.WIRE)
 
 
 @check("errors.unknown_model")
@@ -212,10 +346,82 @@ def oversized(ctx: CheckContext) -> Outcome:
     return findings.outcome("an impossible max_tokens gives 400 in the OpenAI envelope", Oracle.WIRE)
 
 
+@check("errors.rate_limit.stream")
+def rate_limit_stream(ctx: CheckContext) -> Outcome:
+    """The rate-limited model asked to stream: the limit is known before a token is generated, so the
+    429 belongs before the stream starts (RateLimitError, retried by the SDK). A server that has
+    already sent its 200 can only report it in the stream, as `data: {"error": {...}}`, the one form
+    the SDK raises (docs/sdk-facts.md#sse-errors). Retry-After on the 429 is errors.rate_limit's to judge:
+    it observes every 429 of the run, this one included."""
+    body = {"model": ctx.target.models["rate_limited"], "messages": SHORT_REPLY, "max_tokens": 1, "stream": True}
+    response = ctx.wire.post("chat/completions", body, no_backoff=True)
+    what = "the rate-limited model with stream: true"
+    findings = Findings()
+    if response.status == 401:
+        return skipped("the configured rate-limited model answered HTTP 401, not 429: nothing to judge")
+    if response.status == 429:
+        judge_error(findings, error_body_of(response), status=429, what=what)
+        return findings.outcome(
+            "429 in the OpenAI envelope before any SSE frame (RateLimitError, which the SDK retries)", Oracle.WIRE
+        )
+    if response.status >= 500:
+        findings.add(
+            Oracle.WIRE,
+            f"{what}: HTTP {response.status} ({error_body_of(response).summary()}) makes the SDK raise "
+            f"{exception_name_for_status(response.status)}, expected 429 with the envelope before the stream",
+        )
+        return findings.fail()
+    ctx.require_ok(response, decline_param="stream")  # another 4xx: an honest decline of streaming, or not
+    error_frames = [
+        (event, value)
+        for event, value in response.sse().json_chunks()
+        if event.event == "error" or (isinstance(value, dict) and "error" in value)
+    ]
+    if not error_frames:
+        return skipped(
+            f"the configured rate-limited model streamed an answer (HTTP {response.status}), not a rate-limit "
+            "error: nothing to judge"
+        )
+    for event, value in error_frames:
+        error = value.get("error") if isinstance(value, dict) else None
+        if not (isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"]):
+            named = " (`event: error`)" if event.event == "error" else ""
+            findings.add(
+                Oracle.SDK,
+                f"line {event.line}: the rate-limit frame{named} {compact(value, 100)} carries no `error` object "
+                "with a message: openai-python raises only on data.error, so the user sees an empty reply, "
+                "no RateLimitError and no retry",
+            )
+    if findings.ok:
+        findings.note(
+            "the limit arrives after a 200, inside the stream: the SDK raises openai.APIError, not "
+            "RateLimitError, and cannot retry it; a 429 before the stream is what clients expect"
+        )
+    return findings.outcome(
+        'the limit is reported in the stream as `data: {"error": {...}}`, raised by the SDK', Oracle.SDK
+    )
+
+
+def _limited_model_met(ctx: CheckContext) -> bool:
+    """Has the run already met a 429 from the rate-limited model (errors.rate_limit.stream's probe)?"""
+    model = ctx.target.models["rate_limited"]
+    for exchange in ctx.observed.rate_limits:
+        try:
+            sent = json.loads(exchange.request_body or b"null")
+        except ValueError:
+            continue
+        if isinstance(sent, dict) and sent.get("model") == model:
+            return True
+    return False
+
+
 @check("errors.rate_limit")
 def rate_limit(ctx: CheckContext) -> Outcome:
-    """Judge every 429 of the run (and one provoked, when a rate-limited model is configured)."""
-    if ctx.target.has("rate_limited"):
+    """Judge every 429 of the run (and one provoked, when a rate-limited model is configured).
+
+    A 429 the rate-limited model already gave this run (errors.rate_limit.stream's probe) stands for
+    the provoked one: the same model's limit, and one request fewer."""
+    if ctx.target.has("rate_limited") and not _limited_model_met(ctx):
         body = {"model": ctx.target.models["rate_limited"], "messages": SHORT_REPLY, "max_tokens": 1}
         probe = ctx.wire.post("chat/completions", body, no_backoff=True)
         if probe.status < 400 or probe.status == 401:

@@ -28,6 +28,12 @@ VALIDATION_FEATURES = (
     "chat.params.top_p",
     "chat.params.penalties",
     "chat.stream.error_shape",
+    "errors.unknown_parameter",
+    "errors.invalid_request.role",
+    "errors.invalid_request.empty_messages",
+    "errors.invalid_request.no_model",
+    "errors.invalid_request.array_body",
+    "embeddings.input.empty_string",
 )
 AUTH_FEATURES = (
     "errors.auth.missing_key",
@@ -49,6 +55,7 @@ ERROR_FEATURES = (
     "errors.unknown_model",
     "errors.oversized",
     "errors.rate_limit",
+    "errors.rate_limit.stream",
     "models.retrieve.unknown",
 )
 CHUNK_SCHEMA = "chat.stream.chunk_object"

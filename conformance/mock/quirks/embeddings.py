@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from conformance.floats import encode_base64
 from conformance.mock.content import embedding_vector
 from conformance.mock.effects import Effects
-from conformance.mock.messages import ErrorSpec
+from conformance.mock.messages import ErrorSpec, Incoming, MockResponse, json_response
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
-from conformance.mock.quirks._shared import decline
+from conformance.mock.quirks._shared import decline, error_body, kinds
 from conformance.mock.validation import EmbeddingRequest
 
 NATIVE_DIMENSIONS = 256
@@ -50,6 +51,40 @@ def _full_dimensions(body: dict[str, Any], request: EmbeddingRequest) -> dict[st
         vector = embedding_vector(text, NATIVE_DIMENSIONS)
         item["embedding"] = encode_base64(vector) if request.encoding_format == "base64" else vector
     return body
+
+
+def _reject_token_ids(request: EmbeddingRequest) -> ErrorSpec | None:
+    """Infinity's request model types `input` as strings only: pydantic refuses token ids."""
+    value = request.raw.get("input")
+    if isinstance(value, list) and value and not all(isinstance(item, str) for item in value):
+        return ErrorSpec(422, "Input should be a valid string", "token_input", param="input")
+    return None
+
+
+@kinds("token_input")
+def _fastapi_detail(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
+    detail = [{"type": "string_type", "loc": ["body", "input", 0], "msg": spec.message, "input": 1212}]
+    return error_body(response, spec, {"detail": detail})
+
+
+def _embed_empty_string(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
+    """A server that embeds `input: ""` as it embeds any text, instead of refusing it."""
+    if not incoming.path.rstrip("/").endswith("/embeddings") or spec.param != "input":
+        return response
+    try:
+        body = json.loads(incoming.body)
+    except ValueError:
+        return response
+    if not isinstance(body, dict) or body.get("input") != "":
+        return response
+    vector = embedding_vector("", NATIVE_DIMENSIONS)
+    answer = {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": vector}],
+        "model": body.get("model"),
+        "usage": {"prompt_tokens": 0, "total_tokens": 0},
+    }
+    return json_response(200, answer, [(k, v) for k, v in response.headers if k != "content-type"])
 
 
 TABLE: tuple[Quirk, ...] = (
@@ -102,5 +137,22 @@ TABLE: tuple[Quirk, ...] = (
         "BerriAI/litellm#25656 (Gemini batch), samfoy/pi-session-search#13, xorbitsai/inference#5240",
         Effects(embeddings=lambda body, request: {**body, "data": [{**item, "index": 0} for item in body["data"]]}),
         detects={"embeddings.batch": NONCONFORMANT},
+    ),
+    Quirk(
+        "emb.token_array_rejected",
+        "embeddings",
+        'Token-id input (`input: [1212, 318, ...]`) fails request validation: FastAPI\'s `422 {"detail": [...]}`.',
+        "https://github.com/michaelfeil/infinity/issues/295, "
+        "https://github.com/huggingface/text-embeddings-inference/issues/273",
+        Effects(embeddings_request=_reject_token_ids, error=_fastapi_detail),
+        detects={"embeddings.input.token_array": NONCONFORMANT},
+    ),
+    Quirk(
+        "emb.empty_string_accepted",
+        "embeddings",
+        '`input: ""` is embedded (200 and a vector) instead of refused.',
+        "https://github.com/openclaw/openclaw/issues/117615, https://github.com/ollama/ollama/issues/5781",
+        Effects(error=_embed_empty_string),
+        detects={"embeddings.input.empty_string": NONCONFORMANT},
     ),
 )

@@ -77,6 +77,8 @@ TABLE: tuple[Quirk, ...] = (
             "embeddings.base64": UNSUPPORTED,
             "embeddings.batch": UNSUPPORTED,
             "embeddings.dimensions": UNSUPPORTED,
+            "embeddings.input.token_array": UNSUPPORTED,
+            "embeddings.input.empty_string": UNSUPPORTED,
         },
     ),
     _absent_quirk(

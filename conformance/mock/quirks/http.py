@@ -13,7 +13,14 @@ from conformance.mock.quirks._shared import AUTH_FEATURES, THE_GRID, error_body,
 # Redirect quirks act on POST /v1/embeddings: a route that exercises the SDK's redirect handling
 # with a body, while leaving chat (which most features need) untouched.
 REDIRECTED_ROUTE = "/v1/embeddings"
-EMBEDDINGS_FEATURES = ("embeddings.basic", "embeddings.base64", "embeddings.batch", "embeddings.dimensions")
+EMBEDDINGS_FEATURES = (
+    "embeddings.basic",
+    "embeddings.base64",
+    "embeddings.batch",
+    "embeddings.dimensions",
+    "embeddings.input.token_array",
+    "embeddings.input.empty_string",
+)
 # Features that meet a 404 for a path that is not a route (the "route" kind of error).
 WRONG_PATH_FEATURES = ("http.path.unknown_route", "http.path.misconfigured_base_url", "http.path.trailing_slash")
 NGINX_404 = (
@@ -262,6 +269,6 @@ TABLE: tuple[Quirk, ...] = (
         'Overload is `503 {"error": "server busy, ..."}` with no Retry-After, instead of 429.',
         "https://github.com/ollama/ollama/issues/15934, https://github.com/valentinfrlch/ha-llmvision/issues/648",
         Effects(error=_overload_503),
-        detects={"errors.rate_limit": NONCONFORMANT},
+        detects={"errors.rate_limit": NONCONFORMANT, "errors.rate_limit.stream": NONCONFORMANT},
     ),
 )
