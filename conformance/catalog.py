@@ -48,6 +48,10 @@ class Feature:
     # "run": the verdict judges what the whole run met (every 429, every redirect), not only the
     # feature's own requests; such a feature runs after the rest (see in_run_order)
     observes: str | None = None
+    # what the server is judged on (only that can be nonconformant), and what the model decides
+    # (notes or model-quality figures, never a failure; "nothing" where the answer is deterministic)
+    server_controls: str = ""
+    model_chooses: str = ""
 
     @property
     def observes_run(self) -> bool:
@@ -195,6 +199,8 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
             sdk_behaviour=tuple(entry.get("sdk_behaviour", ())),
             seen_in=tuple(entry.get("seen_in", ())),
             observes=entry.get("observes"),
+            server_controls=_one_line(entry.get("server_controls", "")),
+            model_chooses=_one_line(entry.get("model_chooses", "")),
         )
         for alias in entry.get("aliases", ()):
             aliases[alias] = fid

@@ -24,10 +24,13 @@ def embedded_target(
     profile: str | None = None,
     timeouts: Timeouts | None = None,
     models: Mapping[str, str | None] | None = None,
+    seed: int | None = None,
 ) -> Iterator[Target]:
     """Start the reference mock (with these quirks, or as this vendor profile) and yield it as a target.
 
-    An unknown quirk or profile is a :class:`ConfigError`, as any other configuration mistake.
+    ``seed`` seeds the mock's sampled, model-like behaviour (the ``chatty`` profile, the ``model.*``
+    quirks): the same seed gives the same run; it changes nothing else. An unknown quirk or profile is
+    a :class:`ConfigError`, as any other configuration mistake.
     """
     from conformance.mock.profiles import UnknownProfile
     from conformance.mock.quirks import UnknownQuirk
@@ -35,7 +38,7 @@ def embedded_target(
 
     key = "mock-" + secrets.token_hex(12)
     try:
-        server = MockServer(quirks=list(quirks), api_key=key, profile=profile)
+        server = MockServer(quirks=list(quirks), api_key=key, profile=profile, seed=seed or 0)
     except (UnknownQuirk, UnknownProfile) as error:
         raise ConfigError(str(error.args[0])) from None
     with server:
@@ -46,6 +49,8 @@ def embedded_target(
         name = f"{server.profile.vendor} (reference mock profile)" if server.profile else "reference mock"
         if quirks:
             name += f" with {', '.join(quirks)}"
+        if seed is not None:
+            name += f", mock seed {seed}"
         yield Target(
             server.base_url, Secret(key), chosen, name=name, timeouts=timeouts or Timeouts(), embedded_mock=True
         )

@@ -202,3 +202,103 @@ def test_images_and_the_agent_loop(post) -> None:  # type: ignore[no-untyped-def
     history = [*ASK, first] + [{"role": "tool", "tool_call_id": c["id"], "content": "{}"} for c in first["tool_calls"]]
     final = post(messages=history, tools=[WEATHER], tool_choice="auto").json()["choices"][0]
     assert final["finish_reason"] == "stop" and final["message"]["content"]
+
+
+# --- a sampling model: the chatty profile (mock/quirks/model_behaviour.py) -------------------------
+
+
+def _client(server: MockServer) -> httpx.Client:
+    return httpx.Client(base_url=server.base_url + "/", headers={"authorization": f"Bearer {server.api_key}"})
+
+
+@pytest.fixture
+def chatty():  # type: ignore[no-untyped-def]
+    with MockServer(profile="chatty", seed=11) as server, _client(server) as client:
+
+        def send(**body: Any) -> dict[str, Any]:
+            answer = client.post("chat/completions", json={"model": "mock-chat", "messages": ASK, **body})
+            assert answer.status_code == 200, answer.text
+            if body.get("stream"):
+                chunks = [c for _, c in parse_sse(answer.content).json_chunks() if c["choices"]]
+                return {"content": "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)}
+            return answer.json()["choices"][0] | {"usage": answer.json()["usage"]}
+
+        yield send
+
+
+def test_a_sampling_model_is_deterministic_only_when_asked(chatty) -> None:  # type: ignore[no-untyped-def]
+    for pinned in ({"seed": 7}, {"temperature": 0}, {"seed": 7, "temperature": 1.2}):
+        first = chatty(**pinned)["message"]["content"]
+        assert chatty(**pinned)["message"]["content"] == first, pinned
+        assert chatty(**pinned, stream=True)["content"] == first, pinned  # streamed or not
+    sampled = {chatty()["message"]["content"] for _ in range(4)}
+    assert len(sampled) == 4  # identical requests, four replies
+    assert chatty(stream=True)["content"] not in sampled
+
+
+def test_a_sampling_model_is_reproducible_from_the_mock_seed() -> None:
+    def replies(seed: int) -> list[str]:
+        with MockServer(profile="chatty", seed=seed) as server, _client(server) as client:
+            return [
+                client.post("chat/completions", json={"model": "mock-chat", "messages": ASK}).json()["choices"][0][
+                    "message"
+                ]["content"]
+                for _ in range(3)
+            ]
+
+    assert replies(3) == replies(3)
+    assert replies(3) != replies(4)
+
+
+def test_a_verbose_reply_cut_by_the_limit_says_so(chatty) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(6):  # two to five sentences of 8 to 15 words: none fits in 12 tokens
+        choice = chatty(max_tokens=12)
+        assert choice["finish_reason"] == "length"
+        assert choice["usage"]["completion_tokens"] == 12 and choice["message"]["content"]
+    assert all(chatty(max_tokens=200)["finish_reason"] == "stop" for _ in range(5))
+
+
+def test_the_model_chooses_only_what_the_server_leaves_it(chatty) -> None:  # type: ignore[no-untyped-def]
+    parameters = WEATHER["function"]["parameters"]
+    strict_tool = {"type": "function", "function": {**WEATHER["function"], "strict": True}}
+    forced = [chatty(tools=[WEATHER], tool_choice="required") for _ in range(24)]
+    assert all(c["finish_reason"] == "tool_calls" and c["message"]["tool_calls"] for c in forced)
+    arguments = [json.loads(c["message"]["tool_calls"][0]["function"]["arguments"]) for c in forced]
+    # a non-strict call is the model's best effort: now and then a required argument is missing ...
+    assert any(set(a) < set(parameters["required"]) for a in arguments)
+    assert any(set(a) == set(parameters["required"]) for a in arguments)
+    # ... a strict one never
+    for _ in range(12):
+        call = chatty(tools=[strict_tool], tool_choice="required")["message"]["tool_calls"][0]
+        jsonschema.validate(json.loads(call["function"]["arguments"]), parameters)
+    # under "auto" the model calls or answers in text; under "none" it never calls
+    auto = [chatty(tools=[WEATHER], tool_choice="auto")["message"] for _ in range(16)]
+    assert any(m.get("tool_calls") for m in auto) and any(not m.get("tool_calls") and m["content"] for m in auto)
+    assert not any(chatty(tools=[WEATHER], tool_choice="none")["message"].get("tool_calls") for _ in range(5))
+    assert all(
+        len(chatty(tools=[WEATHER, TIME], tool_choice="required", parallel_tool_calls=False)["message"]["tool_calls"])
+        == 1
+        for _ in range(5)
+    )
+    # structured outputs: json_object is JSON of the model's shape, a strict schema always holds
+    fmt = {"type": "json_schema", "json_schema": {"name": "colour_pick", "schema": SCHEMA, "strict": True}}
+    values = [json.loads(chatty(response_format=fmt)["message"]["content"]) for _ in range(8)]
+    for value in values:
+        jsonschema.validate(value, SCHEMA)
+    assert len({json.dumps(v) for v in values}) > 1
+    assert all(
+        isinstance(json.loads(chatty(response_format={"type": "json_object"})["message"]["content"]), dict)
+        for _ in range(8)
+    )
+
+
+def test_the_reference_mock_does_not_sample(post) -> None:  # type: ignore[no-untyped-def]
+    # no model-behaviour quirk: the same request gets the same answer, the mock's seed changes nothing
+    assert message(post())["content"] == message(post())["content"]
+    with MockServer(seed=99) as other:
+        answer = httpx.post(
+            other.base_url + "/chat/completions",
+            json={"model": "mock-chat", "messages": ASK},
+            headers={"authorization": f"Bearer {other.api_key}"},
+        )
+    assert message(answer)["content"] == message(post())["content"]

@@ -133,6 +133,8 @@ def _catalog(sdk_fields: list[str]) -> Any:
         "endpoint": "POST /chat/completions",
         "level": "required",
         "description": "a feature for this test",
+        "server_controls": "nothing here",
+        "model_chooses": "nothing",
         "sdk_fields": sdk_fields,
     }
     return parse_catalog({"schema_version": 1, "areas": [{"id": "chat", "title": "Chat"}], "features": [feature]})

@@ -63,6 +63,8 @@ def test_an_entry_naming_an_unknown_feature_is_refused() -> None:
                 "endpoint": "GET /x",
                 "level": "required",
                 "description": "a feature for this test",
+                "server_controls": "nothing here",
+                "model_chooses": "nothing",
                 "sdk_fields": [],
             }
         ],

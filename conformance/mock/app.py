@@ -42,9 +42,11 @@ class MockApp:
         api_key: str,
         effects: Sequence[Effects] = (),
         models: Sequence[MockModel] = DEFAULT_MODELS,
+        seed: int = 0,
     ) -> None:
         self.api_key = api_key
-        self.state = MockState(ModelTable(models), Pipeline(effects))
+        # seed: where a sampling model's draws come from (model-behaviour quirks); no effect otherwise
+        self.state = MockState(ModelTable(models), Pipeline(effects, seed))
 
     @property
     def models(self) -> ModelTable:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from conformance.mock.chat.generation import Plan
+from conformance.mock.chat.generation import Plan, Sampler, Sampling, sample_choice
 from conformance.mock.chat.request import ChatRequest
 from conformance.mock.messages import ErrorSpec, Incoming, MockResponse
 from conformance.mock.validation import EmbeddingRequest
@@ -43,6 +43,9 @@ class Effects:
     request_body: Callable[[Any], Any] | None = None
     # chat: decline a request up front (an ErrorSpec), or let it through (None)
     chat_request: Callable[[ChatRequest], ErrorSpec | None] | None = None
+    # what a sampling model chooses (mock/quirks/model_behaviour.py): knobs of chat/generation.py's
+    # Sampling; with any turned, each choice is the model's own draw, before the plan hooks apply
+    sampling: Sampling | None = None
     # what the model "generates" for one choice; streaming says which path asks
     plan: Callable[[Plan, ChatRequest, bool], Plan] | None = None
     # a non-streamed chat completion body
@@ -66,12 +69,18 @@ class Pipeline:
 
     A transforming hook passes its value through every quirk that sets it; a deciding hook
     (redirect, decline_route, chat_request, embeddings_request) takes the first answer that is not
-    None.
+    None. The model's knobs (``sampling``) are merged; ``seed`` seeds the model's draws.
     """
 
-    def __init__(self, effects: Sequence[Effects]) -> None:
+    def __init__(self, effects: Sequence[Effects], seed: int = 0) -> None:
         self._effects = tuple(effects)
         self.no_auth = any(e.no_auth for e in self._effects)
+        # the model's knobs, merged in order (None: the reference mock's deterministic answers), and
+        # the random source the mock's seed gives them
+        self.sampling: Sampling | None = None
+        for sampling in self._hooks(lambda e: e.sampling):
+            self.sampling = (self.sampling or Sampling()).merged(sampling)
+        self.sampler = Sampler(seed)
 
     def _hooks(self, hook: Callable[[Effects], Hook | None]) -> list[Hook]:
         return [function for effects in self._effects if (function := hook(effects)) is not None]
@@ -122,6 +131,9 @@ class Pipeline:
         return None
 
     def plan(self, plan: Plan, request: ChatRequest, streaming: bool) -> Plan:
+        if self.sampling is not None:
+            draw = self.sampler.draw(request, plan.choice, self.sampling.varies)
+            plan = sample_choice(request, plan.choice, self.sampling, draw)
         for function in self._hooks(lambda e: e.plan):
             plan = function(plan, request, streaming)
         return plan

@@ -16,6 +16,7 @@ from conformance.capabilities import CAPABILITIES, mock_models
 from conformance.mock.quirks._shared import FLEXAI as FLEXAI_PAGE
 from conformance.mock.quirks._shared import SCAIGRID as SCAIGRID_PAGE
 from conformance.mock.quirks._shared import THE_GRID as THE_GRID_PAGE
+from conformance.mock.quirks.model_behaviour import CHATTY as CHATTY_MODEL
 from conformance.mock.served import MockModel
 
 
@@ -213,7 +214,20 @@ SDK_TESTS = Profile(
     target_models={},
 )
 
-PROFILES: dict[str, Profile] = {p.id: p for p in (SCAIGRID, THEGRID, FLEXAI, SDK_TESTS)}
+# Not a vendor: a server that is exact on everything it controls, in front of a small real chat model
+# that is not (verbose, sampling, leaving out arguments, answering in text under "auto"; the rows of
+# mock/quirks/model_behaviour.py). The suite must give it no nonconformant verdict, whatever the mock's
+# seed (`conformance run --mock-profile chatty --mock-seed N`); tests/test_chatty_profile.py runs five.
+CHATTY = Profile(
+    id="chatty",
+    vendor="a chatty small model",
+    source="the reference mock sampling like a real small chat model (conformance/mock/quirks/model_behaviour.py)",
+    models=(),
+    quirks=CHATTY_MODEL,
+    target_models={},
+)
+
+PROFILES: dict[str, Profile] = {p.id: p for p in (SCAIGRID, THEGRID, FLEXAI, SDK_TESTS, CHATTY)}
 # the profiles of documented vendors (their seed tables are what the docs pages reproduce)
 VENDOR_PROFILES: dict[str, Profile] = {p.id: p for p in PROFILES.values() if p.seed}
 

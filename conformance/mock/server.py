@@ -1,7 +1,7 @@
 """Serving the mock: uvicorn on a loopback socket, in a background thread, always stoppable.
 
 ``MockServer`` is what the rest of the project knows of the mock: it resolves quirk and profile
-names, builds the ASGI app and serves it.
+names, builds the ASGI app (with the seed of its sampled behaviour) and serves it.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class MockServer:
         port: int = 0,
         models: Sequence[MockModel] | None = None,
         profile: str | None = None,
+        seed: int = 0,
     ) -> None:
         # a vendor profile brings its models and its documented quirks; more quirks may be added
         self.profile = resolve_profile(profile) if profile else None
@@ -61,7 +62,10 @@ class MockServer:
             models = (self.profile.models if self.profile else ()) or DEFAULT_MODELS
         self.quirks = resolve_quirks([*(self.profile.quirks if self.profile else ()), *quirks])
         self.api_key = api_key
-        self.app = MockApp(api_key=api_key, effects=[q.effects for q in self.quirks], models=models)
+        # the seed of a sampling model's draws (the model-behaviour quirks, profile "chatty"): the same
+        # seed and the same requests give the same answers; without such quirks it changes nothing
+        self.seed = seed
+        self.app = MockApp(api_key=api_key, effects=[q.effects for q in self.quirks], models=models, seed=seed)
         self._socket = bind_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
         config = uvicorn.Config(
