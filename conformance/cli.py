@@ -377,7 +377,10 @@ def command_mock(args: argparse.Namespace) -> int:
     if args.list_quirks:
         width = max(len(q) for q in QUIRKS)
         for quirk in QUIRKS.values():
-            kind = " (benign)" if quirk.benign else ""
+            # benign: reported, never failed, in the compatible reading (a strict-only quirk still
+            # fails the strict one; a model quirk is the model's choice, never the server's)
+            kind = " (model behaviour)" if quirk.model else " (strict only)" if quirk.detects_strict else ""
+            kind = kind or (" (benign)" if quirk.benign else "")
             print(f"{quirk.id.ljust(width)}  {quirk.description}{kind}")
         return EXIT_OK
     if args.list_profiles:

@@ -64,6 +64,8 @@ class RunState:
     # keyed by the shared request's function itself, like a session-scoped fixture
     memo: dict[SharedRequest, tuple[Any, BaseException | None, list[RecordedExchange]]] = field(default_factory=dict)
     clients: dict[tuple[Any, ...], openai.OpenAI] = field(default_factory=dict)
+    # one-off clients (another key, headers): closed with the run, not left to the garbage collector
+    one_off_clients: list[openai.OpenAI] = field(default_factory=list)
 
 
 class Observed:
@@ -147,8 +149,10 @@ class CheckContext:
         return self._state.clients[key]
 
     def sdk_with(self, *, strict: bool = False, **overrides: Any) -> openai.OpenAI:
-        """A one-off SDK client (another key, base URL, headers)."""
-        return sdk_module.make_client(self.target, self._recorder, strict=strict, **overrides)
+        """A one-off SDK client (another key, base URL, headers), closed when the run ends."""
+        client = sdk_module.make_client(self.target, self._recorder, strict=strict, **overrides)
+        self._state.one_off_clients.append(client)
+        return client
 
     def call_sdk(self, call: Callable[[], T], *, decline_param: DeclineParam = None) -> T:
         """Run an SDK call; turn whatever goes wrong into the matching typed exception."""

@@ -100,7 +100,7 @@ class Engine:
 
     def close(self) -> None:
         self.wire.close()
-        for client in self.state.clients.values():
+        for client in [*self.state.clients.values(), *self.state.one_off_clients]:
             client.close()
 
     def __enter__(self) -> Engine:
