@@ -297,3 +297,32 @@ def test_a_document_older_than_readings_reads_as_compatible() -> None:
     changed = copy.deepcopy(old)
     changed["readings"] = {"strict": {"status": "nonconformant"}}
     assert judgement_of(changed, Reading.STRICT).why == "nonconformant to OpenAI's published schemas (strict reading)"
+
+
+# --- from the wire: what the compatible reading let through on real servers -------------------------
+
+WIRE = ROOT / "tests" / "wire"
+
+
+def test_litellms_recorded_completion_breaks_only_the_strict_reading() -> None:
+    # the SDK parses it (chat.basic is supported against LiteLLM), but OpenAI's schema requires both keys
+    body = json.loads((WIRE / "litellm-chat-completion.json").read_text())
+    assert messages([exchange("POST", "/chat/completions", 200, body)]) == [
+        "POST /chat/completions → 200: CreateChatCompletionResponse $.choices[0]: 'logprobs' is a required property",
+        "POST /chat/completions → 200: CreateChatCompletionResponse $.choices[0].message: "
+        "'refusal' is a required property",
+    ]
+
+
+def test_llama_cpps_recorded_stream_raises_no_false_strict_finding() -> None:
+    # a real server's stream that keeps every required key (finish_reason and logprobs as null):
+    # the chunk schema must accept all of it, chunk by chunk
+    lines = json.loads((WIRE / "llamacpp-chat-stream.json").read_text())["sse"]
+    chunks = [json.loads(line.removeprefix("data: ")) for line in lines if line.startswith("data: {")]
+    assert len(chunks) > 3
+    assert messages([stream(chunks)]) == []
+    del chunks[1]["choices"][0]["finish_reason"]  # and one omission is found in those same bytes
+    assert messages([stream(chunks)]) == [
+        "POST /chat/completions → 200, chunk 2 of 11: CreateChatCompletionStreamResponse $.choices[0]: "
+        "'finish_reason' is a required property"
+    ]
