@@ -130,11 +130,21 @@ def param_names(received: Any, fields: str | tuple[str, ...]) -> bool:
     return False
 
 
+def message_names(body: ErrorBody, fields: str | tuple[str, ...]) -> bool:
+    """Does the error's message name one of ``fields`` (as a word: ``dimensions``, not ``dimension``)?"""
+    message = body.error.get("message") if isinstance(body.error, dict) else None
+    if not isinstance(message, str):
+        return False
+    names = (fields,) if isinstance(fields, str) else fields
+    return any(re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", message) for name in names)
+
+
 def judge_decline(body: ErrorBody, *, param: DeclineParam = None) -> tuple[bool, list[str]]:
     """Is this error response an honest "no"? Returns (honest, problems).
 
     Honest means: status 400, 403 or 404 (``DECLINE_STATUSES``), the full envelope, and
-    ``error.param`` naming ``param`` when one was expected. A 404 declines the whole endpoint (or
+    ``error.param`` naming ``param`` when one was expected (or, with ``param`` null, the message naming
+    it, as OpenAI itself sometimes does). A 404 declines the whole endpoint (or
     model), not one parameter, so it names none.
     """
     problems = envelope_problems(body)
@@ -150,6 +160,14 @@ def judge_decline(body: ErrorBody, *, param: DeclineParam = None) -> tuple[bool,
             )
         else:
             problems.insert(0, f"HTTP {body.status} (SDK raises {exc}): expected 400, 403 or 404 to decline")
-    if param is not None and body.status != 404 and body.error is not None and not param_names(body.param, param):
+    if (
+        param is not None
+        and body.status != 404
+        and body.error is not None
+        and not param_names(body.param, param)
+        # OpenAI itself sometimes names the field only in the message, with param null ("This model
+        # does not support specifying dimensions."): the SDK user still learns which field
+        and not (body.param is None and message_names(body, param))
+    ):
         problems.append(f"error.param: received {body.param!r}, expected {param!r}")
     return (not problems, problems)

@@ -106,12 +106,53 @@ def test_a_json_line_read_as_sse_is_no_framing_variant() -> None:
 
 def test_the_agent_loop_answers_a_call_even_when_its_arguments_are_off() -> None:
     # LiteLLM's fixed get_weather call lacks the required `unit`: still a call a client can answer, and
-    # the missing argument is the model's (get_weather is not strict): a note
+    # the missing argument is the model's (get_weather is not strict): a note. Its answer to the tool
+    # result is the same call again, with finish_reason "stop": calling again is the model's choice,
+    # but "stop" beside tool_calls is the server's, as chat.tools.required says; the reason once
+    # claimed "the whole agent loop works"
     run = run_against("litellm-tool-call.json", "chat.tools.loop")
     outcome = run.results["chat.tools.loop"].outcome
-    assert outcome.status is Status.SUPPORTED, outcome.reason
+    assert outcome.status is Status.NONCONFORMANT, outcome.reason
+    assert "finish_reason: received 'stop' with tool calls" in outcome.reason
+    assert "whole agent loop works" not in outcome.reason
     assert len(outcome.evidence) == 2  # the call, then the tool result answered
     assert any("'unit' is a required property" in note and "not strict" in note for note in outcome.notes)
+    assert any("called the tool again" in note for note in outcome.notes)
+
+
+def test_a_model_calling_the_tool_again_is_said_as_such_never_as_a_whole_loop() -> None:
+    # the same call with finish_reason "tool_calls" for every request: the server is right, and the
+    # reason says what happened (no final answer), not that the loop completed
+    run = run_with(lambda body: "handmade-tool-call-missing-required.json", "chat.tools.loop")
+    outcome = run.results["chat.tools.loop"].outcome
+    assert outcome.status is Status.SUPPORTED, outcome.reason
+    assert outcome.reason.startswith("call and tool result accepted; the model called the tool again")
+
+
+def test_a_decline_naming_the_field_only_in_its_message_is_honest() -> None:
+    # LiteLLM's real answer to `dimensions`: 400, OpenAI's envelope, param null, the field named in
+    # the message; OpenAI's own answer has param null too ("This model does not support specifying
+    # dimensions."), so a suite demanding param would fail OpenAI itself
+    from conformance.envelope import ErrorBody, judge_decline
+
+    recorded = (WIRE / "litellm-dimensions-400.json").read_bytes()
+    body = ErrorBody(400, "application/json", recorded, json.loads(recorded))
+    assert judge_decline(body, param="dimensions") == (True, [])
+    openai_own = json.dumps(
+        {
+            "error": {
+                "message": "This model does not support specifying dimensions.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": None,
+            }
+        }
+    ).encode()
+    assert judge_decline(ErrorBody(400, "application/json", openai_own, json.loads(openai_own)), param="dimensions")[0]
+    # a message that names another field, or none, still fails
+    other = openai_own.replace(b"dimensions", b"the size")
+    honest, problems = judge_decline(ErrorBody(400, "application/json", other, json.loads(other)), param="dimensions")
+    assert not honest and problems == ["error.param: received None, expected 'dimensions'"]
 
 
 def test_a_200_on_a_wrong_base_url_is_no_pass() -> None:

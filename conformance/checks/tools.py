@@ -488,6 +488,8 @@ def tools_loop(ctx: CheckContext) -> Outcome:
     history = [*WEATHER_QUESTION, {k: v for k, v in message.items() if k in ("role", "content", "tool_calls")}]
     history += [{"role": "tool", "tool_call_id": call["id"], "content": TOOL_RESULT} for call in calls]
 
+    called_again: list[bool] = []  # what each answer was, for a reason that says what happened
+
     def answer(budget: int) -> Trial:
         try:
             body = complete(
@@ -518,8 +520,15 @@ def tools_loop(ctx: CheckContext) -> Outcome:
         choice = first_choice(body)
         if choice.get("finish_reason") == "length":
             return Trial(judged, "cut (finish_reason 'length')", cut=True)
+        called_again.append(bool(_calls(reply)))
         if _calls(reply):
             judged.extend(Oracle.BEHAVIOUR, tool_call_problems(_calls(reply), schemas_by_name(WEATHER)))
+            # calling again is the model's choice; the finish_reason that goes with a call is the server's
+            judged.expect(
+                choice.get("finish_reason") == "tool_calls",
+                Oracle.BEHAVIOUR,
+                f"finish_reason: received {choice.get('finish_reason')!r} with tool calls, expected 'tool_calls'",
+            )
             judged.note("the model called the tool again instead of answering (its choice)")
         else:
             content = reply.get("content")
@@ -543,6 +552,12 @@ def tools_loop(ctx: CheckContext) -> Outcome:
     )
     if trials.decision is Decision.BUDGET and merged.ok:
         return skipped(trials.budget_reason())
+    if called_again and called_again[-1]:
+        # the round trip worked; only the model's last step was another call, not an answer
+        return merged.outcome(
+            "call and tool result accepted; the model called the tool again instead of answering (its choice)",
+            Oracle.BEHAVIOUR,
+        )
     return merged.outcome("call, result, final answer: the whole agent loop works", Oracle.BEHAVIOUR)
 
 
