@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import threading
 import time
@@ -106,10 +107,22 @@ class MockServer:
         asyncio.run(self._server.serve(sockets=[self._socket]))
 
     def serve_forever(self) -> None:
-        """Run in the calling thread until interrupted (``conformance mock``)."""
-        with contextlib.suppress(KeyboardInterrupt):
-            self._server.run(sockets=[self._socket])
-        self._socket.close()
+        """Run in the calling thread until interrupted (``conformance mock``).
+
+        Until uvicorn installs its own handler, a Ctrl-C (a script that read the base URL and stops
+        the mock at once) asks it to stop as well: raised as KeyboardInterrupt there, it would break
+        the event loop's construction into a screenful of "Exception ignored".
+        """
+        previous = signal.signal(signal.SIGINT, self._stop_on_signal)
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                self._server.run(sockets=[self._socket])
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self._socket.close()
+
+    def _stop_on_signal(self, signum: int, frame: object) -> None:
+        self._server.should_exit = True
 
     def stop(self) -> None:
         self._server.should_exit = True
