@@ -8,6 +8,7 @@ YAML fails loudly instead of silently dropping a feature.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import fnmatch
 import json
 from collections.abc import Iterable, Iterator
@@ -140,17 +141,30 @@ class Catalog:
         """Features whose ID (or area) matches any glob pattern; all of them when none given."""
         if not patterns:
             return list(self.features.values())
-        chosen = []
-        for feature in self.features.values():
-            for pattern in patterns:
-                if fnmatch.fnmatchcase(feature.id, pattern) or feature.area == pattern:
-                    chosen.append(feature)
-                    break
-                # a bare prefix selects a subtree: "chat.stream" selects chat.stream.*
-                if feature.id.startswith(pattern.rstrip(".") + "."):
-                    chosen.append(feature)
-                    break
-        return chosen
+        return [feature for feature in self.features.values() if any(_selects(feature, p) for p in patterns)]
+
+    def unmatched(self, patterns: Iterable[str] | None, option: str = "--select") -> str | None:
+        """One line naming every pattern that selects no feature, each with its likeliest meaning
+        (``--select chat.basic chat.bsaic`` must not quietly run one feature); None when all match."""
+        bad = [p for p in patterns or () if not any(_selects(feature, p) for feature in self.features.values())]
+        if not bad:
+            return None
+        names = [*self.features, *self.areas]
+        described = []
+        for pattern in bad:
+            guess = difflib.get_close_matches(pattern, names, n=1, cutoff=0.6)
+            described.append(f"{pattern} (did you mean {guess[0]}?)" if guess else pattern)
+        return f"no feature matches {option} {', '.join(described)}"
+
+
+def _selects(feature: Feature, pattern: str) -> bool:
+    """An ID or glob (``chat.stream.*``), an area (``errors``), or a bare prefix selecting a subtree
+    (``chat.stream`` selects ``chat.stream.*``)."""
+    return (
+        fnmatch.fnmatchcase(feature.id, pattern)
+        or feature.area == pattern
+        or feature.id.startswith(pattern.rstrip(".") + ".")
+    )
 
 
 def _schema() -> dict[str, Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from conformance import TOOL_NAME, __version__
@@ -29,7 +30,9 @@ from conformance.policy import (
     Judgement,
     Known,
     Reading,
+    Selection,
     claim_agrees,
+    interrupted_gate,
     judge_features,
     judge_run,
     reading_verdict,
@@ -46,7 +49,10 @@ def build_results(
     expectations: Expectations | None = None,
     today: dt.date | None = None,
     gate: Reading = Reading.COMPATIBLE,
+    patterns: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """``patterns``: what chose the run's features (``--select``). A run of fewer features than the
+    catalog holds is partial (``selection``), never certified, whatever chose them (``-k`` in pytest)."""
     features: dict[str, dict[str, Any]] = {}
     for feature_id, result in run.results.items():
         feature, outcome = result.feature, result.outcome
@@ -99,7 +105,10 @@ def build_results(
         "features": features,
         # the docs page's layout travels with the verdicts, so `conformance docs` needs nothing else
         "docs": [section.to_json() for section in catalog.docs],
+        "selection": Selection(len(run.results), len(catalog), tuple(patterns)).to_json(),
     }
+    if run.interrupted:  # Ctrl-C: the features not decided are skipped, "not run" (engine.NOT_RUN)
+        results["interrupted"] = True
     return judge_document(with_strict_findings(results), expectations, today or dt.date.today(), gate)
 
 
@@ -160,7 +169,9 @@ def judge_document(
                 **{key: value for key, value in recorded.items() if key not in ("status", "judgement")},
                 "judgement": judgements[feature_id].to_json(),
             }
-        run_gate = judge_run(judgements)
+        run_gate = judge_run(judgements, Selection.of(results))
+        if results.get("interrupted"):
+            run_gate = interrupted_gate(run_gate)
         summary = {status.value: 0 for status in Status}
         for verdict in verdicts.values():
             summary[verdict.status.value] += 1
@@ -175,6 +186,7 @@ def judge_document(
         if reading is gate:
             _gate_view(results, expectations, verdicts, judgements, known)
             results["certified"] = run_gate.certified
+            results["certification"] = run_gate.certification_json()
             results["gate"] = {"passes": run_gate.passes, "failures": list(run_gate.failures), "reading": gate.value}
     # compatible first, then strict, however they were added
     results["readings"] = {r.value: run_readings[r.value] for r in Reading}

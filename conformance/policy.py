@@ -22,7 +22,10 @@ The rules (README "Certification and the CI gate" says the same to users):
   entry past its expiry date excuses nothing.
 - A verdict that contradicts the vendor's claim fails, whatever else applies: the docs would lie.
 - Certified: no feature blocks certification (anything nonconformant; a required feature
-  unsupported or undecided), known failures included.
+  unsupported or undecided), known failures included, and the run ran the whole catalog: a run of
+  some features (``--select``) is *partial*, never certified, however well they did. Features
+  skipped for a capability the target has no model for count as run (the catalog for the
+  configured capabilities); features left out by the selection do not.
 
 Two readings of one run are judged by these same rules. The *compatible* reading is every check's
 verdict: what the pinned SDK and common clients need. The *strict* reading also asks OpenAI's
@@ -39,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from conformance.expectations import SUPPORTED, Expectations, KnownFailure
@@ -116,16 +119,85 @@ class Judgement:
         return cls(Disposition(data["disposition"]), str(data["why"]), bool(data["blocks_certification"]))
 
 
+class Certification(enum.StrEnum):
+    """What a run may claim; each writer says it in its own words (badge, console, docs page)."""
+
+    CERTIFIED = "certified"
+    NOT_CERTIFIED = "not certified"
+    PARTIAL = "partial"  # some of the catalog's features were not run: never certified
+
+
+@dataclass(frozen=True)
+class Selection:
+    """How much of the catalog a run ran (``results.json`` ``selection``): certification needs all of it."""
+
+    run: int  # features run (those skipped for a missing model included)
+    catalog: int  # features in the catalog
+    patterns: tuple[str, ...] = ()  # what chose them (``--select``), when something did
+
+    @property
+    def partial(self) -> bool:
+        return self.run < self.catalog
+
+    def describe(self) -> str:
+        """``partial: 5 of 85 features``, as every writer says it."""
+        return f"partial: {self.run} of {self.catalog} features"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"partial": self.partial, "run": self.run, "catalog": self.catalog, "patterns": list(self.patterns)}
+
+    @classmethod
+    def of(cls, results: Mapping[str, Any]) -> Selection | None:
+        """A results.json document's selection (None in documents older than it: judged as whole runs)."""
+        data = results.get("selection")
+        if not data:
+            return None
+        return cls(int(data["run"]), int(data["catalog"]), tuple(data.get("patterns") or ()))
+
+
 @dataclass(frozen=True)
 class Gate:
     passes: bool
     certified: bool
     failures: tuple[str, ...]  # "feature: why", one per feature that fails the gate
+    blocking: tuple[str, ...] = ()  # the features that block certification
+    selection: Selection | None = None
 
     @property
     def exit_code(self) -> int:
         """docs/contracts.md#cli: 0 when nothing fails the gate, 1 otherwise (2, usage errors, is the CLI's)."""
         return 0 if self.passes else 1
+
+    @property
+    def partial(self) -> bool:
+        return self.selection is not None and self.selection.partial
+
+    @property
+    def certification(self) -> Certification:
+        if self.partial:
+            return Certification.PARTIAL
+        return Certification.CERTIFIED if self.certified else Certification.NOT_CERTIFIED
+
+    @property
+    def certification_reason(self) -> str:
+        """One line: why the run is (not) certified."""
+        blocked = ""
+        if self.blocking:
+            more = f" and {len(self.blocking) - 5} more" if len(self.blocking) > 5 else ""
+            blocked = f"{len(self.blocking)} feature(s) block certification: {', '.join(self.blocking[:5])}{more}"
+        if self.selection is not None and self.selection.partial:
+            chosen = f" (--select {' '.join(self.selection.patterns)})" if self.selection.patterns else ""
+            reason = f"{self.selection.describe()}{chosen}; certification needs the whole catalog"
+            return f"{reason}; {blocked}" if blocked else reason
+        if blocked:
+            return blocked
+        if not self.certified:  # not for a feature's sake: for the run's (interrupted)
+            return next((f.removeprefix("run: ") for f in self.failures if f.startswith("run: ")), "not certified")
+        return "nothing nonconformant and no required feature unsupported or undecided, over the whole catalog"
+
+    def certification_json(self) -> dict[str, Any]:
+        """``results.json`` ``certification``: the state and its reason (``certified`` is its boolean)."""
+        return {"state": self.certification.value, "reason": self.certification_reason}
 
 
 def blocks_certification(status: Status, level: Level) -> bool:
@@ -246,10 +318,33 @@ def judge_features(
     return judgements, applied
 
 
-def judge_run(judgements: Mapping[str, Judgement]) -> Gate:
+def judge_run(judgements: Mapping[str, Judgement], selection: Selection | None = None) -> Gate:
+    """The run's gate; ``selection``: how much of the catalog it ran (a partial run is never certified)."""
     failures = tuple(f"{feature_id}: {j.why}" for feature_id, j in judgements.items() if j.disposition.fails_gate)
-    certified = not any(j.blocks_certification for j in judgements.values())
-    return Gate(passes=not failures, certified=certified, failures=failures)
+    blocking = tuple(feature_id for feature_id, j in judgements.items() if j.blocks_certification)
+    certified = not blocking and not (selection is not None and selection.partial)
+    return Gate(passes=not failures, certified=certified, failures=failures, blocking=blocking, selection=selection)
+
+
+INTERRUPTED_FAILURE = "run: interrupted before every feature was decided (the rest: skipped, not run)"
+
+
+def interrupted_gate(gate: Gate) -> Gate:
+    """The gate of a run Ctrl-C cut short (results.json ``interrupted``): it certifies nothing and
+    passes nothing, whatever it decided, since the features it did not run were not judged."""
+    return replace(gate, passes=False, certified=False, failures=(*gate.failures, INTERRUPTED_FAILURE))
+
+
+def certification_of(results: Mapping[str, Any]) -> Certification:
+    """What a results.json document may claim, as it records it (``certification``; in documents
+    older than it, ``certified`` and ``selection``): writers map it, they never work it out."""
+    recorded = (results.get("certification") or {}).get("state")
+    if recorded:
+        return Certification(recorded)
+    selection = Selection.of(results)
+    if selection is not None and selection.partial:
+        return Certification.PARTIAL
+    return Certification.CERTIFIED if results.get("certified") else Certification.NOT_CERTIFIED
 
 
 def gate_reading(results: Mapping[str, Any]) -> Reading:
@@ -294,4 +389,6 @@ def gate_of(results: Mapping[str, Any], reading: Reading | None = None) -> Gate:
     """The gate of a results.json document, from its features' judgements: in the reading its gate
     judged, or in ``reading``."""
     reading = reading or gate_reading(results)
-    return judge_run({feature_id: judgement_of(f, reading) for feature_id, f in results["features"].items()})
+    judgements = {feature_id: judgement_of(f, reading) for feature_id, f in results["features"].items()}
+    gate = judge_run(judgements, Selection.of(results))
+    return interrupted_gate(gate) if results.get("interrupted") else gate

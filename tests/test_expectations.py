@@ -118,7 +118,7 @@ def test_config_dates_parse_from_yaml_and_strings() -> None:
 
 def run_with(tmp_path: Path, config: str, *quirks: str) -> tuple[int, dict[str, Any]]:
     path = tmp_path / "target.yaml"
-    path.write_text(config)
+    path.write_text("embedded_mock: true\n" + config)  # a target file says which server it is about
     args = [
         "run",
         "--config",

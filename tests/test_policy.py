@@ -199,6 +199,7 @@ def test_a_document_without_judgements_is_judged_the_same() -> None:
 # --- end to end: `conformance run` and the pytest plugin on the same target ------------------------
 
 CONFIG = """\
+embedded_mock: true                # the claims below are about the reference mock
 claims:
   unsupported: [chat.n]              # contradicted: the mock honours n
 known_failing:
