@@ -84,17 +84,23 @@ def test_the_docs_command_writes_every_output(tmp_path: Path, capsys: pytest.Cap
     names = sorted(p.name for p in (tmp_path / "docs").iterdir())
     assert names == [
         "comparison.md",
+        "other.badge.json",
         "other.html",
         "other.junit.xml",
         "other.md",
         "other.summary.md",
         "other.svg",
+        "vendor.badge.json",
         "vendor.html",
         "vendor.junit.xml",
         "vendor.md",
         "vendor.summary.md",
         "vendor.svg",
     ]
+    # beside each badge, the same badge for shields.io's endpoint badge
+    endpoint = json.loads((tmp_path / "docs" / "vendor.badge.json").read_text())
+    assert endpoint["schemaVersion"] == 1 and endpoint["label"] == "openai-compatible"
+    assert endpoint["message"] == "not certified (compatible) · 2/5" and endpoint["color"] == "c62828"
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"schema_version": 1}))
     assert main(["docs", str(broken), "--out", str(tmp_path / "x")]) == 2

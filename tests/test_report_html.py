@@ -17,8 +17,19 @@ from typing import Any
 
 import pytest
 
-from conformance.report.badge import CERTIFIED_COLOUR, NOT_CERTIFIED_COLOUR, badge_value, render_badge
-from conformance.report.html import curl_command, render_html
+from conformance.policy import gate_of
+from conformance.report.badge import (
+    CERTIFIED_COLOUR,
+    CHAR_WIDTHS,
+    FALLBACK_WIDTH,
+    NOT_CERTIFIED_COLOUR,
+    badge_endpoint,
+    badge_value,
+    preferred_width,
+    render_badge,
+    text_width,
+)
+from conformance.report.html import SPRITE, SSE_HEAD_LINES, SSE_TAIL_LINES, curl_command, render_html
 from scripts.regenerate_reports import CHROMIUM_FLAGS  # one list of the flags that keep it offline
 from tests.sample_results import sample_results
 
@@ -197,6 +208,91 @@ def test_header_reuses_the_markdown_verdict_wording(results: dict[str, Any]) -> 
     assert "openai 3.54.0" in text and "openai-conformance 0.1.0" in text and "31 requests" in text
 
 
+def test_the_page_opens_with_the_failures_linked_to_their_evidence(results: dict[str, Any]) -> None:
+    results["features"]["chat.stream.done_sentinel"]["problems"] = [
+        {"oracle": "wire", "message": "the stream ends without `data: [DONE]`"},
+        {"oracle": "schema", "message": "the last chunk has no finish_reason"},
+    ]
+    text = render_html(results)
+    page = _Elements(text)
+    sections = page.ids("section")
+    assert sections[0] == "failures" and sections.index("failures") < sections.index("matrix")
+    failures = text[text.index('<section id="failures">') : text.index('<section id="matrix">')]
+    for failure in gate_of(results).failures:
+        feature_id, _, why = failure.partition(": ")
+        assert f'href="#ev-{feature_id}"' in failures
+    assert "could not decide a required feature" in failures  # the judgement, where it says more than the verdict
+    assert "the last chunk has no finish_reason" in failures  # every problem, not the first one only
+    clean = copy.deepcopy(results)
+    for feature in clean["features"].values():
+        feature["status"] = "supported"
+    assert "Nothing fails the CI gate (compatible reading)." in render_html(clean)
+
+
+def test_known_failures_and_contradicted_claims_are_among_the_failures(results: dict[str, Any]) -> None:
+    results["features"]["chat.n"]["claim"] = {"claimed": "supported", "agrees": False}
+    results["features"]["chat.stream.done_sentinel"]["known_failing"] = {
+        "pattern": "chat.stream.done_sentinel",
+        "reason": "fix in 2.0",
+        "state": "still failing",
+    }
+    text = render_html(results)
+    failures = text[text.index('<section id="failures">') : text.index('<section id="matrix">')]
+    assert "claimed supported, declined" in failures and 'href="#ev-chat.n"' in failures
+    assert "Known failures (1)" in failures and "known failure: fix in 2.0" in failures
+
+
+EMOJI = ("\u2705", "\u26d4", "\u274c", "\u23ed", "\u26a0", "\ufe0f")
+
+
+def test_verdict_marks_need_no_emoji_font(results: dict[str, Any]) -> None:
+    # a stock Linux desktop has no emoji font: the marks are inline SVG, each defined once and used
+    text = render_html(with_stream(results))
+    assert not [c for c in EMOJI if c in text]
+    page = _Elements(text)
+    symbols = set(page.ids("symbol"))
+    uses = [a["href"] for tag, a in page.tags if tag == "use"]
+    assert {f"mark-{status}" for status in ("supported", "unsupported", "nonconformant", "skipped", "error")} <= symbols
+    assert uses and all(href and href[1:] in symbols for href in uses)
+    ET.fromstring(SPRITE)  # the marks' definitions are well-formed SVG
+    for feature_id, feature in results["features"].items():
+        row = text[text.index(f'<tr id="row-{feature_id}"') :]
+        row = row[: row.index("</tr>")]
+        assert f'<use href="#mark-{feature["status"]}"/></svg>{feature["status"]}</span>' in row
+
+
+def long_stream(lines: int) -> list[str]:
+    events = [f'data: {{"choices":[{{"index":0,"delta":{{"content":"w{i}"}}}}]}}' for i in range(lines // 2)]
+    return [line for event in events for line in (event, "")]
+
+
+def test_a_long_stream_shows_its_end(results: dict[str, Any]) -> None:
+    changed = with_stream(results)
+    response = changed["features"]["chat.stream.done_sentinel"]["evidence"][0]["response"]
+    response["sse"] = long_stream(60)
+    text = render_html(changed)
+    box = text[text.index('<pre class="sse ends">') :]
+    box = box[: box.index("</pre>")]
+    shown = box.split("\n")  # the last line is the blank one that ends the last event
+    assert len(shown) == SSE_HEAD_LINES + 1 + SSE_TAIL_LINES
+    assert "w29" in shown[-2] and "w0" in shown[0]  # the last event, where [DONE] would follow, is in view
+    assert f"… {60 - SSE_HEAD_LINES - SSE_TAIL_LINES} lines not shown: the last {SSE_TAIL_LINES} of 60 follow …" in box
+    assert "All 60 recorded lines" in text  # and the whole stream, folded
+
+
+def test_a_stream_longer_than_the_evidence_keeps_shows_its_recorded_end(results: dict[str, Any]) -> None:
+    changed = with_stream(results)
+    response = changed["features"]["chat.stream.done_sentinel"]["evidence"][0]["response"]
+    response.update(sse=long_stream(400), sse_tail=["data: the very end", ""], sse_lines=1000, truncated=True)
+    text = render_html(changed)
+    box = text[text.index('<pre class="sse ends">') :]
+    assert box.index("data: the very end") < box.index("</pre>")
+    assert "… 598 lines not recorded …" in text
+    response.pop("sse_lines")  # the middle of the stream was not recorded: its length is unknown
+    response["body_bytes"] = 5_000_000
+    assert "the middle of the stream was not recorded (5000000 bytes in all)" in render_html(changed)
+
+
 # --- curl --------------------------------------------------------------------------------------------
 
 
@@ -325,6 +421,30 @@ def test_the_badge_counts_in_the_reading_the_gate_judged(results: dict[str, Any]
     # the sample's strict reading finds chat.stream.include_usage nonconformant: one supported fewer
     results["gate"] = {"passes": False, "failures": [], "reading": "strict"}
     assert badge_value(results) == "not certified (strict) · 1/5"
+
+
+def test_badge_text_is_measured_as_shields_io_measures_it() -> None:
+    # badge-maker's widths (Verdana 11px, anafanafo's table): its "build | passing" badge is 37 + 51 px
+    assert preferred_width("build") == 27 and preferred_width("passing") == 41
+    svg = ET.fromstring(render_badge({"certified": True, "features": {"a": {"status": "supported"}}}))
+    texts = list(svg.iter(f"{SVG}text"))
+    label_width = preferred_width("openai-compatible")
+    assert texts[1].get("textLength") == str(label_width * 10)  # drawn at its measured width, not stretched
+    assert texts[1].get("x") == str(round(10 * (1 + label_width / 2 + 5)))
+    assert set(CHAR_WIDTHS) >= {chr(c) for c in range(32, 127)}
+    assert text_width("iiii") < text_width("mmmm")  # not 7 px a character
+    assert text_width("\u4e2d") == FALLBACK_WIDTH == CHAR_WIDTHS["m"]
+
+
+def test_badge_endpoint_json(results: dict[str, Any]) -> None:
+    endpoint = badge_endpoint(results)
+    assert endpoint == {
+        "schemaVersion": 1,
+        "label": "openai-compatible",
+        "message": badge_value(results),
+        "color": NOT_CERTIFIED_COLOUR.removeprefix("#"),
+        "labelColor": "555",
+    }
 
 
 def test_badge_width_grows_with_the_text(results: dict[str, Any]) -> None:

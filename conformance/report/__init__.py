@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conformance.report.badge import render_badge
+from conformance.report.badge import render_badge, render_badge_json
 from conformance.report.docs import render_comparison, render_docs_page, render_step_summary, slug
 from conformance.report.html import render_html
 from conformance.report.junit import render_junit
@@ -36,9 +36,15 @@ def write_reports(results: dict[str, Any], out_dir: Path) -> list[Path]:
     return written
 
 
+def badge_outputs(results: dict[str, Any], name: str) -> dict[str, str]:
+    """The badge, ``NAME.svg``, and beside it the same badge as a shields.io endpoint, ``NAME.badge.json``:
+    wherever a badge is written, both are."""
+    return {f"{name}.svg": render_badge(results), f"{name}.badge.json": render_badge_json(results)}
+
+
 def write_docs(documents: list[dict[str, Any]], out_dir: Path) -> list[Path]:
-    """Per run: the docs page, the HTML report it links to, a badge, JUnit and a CI step summary;
-    with several runs, the comparison page too."""
+    """Per run: the docs page, the HTML report it links to, a badge (SVG and shields.io endpoint JSON),
+    JUnit and a CI step summary; with several runs, the comparison page too."""
     for results in documents:
         validate_results(results)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -47,7 +53,7 @@ def write_docs(documents: list[dict[str, Any]], out_dir: Path) -> list[Path]:
         name = slug(results)
         outputs[f"{name}.md"] = render_docs_page(results, report=f"{name}.html")
         outputs[f"{name}.html"] = render_html(results)
-        outputs[f"{name}.svg"] = render_badge(results)
+        outputs.update(badge_outputs(results, name))
         outputs[f"{name}.junit.xml"] = render_junit(results)
         outputs[f"{name}.summary.md"] = render_step_summary(results)
     if len(documents) > 1:

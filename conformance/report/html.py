@@ -14,13 +14,21 @@ import shlex
 from html import escape
 from typing import Any
 
+from conformance.policy import (
+    Disposition,
+    Reading,
+    certification_of,
+    gate_of,
+    gate_reading,
+    judgement_of,
+    reading_status,
+)
 from conformance.report.markdown import (
     LEGEND,
     SYMBOLS,
     beyond_compatible,
     features_by_area,
     reading_line,
-    strict_cell,
     strict_oracle_name,
     strict_problems,
     verdict_line,
@@ -52,6 +60,7 @@ dl.facts dd { margin: 0; }
 .result { font-size: 1.05rem; padding: .5rem .75rem; border-radius: 6px; border: 1px solid var(--line); }
 .result.certified { background: #dafbe1; border-color: #4ac26b; }
 .result.not-certified { background: #ffebe9; border-color: #ff8182; }
+.result.partial { background: #f6f8fa; border-color: #afb8c1; }
 .legend, .muted { color: var(--muted); font-size: .85rem; }
 .security { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: .5rem 1rem; }
 table.matrix { border-collapse: collapse; width: 100%; margin-bottom: 1rem; }
@@ -80,7 +89,24 @@ details.exchange { border-top: 1px dashed var(--line); margin-top: .5rem; paddin
 details.exchange > summary { cursor: pointer; font-family: ui-monospace, Menlo, Consolas, monospace;
   font-size: 13px; }
 .failure { color: #cf222e; }
-body.focus #matrix, body.focus .panel:not(.focused) { display: none; }
+.mark { white-space: nowrap; }
+.mark svg { width: 1em; height: 1em; vertical-align: -.15em; margin-right: .3em; }
+.m-supported { color: #1a7f37; }
+.m-unsupported { color: #9a6700; }
+.m-nonconformant { color: #cf222e; }
+.m-skipped { color: #59636e; }
+.m-error { color: #bc4c00; }
+#failures { border: 1px solid #ff8182; background: #fff8f7; border-radius: 6px; padding: .25rem 1rem .5rem;
+  margin-top: 1rem; }
+#failures.passes { border-color: #4ac26b; background: #f6fff8; }
+#failures h2 { border: 0; margin-top: .5rem; }
+#failures li { margin: .35rem 0; }
+#failures .why { font-weight: 600; }
+#failures .detail { color: var(--ink); margin: .1rem 0 0; }
+pre.sse.ends { max-height: none; }
+.elided { color: var(--muted); font-style: italic; }
+details.sse-all > summary { cursor: pointer; color: var(--muted); font-size: .85rem; }
+body.focus #failures, body.focus #causes, body.focus #matrix, body.focus .panel:not(.focused) { display: none; }
 """
 
 # Opens the exchanges of the targeted panel (on load and on every in-page jump); :target does the rest.
@@ -89,7 +115,7 @@ SCRIPT = """
 function openTarget() {
   var panel = null;
   try { panel = document.getElementById(decodeURIComponent(location.hash.slice(1))); } catch (e) {}
-  if (panel) panel.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  if (panel) panel.querySelectorAll("details.exchange").forEach(function (d) { d.open = true; });
 }
 window.addEventListener("hashchange", openTarget);
 openTarget();
@@ -99,7 +125,7 @@ var focused = focus && document.getElementById("ev-" + focus);
 if (focused) {
   document.body.classList.add("focus");
   focused.classList.add("focused");
-  focused.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  focused.querySelectorAll("details.exchange").forEach(function (d) { d.open = true; });
 }
 """
 
@@ -157,6 +183,57 @@ def _attr(feature_id: str, prefix: str) -> str:
     return escape(f"{prefix}{feature_id}")
 
 
+# Verdict marks drawn as inline SVG in the verdict's colour: the Markdown pages' emoji (✅ ⛔ ❌ ⏭️ ⚠️)
+# need an emoji font, which a stock Linux desktop lacks (they show as empty boxes). Each is defined
+# once (``SPRITE``) and used by reference; the word beside it carries the meaning for screen readers.
+_WHITE = 'fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"'
+MARK_SHAPES = {
+    "supported": f'<circle cx="8" cy="8" r="8"/><path d="M4.5 8.4 7 10.8l4.6-5.3" {_WHITE}/>',
+    "unsupported": '<circle cx="8" cy="8" r="8"/><path d="M4.2 8h7.6" fill="none" stroke="#fff" stroke-width="2.4" '
+    'stroke-linecap="round"/>',
+    "nonconformant": f'<circle cx="8" cy="8" r="8"/><path d="m5.2 5.2 5.6 5.6m0-5.6-5.6 5.6" {_WHITE}/>',
+    "skipped": f'<circle cx="8" cy="8" r="8"/><path d="m4.6 5.2 2.8 2.8-2.8 2.8m4-5.6 2.8 2.8-2.8 2.8" {_WHITE}/>',
+    "error": f'<path d="M8 .8 15.6 15H.4z"/><path d="M8 6v4.2m0 2.4v.1" {_WHITE}/>',
+}
+SPRITE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0" style="position:absolute" aria-hidden="true">'
+    + "".join(
+        f'<symbol id="mark-{status}" viewBox="0 0 16 16" fill="currentColor">{shape}</symbol>'
+        for status, shape in MARK_SHAPES.items()
+    )
+    + "</svg>"
+)
+
+
+def _mark(status: str, *, word: bool = True) -> str:
+    """A verdict as its mark and its word, in its colour: ``(x) nonconformant``."""
+    return (
+        f'<span class="mark m-{escape(status)}"><svg aria-hidden="true" focusable="false">'
+        f'<use href="#mark-{escape(status)}"/></svg>{escape(status) if word else ""}</span>'
+    )
+
+
+def _strict_mark(feature: dict[str, Any]) -> str:
+    """The feature's verdict in the strict reading ("—" when it was not judged there)."""
+    status = ((feature.get("readings") or {}).get("strict") or {}).get("status")
+    return _mark(status) if status else "—"
+
+
+def _legend() -> str:
+    """The Markdown legend's wording, each emoji replaced by its mark."""
+    items = []
+    for item in LEGEND.split(" · "):
+        for status, symbol in SYMBOLS.items():
+            emoji = symbol.split(" ", 1)[0]
+            if item.startswith(emoji + " "):
+                item = item.removeprefix(emoji + " ")
+                items.append(_mark(status, word=False) + _markdown_inline(item))
+                break
+        else:
+            items.append(_markdown_inline(item))
+    return " · ".join(items)
+
+
 def _header(results: dict[str, Any]) -> list[str]:
     target = results["target"]
     title = target.get("name") or target["base_url"]
@@ -178,7 +255,7 @@ def _header(results: dict[str, Any]) -> list[str]:
     backoffs = (results.get("politeness") or {}).get("backoffs") or []
     if backoffs:
         facts.append(("Rate limits", f"backed off {len(backoffs)} time(s) on 429, honouring Retry-After"))
-    state = "certified" if results.get("certified") else "not-certified"
+    state = certification_of(results).value.replace(" ", "-")  # certified, not-certified, partial
     lines = [
         "<header>",
         f"<h1>OpenAI compatibility: {escape(title)}</h1>",
@@ -191,7 +268,7 @@ def _header(results: dict[str, Any]) -> list[str]:
     if line:
         lines.append(f'<p class="reading">{_markdown_inline(line)}</p>')
     lines += [
-        f'<p class="legend">{_markdown_inline(LEGEND)}</p>',
+        f'<p class="legend">{_legend()}</p>',
     ]
     security = results.get("security_findings") or []
     if security:
@@ -223,20 +300,84 @@ def _matrix(grouped: list[tuple[str, str, list[tuple[str, dict[str, Any]]]]], st
         ]
         for feature_id, feature in features:
             status = feature["status"]
-            strict = escape(strict_cell(feature))
+            strict = _strict_mark(feature)
             if feature_id in strict_only:
                 strict = f'<a class="strict-only" href="#{_attr(feature_id, "ev-")}">{strict}</a>'
             lines.append(
                 f'<tr id="{_attr(feature_id, "row-")}" class="s-{escape(status)}">'
                 f"<td><code>{escape(feature_id)}</code> {escape(feature['title'])}</td>"
                 f"<td>{escape(feature['level'])}</td>"
-                f'<td class="verdict"><a href="#{_attr(feature_id, "ev-")}">{escape(SYMBOLS[status])}</a></td>'
+                f'<td class="verdict"><a href="#{_attr(feature_id, "ev-")}">{_mark(status)}</a></td>'
                 f'<td class="strict">{strict}</td>'
                 f"<td>{escape(feature['reason'])}{_cause_link(feature)}</td></tr>"
             )
         lines += ["</tbody>", "</table>"]
     lines.append("</section>")
     return lines
+
+
+def _failures(results: dict[str, Any]) -> list[str]:
+    """What fails the CI gate, first thing on the page, each linked to its evidence: the gate's reasons
+    (each failing feature's judgement and its whole reason; the run's own, such as an interruption),
+    then the known failures, which pass the gate but are never certified."""
+    reading = gate_reading(results)
+    features = results["features"]
+    gate = gate_of(results)
+    known = [
+        (feature_id, feature)
+        for feature_id, feature in features.items()
+        if judgement_of(feature, reading).disposition is Disposition.EXPECTED_FAIL
+    ]
+    if gate.passes and not known:
+        return [
+            '<section id="failures" class="passes">',
+            f"<h2>Failures: none</h2><p>Nothing fails the CI gate ({escape(reading.value)} reading).</p>",
+            "</section>",
+        ]
+    lines = ['<section id="failures">']
+    if gate.failures:
+        lines += [
+            f"<h2>Failures ({len(gate.failures)})</h2>",
+            f'<p class="muted">What fails the CI gate ({escape(reading.value)} reading); each links to its '
+            "evidence below.</p>",
+            "<ul>",
+        ]
+        for failure in gate.failures:
+            subject, _, why = failure.partition(": ")
+            feature = features.get(subject)
+            if feature is None:  # a reason of the run's, not of one feature
+                lines.append(f'<li><span class="why">{escape(failure)}</span></li>')
+                continue
+            lines.append(_failure_item(subject, feature, why, reading_status(feature, reading).value, reading))
+        lines.append("</ul>")
+    if known:
+        lines += [
+            f"<h3>Known failures ({len(known)})</h3>",
+            '<p class="muted">Excused by the target file: the gate passes them, certification does not.</p>',
+            "<ul>",
+            *(
+                _failure_item(feature_id, feature, judgement_of(feature, reading).why, feature["status"], reading)
+                for feature_id, feature in known
+            ),
+            "</ul>",
+        ]
+    return [*lines, "</section>"]
+
+
+def _failure_item(feature_id: str, feature: dict[str, Any], why: str, status: str, reading: Reading) -> str:
+    reasons = [str(feature["reason"])]
+    problems = [f"{p['oracle']}: {p['message']}" for p in feature.get("problems") or ()]
+    if len(problems) > 1:  # the reason names the first and counts the rest: all of them, here
+        reasons = problems
+    if reading is Reading.STRICT:
+        reasons += [f"strict: {message}" for message in strict_problems(feature)]
+    details = "".join(f'<p class="detail">{escape(reason)}</p>' for reason in reasons)
+    # the judgement, when it says more than the verdict: "claimed supported, broken", "known failure: ..."
+    judged = f': <span class="why">{escape(why)}</span>' if why != status else ""
+    return (
+        f'<li>{_mark(status)} <a href="#{_attr(feature_id, "ev-")}"><code>{escape(feature_id)}</code></a> '
+        f"{escape(feature['title'])}{judged}{details}</li>"
+    )
 
 
 def _causes(results: dict[str, Any]) -> list[str]:
@@ -272,7 +413,7 @@ def _panel(feature_id: str, feature: dict[str, Any], oracle: str) -> list[str]:
         f'<section class="panel s-{escape(status)}" id="{_attr(feature_id, "ev-")}">',
         f'<h3><a href="#{_attr(feature_id, "row-")}" title="back to the matrix"><code>{escape(feature_id)}</code></a> '
         f"{escape(feature['title'])}</h3>",
-        f'<p><span class="verdict">{escape(SYMBOLS[status])}</span> · {escape(feature["level"])} · '
+        f'<p><span class="verdict">{_mark(status)}</span> · {escape(feature["level"])} · '
         f'<span class="muted">{escape(" · ".join(m for m in meta if m))}</span></p>',
         f'<p class="reason">{escape(feature["reason"])}</p>',
     ]
@@ -284,7 +425,7 @@ def _panel(feature_id: str, feature: dict[str, Any], oracle: str) -> list[str]:
     found = strict_problems(feature)
     if found:
         lines += [
-            f"<h4>Strict reading: {escape(strict_cell(feature))}</h4>",
+            f"<h4>Strict reading: {_strict_mark(feature)}</h4>",
             f'<p class="muted">Found in this evidence by {escape(oracle)}.</p>',
             "<ul>",
             *(f'<li class="strict-problem">{escape(message)}</li>' for message in found),
@@ -342,7 +483,7 @@ def _exchange(exchange: dict[str, Any], is_open: str) -> list[str]:
             f'<pre class="http">{escape(_head(f"HTTP {outcome}", response.get("headers") or {}))}</pre>',
         ]
         if "sse" in response:
-            lines.append(f'<pre class="sse">{escape(chr(10).join(response["sse"]))}</pre>')
+            lines += _sse(response)
         elif "body" in response:
             lines.append(f'<pre class="body">{escape(_pretty(response["body"]))}</pre>')
         elif "body_text" in response:
@@ -357,6 +498,48 @@ def _exchange(exchange: dict[str, Any], is_open: str) -> list[str]:
         lines.append(f'<p class="note">Note: {escape(exchange["note"])}</p>')
     lines += ["<h4>Reproduce</h4>", f'<pre class="curl">{escape(curl_command(request))}</pre>', "</details>"]
     return lines
+
+
+# A long stream's box shows its first and last lines: the end is where a missing `data: [DONE]`, a
+# last chunk without finish_reason or a stream cut short shows, and a scrolled box hides it.
+SSE_HEAD_LINES, SSE_TAIL_LINES = 6, 16
+SSE_LINE_CHARS = 600  # a line longer than this is cut in the short view (the whole is in "all lines")
+
+
+def _sse(response: dict[str, Any]) -> list[str]:
+    """The stream's lines; a long one as its first and last lines around a marker, all of them folded
+    below. ``sse_tail`` (evidence of a stream longer than ``sse`` keeps) is the end of the stream and
+    ``sse_lines`` how many lines it had in all, when its middle was recorded too."""
+    head, tail = list(response["sse"]), list(response.get("sse_tail") or ())
+    total = response.get("sse_lines")
+    if not tail and len(head) <= SSE_HEAD_LINES + SSE_TAIL_LINES + 2:
+        return [f'<pre class="sse">{escape(chr(10).join(head))}</pre>']
+    if tail and total:
+        gap = f"… {total - len(head) - len(tail)} lines not recorded …"
+    else:
+        gap = f"… the middle of the stream was not recorded ({response.get('body_bytes', '?')} bytes in all) …"
+    recorded = head + ([gap] if tail else []) + tail
+    last = (tail or head)[-SSE_TAIL_LINES:]
+    if tail and not total:
+        marker = f"… lines not shown: the last {len(last)} lines of the stream follow …"
+    else:
+        count = total or len(head)
+        marker = f"… {count - SSE_HEAD_LINES - len(last)} lines not shown: the last {len(last)} of {count} follow …"
+    shown = [
+        *(escape(_cut(line)) for line in head[:SSE_HEAD_LINES]),
+        f'<span class="elided">{escape(marker)}</span>',
+        *(escape(_cut(line)) for line in last),
+    ]
+    return [
+        f'<pre class="sse ends">{chr(10).join(shown)}</pre>',
+        f'<details class="sse-all"><summary>All {len(recorded)} recorded lines</summary>',
+        f'<pre class="sse">{escape(chr(10).join(recorded))}</pre>',
+        "</details>",
+    ]
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= SSE_LINE_CHARS else f"{line[:SSE_LINE_CHARS]} … ({len(line)} characters)"
 
 
 def _head(first_line: str, headers: dict[str, str]) -> str:
@@ -378,8 +561,10 @@ def render_html(results: dict[str, Any]) -> str:
         f"<style>{STYLE}</style>",
         "</head>",
         "<body>",
+        SPRITE,
         *_header(results),
         "<main>",
+        *_failures(results),
         *_causes(results),
         *_matrix(grouped, set(beyond_compatible(results))),
         '<section id="evidence">',

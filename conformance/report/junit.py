@@ -9,7 +9,16 @@ from typing import Any
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
-from conformance.policy import Disposition, Reading, gate_of, gate_reading, judgement_of, reading_status
+from conformance.policy import (
+    Disposition,
+    Reading,
+    Selection,
+    certification_of,
+    gate_of,
+    gate_reading,
+    judgement_of,
+    reading_status,
+)
 from conformance.report.markdown import strict_problems
 
 
@@ -66,6 +75,8 @@ def render_junit(results: dict[str, Any]) -> str:
             "certified": str(results.get("certified")).lower(),
             "gate": "passes" if gate_of(results).passes else "fails",
             "reading": reading.value,
+            "certification": certification_of(results).value,
+            **({"selection": partial.describe()} if (partial := Selection.of(results)) and partial.partial else {}),
         },
         timestamp=results["started_at"],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.policy import Reading, gate_reading, judgement_of, reading_status
+from conformance.policy import Reading, Selection, certification_of, gate_reading, judgement_of, reading_status
 
 SYMBOLS = {
     "supported": "✅ supported",
@@ -25,11 +25,56 @@ LEGEND = (
 
 
 def cell(text: Any, limit: int = 240) -> str:
-    """Make text safe for one Markdown table cell."""
+    """Make text safe for one Markdown table cell: one line, at most ``limit`` characters, its pipes
+    escaped (GitHub splits cells before it reads code spans) and no HTML in it (:func:`literal`)."""
     value = " ".join(str(text).split())
     if len(value) > limit:
         value = value[: limit - 1] + "…"
-    return value.replace("|", "\\|")
+    return literal(value).replace("|", "\\|")
+
+
+def literal(text: str) -> str:
+    """Text that GitHub renders as written: outside code spans, ``<`` and ``&`` become entities (``Bearer
+    <key>`` would otherwise be read as an HTML tag and dropped) and backslashes are doubled (so none
+    escapes what follows it); code spans, which show their content verbatim, are kept as they are.
+    Code spans are found as CommonMark finds them: a run of backticks closed by a run of the same length."""
+    parts: list[str] = []
+    plain = index = 0
+    while index < len(text):
+        if text[index] != "`":
+            index += 1
+            continue
+        end = index
+        while end < len(text) and text[end] == "`":
+            end += 1
+        close = _closing_run(text, end, end - index)
+        if close is None:  # no closing run: the backticks are literal
+            index = end
+            continue
+        parts += [_escape_plain(text[plain:index]), text[index:close]]
+        plain = index = close
+    parts.append(_escape_plain(text[plain:]))
+    return "".join(parts)
+
+
+def _closing_run(text: str, start: int, length: int) -> int | None:
+    """Where the run of exactly ``length`` backticks at or after ``start`` ends, or None."""
+    index = start
+    while index < len(text):
+        if text[index] != "`":
+            index += 1
+            continue
+        end = index
+        while end < len(text) and text[end] == "`":
+            end += 1
+        if end - index == length:
+            return end
+        index = end
+    return None
+
+
+def _escape_plain(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;")
 
 
 def verdict_line(results: dict[str, Any]) -> str:
@@ -37,7 +82,10 @@ def verdict_line(results: dict[str, Any]) -> str:
     reading = (results.get("readings") or {}).get(gate_reading(results).value) or {}
     summary = reading.get("summary") or results["summary"]
     counts = ", ".join(f"{summary[s]} {s}" for s in SYMBOLS)
-    state = "**certified**" if results.get("certified") else "**not certified**"
+    state = f"**{certification_of(results).value}**"
+    selection = Selection.of(results)
+    if selection is not None and selection.partial:  # "partial: 5 of 85 features", never certified
+        state = f"**{selection.describe()}**, not certified"
     return f"{state}: {counts}"
 
 
@@ -107,7 +155,7 @@ def render_matrix(results: dict[str, Any]) -> str:
     where = " (embedded reference mock)" if target.get("embedded_mock") else ""
     title = target.get("name") or target["base_url"]
     lines = [
-        f"# OpenAI compatibility matrix: {title}",
+        f"# OpenAI compatibility matrix: {literal(title)}",
         "",
         f"- Target: `{target['base_url']}`{where}",
         f"- Models: {models}",

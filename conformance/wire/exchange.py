@@ -19,9 +19,15 @@ from urllib.parse import urljoin, urlsplit
 from conformance.redact import Redactor
 from conformance.target import same_origin
 
-# How much of a body is kept for evidence (the check itself sees the whole bounded body).
+# How much of a body is kept for evidence (the check itself sees the whole bounded body): its head
+# (RECORDED_HEAD_BYTES as it arrives; EVIDENCE_BODY_BYTES of a JSON or text body, EVIDENCE_SSE_LINES of
+# a stream) and, of a stream longer than that, its end: the last RECORDED_TAIL_BYTES as they arrived,
+# and the last EVIDENCE_SSE_TAIL_LINES lines of it, where a missing `data: [DONE]` or a stream cut short shows.
 EVIDENCE_BODY_BYTES = 64 * 1024
 EVIDENCE_SSE_LINES = 400
+EVIDENCE_SSE_TAIL_LINES = 50
+RECORDED_HEAD_BYTES = EVIDENCE_BODY_BYTES * 4
+RECORDED_TAIL_BYTES = 16 * 1024
 
 
 class TransportFailure(Exception):
@@ -49,12 +55,25 @@ class RecordedExchange:
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytearray = field(default_factory=bytearray)
     body_bytes: int = 0
+    tail: bytearray = field(default_factory=bytearray)  # the last bytes after ``body``, when it overflowed
     elapsed: float | None = None
     failure: TransportFailure | None = None
     note: str | None = None
     # lost on a reused keep-alive connection before any byte of an answer, and sent again on a
     # fresh one: evidence of what happened, never of what the server answers
     resent: bool = False
+
+    def keep(self, chunk: bytes) -> None:
+        """Record a chunk of the body as it arrives: the first RECORDED_HEAD_BYTES whole, then the last
+        RECORDED_TAIL_BYTES (``tail``), so that the end of a long stream is evidence too (``body_bytes``
+        counts them all: the transport's)."""
+        room = RECORDED_HEAD_BYTES - len(self.body)
+        if room > 0:
+            self.body += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self.tail += chunk
+            del self.tail[: max(len(self.tail) - RECORDED_TAIL_BYTES, 0)]
 
     def response_header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -111,10 +130,8 @@ class RecordedExchange:
             body = self.content()
             truncated = self.body_bytes > len(self.body)
             if self.is_stream:
-                lines = redactor.text(body.decode("utf-8", errors="replace")).splitlines()
-                if len(lines) > EVIDENCE_SSE_LINES:
-                    lines, truncated = lines[:EVIDENCE_SSE_LINES], True
-                response["sse"] = lines
+                response.update(self._sse_evidence(body, redactor))
+                truncated = truncated or "sse_tail" in response
             elif body:
                 response.update(_body_evidence(body, redactor))
             if truncated:
@@ -127,6 +144,23 @@ class RecordedExchange:
             evidence["note"] = redactor.text(self.note)
         if self.resent:
             evidence["resent"] = True
+        return evidence
+
+    def _sse_evidence(self, body: bytes, redactor: Redactor) -> dict[str, Any]:
+        """``sse``: the stream's first lines; of a longer stream, ``sse_tail``: its last lines, and
+        ``sse_lines``: how many it had, when every byte was recorded (else the middle is unknown)."""
+        lines = redactor.text(body.decode("utf-8", errors="replace")).splitlines()
+        evidence: dict[str, Any] = {"sse": lines[:EVIDENCE_SSE_LINES]}
+        tail: list[str] = []
+        encoded = (self.response_header("content-encoding") or "").strip().lower() not in ("", "identity")
+        if self.tail and not encoded:  # a compressed stream's end cannot be read without its start
+            # its first line began before the tail did: only the whole lines after it
+            tail = redactor.text(bytes(self.tail).decode("utf-8", errors="replace")).splitlines()[1:]
+        elif len(lines) > EVIDENCE_SSE_LINES:
+            tail = lines[EVIDENCE_SSE_LINES:]
+            evidence["sse_lines"] = len(lines)
+        if tail:
+            evidence["sse_tail"] = tail[-EVIDENCE_SSE_TAIL_LINES:]
         return evidence
 
 
