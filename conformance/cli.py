@@ -3,42 +3,94 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, NoReturn, TextIO
 
 from conformance import TOOL_NAME, __version__
 from conformance.capabilities import CAPABILITIES
 from conformance.catalog import Catalog, Feature, load_catalog
 from conformance.document import build_results
 from conformance.embedded import embedded_target
-from conformance.engine import Engine, FeatureResult
+from conformance.engine import NOT_RUN, Engine, FeatureResult
 from conformance.expectations import load_expectations
-from conformance.policy import Reading, gate_of
+from conformance.policy import Disposition, Reading, Selection, gate_of, judge_feature
+from conformance.preflight import preflight
 from conformance.report import write_reports
-from conformance.report.console import render_summary
+from conformance.report.console import render_summary, wants_colour
 from conformance.target import (
     DEFAULT_TRIALS,
     ConfigError,
     Target,
+    TargetOptions,
     Timeouts,
     read_config,
     resolve_target,
-    same_origin,
+    target_options,
     with_trials,
 )
-from conformance.wire import TransportFailure, WireClient
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# 128 + the signal, as a shell reports a process the signal ended (docs/contracts.md#cli): Ctrl-C
+# (SIGINT) and a reader that went away (SIGPIPE: `conformance coverage | head`)
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
+MAX_TIMEOUT_S = 86_400.0  # a day; above ~1e10 s the socket layer itself refuses the value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error is one line on stderr (exit 2), like every other mistake."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _seconds(text: str) -> float:
+    """A duration option: a finite number of seconds above 0 (nan, inf and -1 would reach the sockets)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (0 < value <= MAX_TIMEOUT_S):  # False for nan too
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most {MAX_TIMEOUT_S:g} seconds, got {text}")
+    return value
+
+
+def _integer(text: str, low: int | None = None, high: int | None = None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if low is not None and high is not None else f"at least {low}"
+        raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    """A positive count (--trials)."""
+    return _integer(text, low=1)
+
+
+def _port(text: str) -> int:
+    """A TCP port; 0 asks the system for a free one."""
+    return _integer(text, low=0, high=65_535)
+
+
+def _seed(text: str) -> int:
+    """A seed of the mock's sampled behaviour: any whole number (Python's random accepts all)."""
+    return _integer(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="conformance",
         description="Certify that an OpenAI-compatible HTTP API works with the official openai SDK.",
     )
@@ -51,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     for capability in CAPABILITIES:
         run.add_argument(f"--{capability.option}", help=capability.help)
     run.add_argument("--config", type=Path, help="a target YAML file (base_url, api_key_env, models)")
+    add_connection_options(run)
     run.add_argument(
         "--out", type=Path, default=Path("reports/latest"), help="output directory (default reports/latest)"
     )
@@ -61,9 +114,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATTERN",
         help="run only features matching these IDs, globs (chat.stream.*) or areas",
     )
+    add_exclude_option(run)
+    run.add_argument(
+        "--select-from",
+        type=Path,
+        metavar="RESULTS.json",
+        help="run only the features a previous run's results.json holds (with --failed: those that failed)",
+    )
+    run.add_argument(
+        "--failed",
+        action="store_true",
+        help="with --select-from: only the features whose judgement failed the gate, or whose verdict was "
+        "nonconformant, unsupported or error",
+    )
     run.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=Timeouts.read,
         help=f"seconds of silence before a response counts as stalled (default {Timeouts.read:g})",
     )
@@ -81,15 +147,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--mock-seed",
-        type=int,
+        type=_seed,
         metavar="N",
         help="with the embedded mock: seed its sampled, model-like behaviour (--mock-profile chatty); "
         "the same seed gives the same run",
     )
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     run.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when preflight sees a wrong base URL or a chat model the server does not serve",
+    )
+    run.add_argument(
         "--trials",
-        type=int,
+        type=_count,
         default=DEFAULT_TRIALS,
         metavar="N",
         help="at most N requests where sampling decides what a check can judge (a call under tool_choice "
@@ -103,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="the reading that decides the exit code: compatible (what the SDK needs; default) or strict "
         "(also OpenAI's published schemas)",
     )
+
+    add_list_and_diff_commands(commands)
 
     coverage = commands.add_parser(
         "coverage", help="which SDK chat fields the catalog exercises; exits 1 when one is in neither list"
@@ -135,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     mock = commands.add_parser("mock", help="serve the reference mock on its own")
     mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    mock.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
     mock.add_argument(
         "--quirk", action="append", default=[], metavar="NAME", help="switch on a named quirk (repeatable)"
     )
@@ -143,11 +216,41 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--list-quirks", action="store_true", help="list the quirks and exit")
     mock.add_argument("--profile", metavar="NAME", help="behave as a documented vendor (its models and quirks)")
     mock.add_argument("--list-profiles", action="store_true", help="list the vendor profiles and exit")
-    mock.add_argument("--seed", type=int, default=0, help="seed of the sampled, model-like behaviour (profile chatty)")
+    mock.add_argument(
+        "--seed", type=_seed, default=0, help="seed of the sampled, model-like behaviour (profile chatty)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: whatever goes wrong is an exit code and at most one line, never a traceback
+    (Ctrl-C before this is reached, while importing: ``conformance/__main__.py``)."""
+    try:
+        code = _command(argv)
+        sys.stdout.flush()  # a reader gone before the buffered output was written shows here
+    except BrokenPipeError:
+        return _reader_went_away()
+    except OSError as error:  # a path the user named, found unusable late (a disk full, a directory removed)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"conformance: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+def _reader_went_away() -> int:
+    """`conformance coverage | head`: the reader closed the pipe. Like a Unix tool SIGPIPE ends, stop
+    quietly with 141 (128 + SIGPIPE; `set -o pipefail` sees the cut, as with any such tool). Python's
+    idiom (docs.python.org/3/library/signal.html#note-on-sigpipe): stdout to devnull, so the flush at
+    exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout without a file descriptor (in-process callers)
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def _command(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":
@@ -162,12 +265,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_sdk(args)
         if args.command == "troubleshooting":
             return command_troubleshooting(args)
+        if args.command == "list":
+            return command_list(args)
+        if args.command == "diff":
+            return command_diff(args)
     except ConfigError as error:
-        print(f"conformance: {error}", file=sys.stderr)
+        # one line, whatever the text quotes (a YAML parser's message spans three)
+        print(
+            "conformance: " + "; ".join(line.strip() for line in str(error).splitlines() if line.strip()),
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("conformance: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     return EXIT_USAGE
 
 
@@ -177,6 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 @contextmanager
 def _target_for(args: argparse.Namespace) -> Iterator[Target]:
     timeouts = Timeouts(read=args.timeout)
+    options = _target_options(args)  # headers, query, TLS, name: for the server and the embedded mock alike
     target = resolve_target(
         base_url=args.base_url,
         api_key=args.api_key,
@@ -189,86 +301,134 @@ def _target_for(args: argparse.Namespace) -> Iterator[Target]:
             quirks=args.mock_quirk,
             profile=args.mock_profile,
             timeouts=timeouts,
-            models=_flag_models(args),
+            models=_mock_models(args),
             seed=args.mock_seed,
         ) as mock:
-            yield with_trials(mock, args.trials)
+            yield with_trials(options.apply(mock), args.trials)
         return
     if args.mock_quirk or args.mock_profile or args.mock_seed is not None:
         raise ConfigError(
             "--mock-quirk, --mock-profile and --mock-seed apply to the embedded mock only (no --base-url)"
         )
-    yield with_trials(target, args.trials)
+    if not args.base_url and not args.config:  # the environment chose the server, not the mock: say so first
+        print(f"target: {target.base_url} (from OPENAI_BASE_URL; unset it to test the embedded mock)", file=sys.stderr)
+    yield with_trials(options.apply(target), args.trials)
 
 
 def _flag_models(args: argparse.Namespace) -> dict[str, str | None]:
     return {capability.name: getattr(args, capability.option.replace("-", "_")) for capability in CAPABILITIES}
 
 
-def preflight(wire: WireClient) -> None:
-    """Fail fast, with one line, when the target cannot be used at all."""
-    target = wire.target
-    try:
-        response = wire.get("models")
-    except TransportFailure as failure:
-        if failure.kind == "connect":
-            raise ConfigError(f"cannot reach {target.base_url}: {_reason(failure.detail)}") from None
-        if failure.kind == "no_response":
-            raise ConfigError(f"cannot reach {target.base_url}: no answer within {target.timeouts.read:g} s") from None
-        return  # it answers, if badly: that is for the checks to judge
-    moved_away = not same_origin(response.exchange.url, target.base_url)
-    if response.status in (401, 403) and not moved_away:  # after a cross-origin redirect it is the server's fault
-        raise ConfigError(f"{target.base_url} rejected the API key (HTTP {response.status} on GET /models)")
-
-
-def _reason(text: str) -> str:
-    for known in ("Connection refused", "Name or service not known", "No address associated", "timed out"):
-        if known in text:
-            return known.lower()
-    return text.splitlines()[0][:160]
+def _mock_models(args: argparse.Namespace) -> dict[str, str | None]:
+    """The embedded mock's models: a target file's (``embedded_mock: true``), then the flags over them."""
+    configured = (read_config(args.config).get("models") or {}) if args.config else {}
+    flags = {capability: model for capability, model in _flag_models(args).items() if model}
+    return {**{capability: str(model) for capability, model in configured.items() if model}, **flags}
 
 
 class Progress:
-    """Features done of total and the area in flight, on stderr; silent when quiet."""
+    """The run as it goes, on stderr: features done of total, the time so far, a running tally (ok,
+    fail, skip: the policy's disposition of each verdict and level, before claims and known failures,
+    which the summary applies) and an ETA from the mean time per feature so far. On a terminal one
+    line rewritten in place, naming the feature in flight; elsewhere (CI logs, a pipe) a plain line as
+    each area starts and one at the end. Silent when quiet."""
 
-    def __init__(self, stream: TextIO, quiet: bool) -> None:
+    def __init__(self, stream: TextIO, quiet: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream
         self.quiet = quiet
         self.live = stream.isatty()
+        self.clock = clock
+        self.started: float | None = None
+        self.tally = {"ok": 0, "fail": 0, "skip": 0}
         self._area = ""
 
     def __call__(self, done: int, total: int, feature: Feature, result: FeatureResult | None) -> None:
         if self.quiet:
             return
+        now = self.clock()
+        if self.started is None:
+            self.started = now
+        if result is not None:
+            self.tally[self._kind(result)] += 1
+        elapsed = now - self.started
         if self.live:
             width = shutil.get_terminal_size((100, 20)).columns - 1
-            line = f"[{done:>3}/{total}] {feature.area}: {feature.id}"
+            line = f"{self.status(done, total, elapsed)} · {feature.area}: {feature.id}"
             self.stream.write("\r" + line[:width].ljust(width))
             if done == total and result is not None:
                 self.stream.write("\r" + " " * width + "\r")
             self.stream.flush()
         elif result is None and feature.area != self._area:
             self._area = feature.area
-            self.stream.write(f"[{done:>3}/{total}] {feature.area}\n")
+            self.stream.write(f"{self.status(done, total, elapsed)} · {feature.area}\n")
             self.stream.flush()
+        elif result is not None and done == total:
+            self.stream.write(f"{self.status(done, total, elapsed)} · done\n")
+            self.stream.flush()
+
+    def status(self, done: int, total: int, elapsed: float) -> str:
+        """``[ 12/94] 0:05 · ok 10 fail 1 skip 1 · ETA 0:31``: the ETA once a feature is done, until the last."""
+        tally = " ".join(f"{kind} {count}" for kind, count in self.tally.items())
+        line = f"[{done:>3}/{total}] {_clock(elapsed)} · {tally}"
+        if 0 < done < total:
+            line += f" · ETA {_clock(elapsed / done * (total - done))}"
+        return line
+
+    @staticmethod
+    def _kind(result: FeatureResult) -> str:
+        disposition = judge_feature(result.outcome.status, result.feature.level).disposition
+        return "fail" if disposition.fails_gate else "ok" if disposition is Disposition.PASS else "skip"
+
+
+def _clock(seconds: float) -> str:
+    """``0:05``, ``12:40``, ``1:02:03``."""
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def check_out_dir(out: Path) -> None:
+    """``--out`` must be a directory this run can write: known before the first request, not after
+    the whole run (when the results would be lost). No trace is left: a directory made to find out
+    is removed again (the reports make it at the end)."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file, not a directory")
+    made = [parent for parent in (out, *out.parents) if not parent.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise ConfigError(f"cannot write to --out {out}: {error.strerror or error}") from None
+    finally:
+        for directory in made:  # deepest first; rmdir only ever removes an empty directory
+            with contextlib.suppress(OSError):
+                directory.rmdir()
 
 
 def command_run(args: argparse.Namespace) -> int:
+    check_out_dir(args.out)  # before anything is sent
     catalog: Catalog = load_catalog()
-    features = catalog.select(args.select)
-    if not features:
-        raise ConfigError(f"no feature matches --select {' '.join(args.select)}")
+    features = chosen_features(args, catalog)  # --select, --exclude, --select-from [--failed]
+    if not features:  # --failed, and nothing failed
+        print(f"conformance: nothing to rerun: no feature failed in {args.select_from}", file=sys.stderr)
+        return EXIT_OK
+    selection = Selection(len(features), len(catalog), tuple(args.select or ()))
     expectations = load_expectations(read_config(args.config), catalog) if args.config else None
     with _target_for(args) as target:
         progress = Progress(sys.stderr, args.quiet)
         with Engine(target, catalog, progress=progress) as engine:
-            preflight(engine.wire)
+            preflight(engine.wire, catalog, force=args.force)
             if not args.quiet:
-                print(f"{TOOL_NAME} {__version__}: {len(features)} features against {target.base_url}", file=sys.stderr)
+                partial = f" ({selection.describe()}, never certified)" if selection.partial else ""
+                print(
+                    f"{TOOL_NAME} {__version__}: {len(features)} features against {target.base_url}{partial}",
+                    file=sys.stderr,
+                )
                 if engine.redactor.mode == "sent_only":  # results.json "redaction" says the same, with the reason
                     print("the API key is short: masked where sent and echoed, not as a substring", file=sys.stderr)
             run = engine.run(features)
-        results = build_results(run, catalog, expectations, gate=Reading(args.gate))
+        results = build_results(run, catalog, expectations, gate=Reading(args.gate), patterns=selection.patterns)
     written = write_reports(results, args.out)
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:  # in GitHub Actions: the verdict on the run's page
@@ -277,8 +437,159 @@ def command_run(args: argparse.Namespace) -> int:
         with open(summary_path, "a", encoding="utf-8") as handle:
             handle.write(render_step_summary(results))
     width = shutil.get_terminal_size((120, 20)).columns
-    print(render_summary(results, width=width, files=[str(p) for p in written]))
+    # --quiet: the summary alone (counts, gate, certified line, files written); colour only on a terminal
+    colour = wants_colour(sys.stdout)
+    print(render_summary(results, width=width, files=[str(p) for p in written], colour=colour, quiet=args.quiet))
+    if os.environ.get("GITHUB_ACTIONS") == "true":  # one ::error annotation per feature that fails the gate
+        from conformance.report.annotations import render_annotations
+
+        print(render_annotations(results), end="", flush=True)
+    if run.interrupted:  # Ctrl-C mid-run: what was decided is written, and the run says it was cut short
+        decided = sum(1 for r in run.results.values() if r.outcome.reason != NOT_RUN)
+        print(
+            f"conformance: interrupted: {decided} of {len(run.results)} features decided, the rest not run; "
+            f"partial results in {args.out}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     return gate_of(results).exit_code
+
+
+# --- selection, connection options, list, diff ------------------------------------------------------
+
+
+def add_exclude_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="leave out features matching this ID, glob or area (repeatable; after --select)",
+    )
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """How to reach a target that is not plain OpenAI (also ``headers:``, ``query:``, ``ca_bundle:``,
+    ``insecure:``, ``name:`` in the target file; a flag wins over the file)."""
+    parser.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="send this header with every request, SDK and raw (repeatable; an Azure-style 'api-key: ...'); "
+        "credential headers are masked in reports and never sent to another origin",
+    )
+    parser.add_argument(
+        "--query",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="add this query parameter to every request (repeatable; Azure's api-version=2024-10-21)",
+    )
+    parser.add_argument("--ca-bundle", type=Path, metavar="PATH", help="trust the CAs in this PEM file (staging)")
+    parser.add_argument(
+        "--insecure", action="store_true", help="do not verify the server's TLS certificate (staging only)"
+    )
+    parser.add_argument("--name", help="the target's name in every report (default: the target file's name)")
+
+
+def add_list_and_diff_commands(commands: Any) -> None:  # argparse's subparsers action
+    listing = commands.add_parser(
+        "list", help="the features: level, area, what each needs, and whether it would run with these models"
+    )
+    listing.add_argument("--base-url", help="as for run: with none anywhere, the embedded mock's models are used")
+    for capability in CAPABILITIES:
+        listing.add_argument(f"--{capability.option}", help=capability.help)
+    listing.add_argument("--config", type=Path, help="a target YAML file (its models)")
+    listing.add_argument("--select", nargs="+", action="extend", metavar="PATTERN", help="only these features")
+    add_exclude_option(listing)
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    compare = commands.add_parser(
+        "diff", help="regressions, fixes and other verdict changes between two results.json; exit 1 on a regression"
+    )
+    compare.add_argument("old", type=Path, metavar="OLD.json")
+    compare.add_argument("new", type=Path, metavar="NEW.json")
+    compare.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def chosen_features(args: argparse.Namespace, catalog: Catalog) -> list[Feature]:
+    """The features ``--select`` chooses, less ``--exclude``'s, within ``--select-from``'s (``--failed``:
+    its failed ones). A pattern that matches nothing is an error, as a mistyped one would be."""
+    for patterns, option in ((args.select, "--select"), (args.exclude, "--exclude")):
+        unmatched = catalog.unmatched(patterns, option)
+        if unmatched:
+            raise ConfigError(unmatched)
+    features = catalog.select(args.select)
+    if args.exclude:
+        excluded = {feature.id for feature in catalog.select(args.exclude)}
+        features = [feature for feature in features if feature.id not in excluded]
+    if getattr(args, "failed", False) and not getattr(args, "select_from", None):
+        raise ConfigError("--failed needs --select-from RESULTS.json (the run whose failures to rerun)")
+    if getattr(args, "select_from", None):
+        from conformance.regressions import failed_features
+
+        document = _read_results(args.select_from)
+        wanted = failed_features(document) if args.failed else list(document["features"])
+        known = {catalog[f].id for f in wanted if f in catalog.features or f in catalog.aliases}
+        if args.failed and not wanted:
+            return []
+        features = [feature for feature in features if feature.id in known]
+    if not features:
+        raise ConfigError("no feature left to run: --exclude (or --select-from) removed every selected feature")
+    return features
+
+
+def _read_results(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("features"), dict):
+        raise ConfigError(f"{path} is not a results.json (no features)")
+    return document
+
+
+def _target_options(args: argparse.Namespace) -> TargetOptions:
+    config = read_config(args.config) if args.config else None
+    return target_options(
+        config,
+        config_path=args.config,
+        headers=args.header,
+        query=args.query,
+        ca_bundle=args.ca_bundle,
+        insecure=args.insecure,
+        name=args.name,
+    )
+
+
+def command_list(args: argparse.Namespace) -> int:
+    from conformance.feature_list import listing_json, listing_models, render_listing
+
+    catalog = load_catalog()
+    features = chosen_features(args, catalog)
+    config = read_config(args.config) if args.config else None
+    models = listing_models(config, _flag_models(args), base_url=args.base_url, environ=os.environ)
+    document = listing_json(features, models, len(catalog))
+    if args.json:
+        print(json.dumps(document, indent=2))
+    else:
+        print(render_listing(document, models.source), end="")
+    return EXIT_OK
+
+
+def command_diff(args: argparse.Namespace) -> int:
+    from conformance.regressions import diff_results, render_diff_text
+
+    old, new = _read_results(args.old), _read_results(args.new)
+    try:
+        diff = diff_results(old, new)
+    except (KeyError, ValueError) as error:
+        raise ConfigError(f"not a results.json this version can read: {error}") from None
+    if args.json:
+        print(json.dumps(diff.to_json(), indent=2))
+    else:
+        print(render_diff_text(diff, (str(args.old), str(args.new))), end="")
+    return diff.exit_code
 
 
 # --- coverage --------------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ from conformance.wire import (
 )
 
 MAX_EVIDENCE_EXCHANGES = 10
+# the reason of every feature a Ctrl-C left undecided (status skipped: the status enum is a contract)
+NOT_RUN = "not run: the run was interrupted"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class RunResult:
     sdk_version: str = sdk_module.SDK_VERSION
     # how the key was masked in this run's evidence ({"mode": "full" | "sent_only", "reason": ...}; redact.py)
     redaction: dict[str, str] = field(default_factory=dict)
+    # Ctrl-C ended the run early: the features it did not decide are skipped with reason NOT_RUN
+    interrupted: bool = False
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results.values() if r.outcome.status is status)
@@ -92,7 +96,7 @@ class Engine:
         self.progress = progress
         self.cost = CostMeter()
         self.recorder = Recorder(observers=[self.cost.answered])
-        self.redactor = Redactor([target.api_key.reveal()])
+        self.redactor = Redactor([secret.reveal() for secret in target.secrets()])  # the key, credential headers
         self.wire = WireClient(target, self.recorder)
         self.state = RunState()
         self.started_at = dt.datetime.now(dt.UTC)
@@ -111,18 +115,28 @@ class Engine:
 
     # --- running ---------------------------------------------------------------------------
     def run(self, features: Iterable[Feature] | None = None) -> RunResult:
-        """Run ``features`` (all of the catalog by default), run-wide ones last; results in catalog order."""
+        """Run ``features`` (all of the catalog by default), run-wide ones last; results in catalog order.
+
+        A Ctrl-C (``KeyboardInterrupt``) ends the run, not the caller: the features decided so far
+        keep their verdicts, the feature in flight and the rest are skipped with reason ``NOT_RUN``,
+        and the result says ``interrupted`` (the CLI writes it, then exits 130).
+        """
         chosen = in_run_order(features if features is not None else self.catalog)
         self.started_at = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
         results: dict[str, FeatureResult] = {}
-        for index, feature in enumerate(chosen):
-            if self.progress:
-                self.progress(index, len(chosen), feature, None)
-            result = self.execute(feature)
-            results[feature.id] = result
-            if self.progress:
-                self.progress(index + 1, len(chosen), feature, result)
+        try:
+            for index, feature in enumerate(chosen):
+                if self.progress:
+                    self.progress(index, len(chosen), feature, None)
+                result = self.execute(feature)
+                results[feature.id] = result
+                if self.progress:
+                    self.progress(index + 1, len(chosen), feature, result)
+        except KeyboardInterrupt:
+            for feature in chosen:
+                results.setdefault(feature.id, FeatureResult(feature, skipped(NOT_RUN), 0.0))
+            return replace(self.result(results), interrupted=True)
         return self.result(results)
 
     def result(self, results: dict[str, FeatureResult]) -> RunResult:

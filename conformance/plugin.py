@@ -2,176 +2,193 @@
 
     pytest --pyargs conformance.checks --conformance-base-url URL --conformance-model NAME
 
-Registered as a ``pytest11`` entry point, so installing the package is enough. Each check
-becomes one test item named by its feature ID. Its pytest outcome maps the disposition that
-:mod:`conformance.policy` gives the verdict (pass; fail; skip; xfail for a live known failure;
-a failure marked as a harness error), exactly as ``conformance run``'s exit code and JUnit do:
-the plugin decides nothing. ``--conformance-config`` brings the target file's claims and known
-failures; ``--conformance-out DIR`` writes the same reports as ``conformance run``;
-``--conformance-gate strict`` judges the strict reading (OpenAI's published schemas too) instead of
-the compatible one. Without a base
-URL the embedded reference mock is used. Features that judge the whole run (``observes: run``)
-run after the others, as in ``conformance run``.
+Registered as a ``pytest11`` entry point, so installing the package is enough, and so pytest imports
+this module in *every* session of that environment, conformance checks or not. It therefore imports
+pytest and the capability table only: the engine, the SDK, the catalog and the mock
+(:mod:`conformance.plugin_session`) are imported when a session uses the checks, that is when a
+``--conformance-*`` option or its ini key is set, or the checks directory is collected.
+``python bench/plugin_import.py`` measures what an unrelated session pays.
+
+Every ``--conformance-X`` option is also an ini key ``conformance_X`` (``pytest.ini``,
+``[tool.pytest.ini_options]``, ``tox.ini``, ``setup.cfg``); the command line wins, and a relative path
+in the ini file is read from the ini file's directory. Repeatable options (``--conformance-header``,
+``--conformance-query``, ``--conformance-mock-quirk``) take one value per line there.
+
+Each check becomes one test item named by its feature ID (``-k`` selects), marked with its level
+(``-m required``) and its area (``-m area_chat``); its pytest outcome maps the policy's judgement
+exactly as ``conformance run``'s exit code and JUnit do (:mod:`conformance.plugin_session`).
+``--conformance-config`` brings the target file's claims and known failures; ``--conformance-out DIR``
+writes the same reports as ``conformance run``; ``--conformance-gate strict`` judges the strict
+reading. Without a base URL the embedded reference mock is used.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-import importlib
-from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conformance.capabilities import CAPABILITIES
-from conformance.catalog import Catalog, Feature, in_run_order, load_catalog
-from conformance.embedded import embedded_target
-from conformance.engine import Engine, FeatureResult
-from conformance.expectations import Expectations, load_expectations
-from conformance.policy import Disposition, FeatureVerdict, Judgement, Reading, judge_features
-from conformance.registry import REGISTRY
-from conformance.target import DEFAULT_TRIALS, ConfigError, Target, Timeouts, read_config, resolve_target, with_trials
-from conformance.verdict import Outcome
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
-_SESSION = pytest.StashKey["ConformanceSession"]()
+CHECKS_PACKAGE = "conformance.checks"
+# the readings the gate may judge (conformance.policy.Reading: a test holds them equal)
+GATE_CHOICES = ("compatible", "strict")
+_SESSION = pytest.StashKey[Any]()  # the ConformanceSession, once a session uses the checks
+# what this module hands on from conformance.plugin_session, imported on first use (PEP 562)
+_LAZY = frozenset({"ConformanceSession", "ChecksFile", "CheckItem", "CheckFailed", "HarnessError", "report_judgement"})
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``--conformance-X`` option and its ini key ``conformance_X``."""
+
+    name: str  # "base-url": the option --conformance-base-url, the ini key conformance_base_url
+    help: str
+    kind: str = "str"  # str | path | float | int | list | bool | choice
+    choices: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        return f"--conformance-{self.name}"
+
+    @property
+    def dest(self) -> str:
+        return "conformance_" + self.name.replace("-", "_")
+
+    @property
+    def key(self) -> str:  # the settings key the session reads
+        return self.name.replace("-", "_")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("base-url", "target base URL (env OPENAI_BASE_URL); default: the embedded mock"),
+    Option("api-key", "target API key (env OPENAI_API_KEY)"),
+    *(Option(capability.option, capability.help) for capability in CAPABILITIES),
+    Option("config", "target YAML file (models, claims, known failures, headers...)", "path"),
+    Option("out", "write results.json, matrix.md, junit.xml and report.html here", "path"),
+    Option("timeout", "read timeout in seconds (default 20)", "float"),
+    Option("mock-profile", "with the embedded mock: behave as a documented vendor"),
+    Option("mock-seed", "with the embedded mock: seed its model-like behaviour (profile chatty)", "int"),
+    Option("mock-quirk", "with the embedded mock: switch on a named quirk (repeatable)", "list"),
+    Option(
+        "trials",
+        "at most N requests where sampling decides what a check can judge (as conformance run --trials; default 3)",
+        "int",
+    ),
+    Option(
+        "gate",
+        "the reading that decides each test's outcome: compatible (default) or strict",
+        "choice",
+        GATE_CHOICES,
+    ),
+    Option("header", "send this header ('Name: value') with every request (repeatable)", "list"),
+    Option("query", "add this query parameter (name=value) to every request (repeatable)", "list"),
+    Option("ca-bundle", "trust the CAs in this PEM file (a staging endpoint)", "path"),
+    Option("insecure", "do not verify the server's TLS certificate (staging only)", "bool"),
+    Option("name", "the target's name in the reports"),
+)
+MODEL_OPTIONS = {capability.name: capability.option for capability in CAPABILITIES}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "openai-conformance checks")
-    group.addoption("--conformance-base-url", help="target base URL (env OPENAI_BASE_URL); default: the embedded mock")
-    group.addoption("--conformance-api-key", help="target API key (env OPENAI_API_KEY)")
-    for capability in CAPABILITIES:
-        group.addoption(f"--conformance-{capability.option}", help=capability.help)
-    group.addoption("--conformance-config", type=Path, help="target YAML file")
-    group.addoption("--conformance-out", type=Path, help="write results.json, matrix.md and junit.xml here")
-    group.addoption("--conformance-timeout", type=float, default=Timeouts.read, help="read timeout in seconds")
-    group.addoption("--conformance-mock-profile", help="with the embedded mock: behave as a documented vendor")
-    group.addoption(
-        "--conformance-mock-seed",
-        type=int,
-        help="with the embedded mock: seed its model-like behaviour (profile chatty)",
-    )
-    group.addoption(
-        "--conformance-mock-quirk",
-        action="append",
-        default=[],
-        help="with the embedded mock: switch on a named quirk (repeatable)",
-    )
-    group.addoption(
-        "--conformance-trials",
-        type=int,
-        default=DEFAULT_TRIALS,
-        help="at most N requests where sampling decides what a check can judge (as conformance run --trials)",
-    )
-    group.addoption(
-        "--conformance-gate",
-        choices=[reading.value for reading in Reading],
-        default=Reading.COMPATIBLE.value,
-        help="the reading that decides each test's outcome: compatible (default) or strict",
-    )
+    for option in OPTIONS:
+        if option.kind == "list":
+            group.addoption(option.flag, action="append", default=[], help=option.help)
+        elif option.kind == "bool":
+            group.addoption(option.flag, action="store_true", default=False, help=option.help)
+        else:
+            convert = {"path": Path, "float": float, "int": int}.get(option.kind)
+            extra: dict[str, Any] = {"type": convert} if convert else {}
+            if option.choices:
+                extra["choices"] = list(option.choices)
+            group.addoption(option.flag, default=None, help=option.help, **extra)
+    for option in OPTIONS:
+        ini_type = {"list": "linelist", "bool": "bool"}.get(option.kind, "string")
+        parser.addini(option.dest, f"{option.help} (as {option.flag})", type=ini_type)  # type: ignore[arg-type]
 
 
-class ConformanceSession:
-    """One engine (and, when needed, one mock) for all check items of a pytest session."""
+def settings(config: pytest.Config) -> dict[str, Any]:
+    """Every option's value: the command line's, else the ini file's, else unset (None, [], False)."""
+    resolved: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = config.getoption(option.dest)
+        if value in (None, [], False):
+            value = _from_ini(config, option)
+        resolved[option.key] = value
+    resolved["models"] = {
+        capability: resolved.pop(name.replace("-", "_")) for capability, name in MODEL_OPTIONS.items()
+    }
+    return resolved
 
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.catalog: Catalog = load_catalog()
-        self.results: dict[str, FeatureResult] = {}
-        self.selected: list[Feature] = []  # the features of the collected items, in run order
-        self.today = dt.date.today()
-        self.gate = Reading(config.getoption("conformance_gate"))
-        self.strict_problems: dict[str, list[str]] = {}  # with the strict gate: each feature's strict findings
-        self._engine: Engine | None = None
-        self._stack = contextlib.ExitStack()
-        path = config.getoption("conformance_config")
+
+def _from_ini(config: pytest.Config, option: Option) -> Any:
+    try:
+        raw = config.getini(option.dest)
+    except ValueError:
+        return None
+    if option.kind == "list":
+        return [line for line in (raw or []) if line.strip()]
+    if option.kind == "bool":
+        return bool(raw)
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    try:
+        if option.kind == "path":
+            path = Path(text).expanduser()
+            return path if path.is_absolute() else _ini_dir(config) / path
+        if option.kind == "float":
+            return float(text)
+        if option.kind == "int":
+            return int(text)
+    except ValueError:
+        raise pytest.UsageError(f"{option.dest} = {text}: expected a {option.kind}") from None
+    if option.choices and text not in option.choices:
+        raise pytest.UsageError(f"{option.dest} = {text}: choose from {', '.join(option.choices)}")
+    return text
+
+
+def _ini_dir(config: pytest.Config) -> Path:
+    return config.inipath.parent if config.inipath is not None else config.rootpath
+
+
+def _in_use(config: pytest.Config, resolved: dict[str, Any]) -> bool:
+    """Whether this session uses the checks: an option or ini key set, or the checks named as arguments."""
+    if any(value not in (None, [], False) for key, value in resolved.items() if key != "models"):
+        return True
+    if any(resolved["models"].values()):
+        return True
+    pyargs = bool(config.getoption("pyargs", False))
+    for arg in config.args:
+        name = str(arg).split("::")[0]
+        if pyargs and (name == CHECKS_PACKAGE or name.startswith(CHECKS_PACKAGE + ".")):
+            return True
         try:
-            self.expectations = load_expectations(read_config(path), self.catalog) if path else Expectations()
-        except ConfigError as error:
-            raise pytest.UsageError(str(error)) from None
+            path = Path(name).resolve()
+        except (OSError, ValueError):
+            continue
+        if path == CHECKS_DIR or CHECKS_DIR in path.parents:
+            return True
+    return False
 
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            target = self._stack.enter_context(self._target())
-            self._engine = self._stack.enter_context(Engine(target, self.catalog))
-        return self._engine
 
-    @contextlib.contextmanager
-    def _target(self) -> Iterator[Target]:
-        option = self.config.getoption
-        timeouts = Timeouts(read=option("conformance_timeout"))
-        models = {c.name: option("conformance_" + c.option.replace("-", "_")) for c in CAPABILITIES}
-        try:
-            target = resolve_target(
-                base_url=option("conformance_base_url"),
-                api_key=option("conformance_api_key"),
-                models=models,
-                config_path=option("conformance_config"),
-                timeouts=timeouts,
-            )
-            if target is not None:
-                yield with_trials(target, option("conformance_trials"))
-                return
-            with embedded_target(
-                quirks=option("conformance_mock_quirk"),
-                profile=option("conformance_mock_profile"),
-                seed=option("conformance_mock_seed"),
-                timeouts=timeouts,
-                models=models,
-            ) as mock:
-                yield with_trials(mock, option("conformance_trials"))
-        except ConfigError as error:
-            raise pytest.UsageError(str(error)) from None
+def _session(config: pytest.Config) -> Any:
+    """The session's ConformanceSession, made (and the engine side imported) on first use."""
+    existing = config.stash.get(_SESSION, None)
+    if existing is None:
+        from conformance.plugin_session import ConformanceSession
 
-    def execute(self, feature_ids: Iterable[str]) -> None:
-        """Run these features' checks, once each. A feature that observes the whole run waits for
-        every other selected feature first, as it would in ``conformance run``."""
-        wanted = {f for f in feature_ids if f not in self.results}
-        if any(self.catalog[f].observes_run for f in wanted):
-            wanted |= {f.id for f in self.selected if not f.observes_run}
-        for feature in in_run_order(self.catalog[f] for f in wanted):
-            if feature.id not in self.results:
-                self.results[feature.id] = self.engine.execute(feature)
-
-    def judge(self, feature_id: str) -> Judgement:
-        """The policy's judgement of one feature, as the whole run will give it: a known-failing
-        entry is judged over every selected feature it matches, so those run first."""
-        entries = [entry for entry in self.expectations.known_failing if entry.matches(feature_id)]
-        sharing = {f.id for f in self.selected if any(entry.matches(f.id) for entry in entries)}
-        self.execute({feature_id} | sharing)
-        verdicts = {f: self.verdict(f) for f in {feature_id} | sharing}
-        judgements, _ = judge_features(verdicts, self.expectations, self.today)
-        return judgements[feature_id]
-
-    def verdict(self, feature_id: str) -> FeatureVerdict:
-        """A run feature's verdict in the gate's reading (the strict one asks the strict oracle)."""
-        result = self.results[feature_id]
-        if self.gate is Reading.COMPATIBLE:
-            return FeatureVerdict(result.outcome.status, result.feature.level)
-        from conformance.document import feature_verdict
-
-        verdict, self.strict_problems[feature_id] = feature_verdict(result, self.engine.target.base_url, self.gate)
-        return verdict
-
-    def finish(self) -> None:
-        try:
-            out = self.config.getoption("conformance_out")
-            if out is not None and self._engine is not None and self.results:
-                from conformance.document import build_results
-                from conformance.report import write_reports
-
-                run = self._engine.result(self.results)
-                write_reports(build_results(run, self.catalog, self.expectations, self.today, self.gate), out)
-        finally:
-            self._stack.close()
+        existing = config.stash[_SESSION] = ConformanceSession(config, settings(config))
+    return existing
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_SESSION] = ConformanceSession(config)
+    if _in_use(config, settings(config)):
+        _session(config)  # now: a bad target file is a usage error before collection
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -181,80 +198,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run-wide features last (stable otherwise), whatever order the modules were collected in."""
-    items.sort(key=lambda item: isinstance(item, CheckItem) and item.feature.observes_run)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    session = config.stash.get(_SESSION, None)
+    if session is not None:
+        session.sort_items(items)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    checks = session.config.stash[_SESSION]
-    checks.selected = in_run_order(item.feature for item in session.items if isinstance(item, CheckItem))
+    checks = session.config.stash.get(_SESSION, None)
+    if checks is not None:
+        checks.collection_finished(session.items)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix == ".py" and file_path.parent == CHECKS_DIR and not file_path.name.startswith("_"):
-        return ChecksFile.from_parent(parent, path=file_path)
+        collector: pytest.Collector = _session(parent.config).checks_file(parent, file_path)
+        return collector
     return None
 
 
-class ChecksFile(pytest.File):
-    def collect(self) -> Iterator[pytest.Item]:
-        module = importlib.import_module(f"conformance.checks.{self.path.stem}")
-        for value in vars(module).values():
-            feature_id = getattr(value, "__conformance_feature__", None)
-            if feature_id is not None and getattr(value, "__module__", None) == module.__name__:
-                yield CheckItem.from_parent(self, name=feature_id, feature_id=feature_id)
+def __getattr__(name: str) -> Any:
+    """The engine side's names (``CheckItem``, ``report_judgement``...), imported when first asked for."""
+    if name in _LAZY:
+        from conformance import plugin_session
 
-
-class CheckFailed(Exception):
-    """A feature whose disposition is fail, shown as a test failure."""
-
-
-class HarnessError(Exception):
-    """A required feature the harness could not decide: shown as a failure, never as a pass."""
-
-
-class CheckItem(pytest.Item):
-    def __init__(self, *, feature_id: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.feature_id = feature_id
-
-    @property
-    def feature(self) -> Feature:
-        return self.config.stash[_SESSION].catalog[self.feature_id]
-
-    def runtest(self) -> None:
-        session = self.config.stash[_SESSION]
-        if self.feature_id not in REGISTRY:
-            raise HarnessError(f"no check registered for {self.feature_id}")
-        session.execute([self.feature_id])
-        outcome = session.results[self.feature_id].outcome
-        self.user_properties.append(("verdict", outcome.status.value))
-        report_judgement(session.judge(self.feature_id), outcome, session.strict_problems.get(self.feature_id, ()))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, (CheckFailed, HarnessError)):
-            prefix = "harness error: " if isinstance(excinfo.value, HarnessError) else ""
-            return prefix + str(excinfo.value)
-        return str(super().repr_failure(excinfo))
-
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"conformance: {self.feature_id}"
-
-
-def report_judgement(judgement: Judgement, outcome: Outcome, strict_problems: Iterable[str] = ()) -> None:
-    """Say the policy's judgement in pytest's words: return (pass), skip, xfail, or raise. With the
-    strict gate, ``strict_problems`` are the strict oracle's findings, listed with the check's."""
-    said = f"{judgement.why}: {outcome.reason}"
-    if judgement.disposition is Disposition.PASS:
-        return
-    if judgement.disposition is Disposition.SKIP:
-        pytest.skip(said)
-    if judgement.disposition is Disposition.EXPECTED_FAIL:
-        pytest.xfail(said)
-    if judgement.disposition is Disposition.ERROR:
-        raise HarnessError(said)
-    details = "\n".join(
-        [f"  - {problem}" for problem in outcome.problems] + [f"  - [strict] {problem}" for problem in strict_problems]
-    )
-    raise CheckFailed(said + (f"\n{details}" if details else ""))
+        return getattr(plugin_session, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

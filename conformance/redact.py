@@ -39,6 +39,13 @@ SENSITIVE_HEADERS = frozenset(
         "ocp-apim-subscription-key",
         "cookie",
         "set-cookie",
+        # keys of gateways and clouds that vendors front their endpoints with (a target's ``headers``)
+        "apikey",
+        "x-goog-api-key",
+        "x-functions-key",
+        "x-auth-token",
+        "x-access-token",
+        "private-token",
     }
 )
 
@@ -73,6 +80,14 @@ _ECHO_LEAD = (
 # found in "xy" nor in "x.y"), a full stop that ends the sentence aside.
 _KEY_CHAR = r"[A-Za-z0-9_\-.~+/]"
 _KEY_ENDS = r"(?![A-Za-z0-9_\-~+/]|\.[A-Za-z0-9_\-~+/])"
+
+
+def is_credential_name(name: str) -> bool:
+    """Whether a header or query parameter of this name carries a credential (``api-key``,
+    ``Authorization``, ``x-api-key``, ``token``...): a target's such headers are secrets of the run,
+    masked in evidence and withheld from other origins like the key."""
+    lowered = name.strip().lower()
+    return lowered in SENSITIVE_HEADERS or bool(_CREDENTIAL_NAME.search(lowered))
 
 
 def masks_everywhere(secret: str) -> bool:

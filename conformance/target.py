@@ -7,8 +7,13 @@ so that printing a target never prints it.
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
+import json
 import os
-from collections.abc import Mapping
+import re
+import ssl
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +22,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from conformance.capabilities import BY_NAME, CAPABILITIES, NAMES
+from conformance.redact import is_credential_name
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # How often a check may ask again where the model, not the server, decides the outcome (a call under
@@ -86,9 +92,37 @@ class Target:
     embedded_mock: bool = False
     # at most this many requests where a check's outcome depends on sampling (``conformance run --trials``)
     trials: int = DEFAULT_TRIALS
+    # How to reach a server that is not plain OpenAI (:class:`TargetOptions`): headers and query
+    # parameters sent with every request, SDK and raw client alike (an Azure-style ``api-key``
+    # header, ``?api-version=``), and TLS verification (a private CA, or none for staging). Values
+    # may be credentials: never in a repr, and ``describe`` names them only.
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    query: Mapping[str, str] = field(default_factory=dict, repr=False)
+    ca_bundle: str | None = None
+    insecure: bool = False
 
     def has(self, capability: str) -> bool:
         return bool(self.models.get(capability))
+
+    def request_headers(self, *, credentials: bool = True) -> dict[str, str]:
+        """The extra headers to send. A credential-named one (``api-key``, ``x-api-key``...) goes where
+        the key goes: ``credentials=False`` for a request that sends no key, or another one (the auth
+        checks), leaves them out, or a valid ``api-key`` would authenticate the request anyway."""
+        return {name: value for name, value in self.headers.items() if credentials or not is_credential_name(name)}
+
+    def secrets(self) -> tuple[Secret, ...]:
+        """Every secret the run holds: the key, and the values of credential-named headers and query
+        parameters. Each is masked in evidence, and withheld from other origins, like the key."""
+        extra = [value for name, value in [*self.headers.items(), *self.query.items()] if is_credential_name(name)]
+        return (self.api_key, *(Secret(value) for value in extra if value))
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What the HTTP clients verify the server's certificate with (httpx's ``verify``)."""
+        if self.insecure:
+            return False
+        if self.ca_bundle:
+            return _ca_context(self.ca_bundle)
+        return True
 
     @property
     def origin(self) -> str:
@@ -102,7 +136,14 @@ class Target:
 
     def describe(self) -> dict[str, Any]:
         """What reports may show about the target (never the key)."""
-        return {"base_url": self.base_url, "models": dict(self.models), "name": self.name}
+        described: dict[str, Any] = {"base_url": self.base_url, "models": dict(self.models), "name": self.name}
+        if self.headers:  # names only: a value may be a credential
+            described["headers"] = sorted(self.headers)
+        if self.query:
+            described["query"] = sorted(self.query)
+        if self.insecure or self.ca_bundle:
+            described["tls"] = "not verified (--insecure)" if self.insecure else "verified against a CA bundle"
+        return described
 
 
 def with_trials(target: Target, trials: int | None) -> Target:
@@ -112,6 +153,112 @@ def with_trials(target: Target, trials: int | None) -> Target:
     if trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {trials}")
     return replace(target, trials=trials)
+
+
+# RFC 9110 field names (tokens); values without control characters (no header injection)
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """How to reach a target beyond its base URL, key and models, from the target file and flags
+    (``--header``, ``--query``, ``--ca-bundle``, ``--insecure``, ``--name``): applied to whichever
+    target a run gets, a server or the embedded mock."""
+
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    query: Mapping[str, str] = field(default_factory=dict, repr=False)
+    ca_bundle: str | None = None
+    insecure: bool = False
+    name: str | None = None
+
+    def apply(self, target: Target) -> Target:
+        return replace(
+            target,
+            headers={**target.headers, **self.headers},
+            query={**target.query, **self.query},
+            ca_bundle=self.ca_bundle or target.ca_bundle,
+            insecure=self.insecure or target.insecure,
+            name=self.name or target.name,
+        )
+
+
+def target_options(
+    config: Mapping[str, Any] | None = None,
+    *,
+    config_path: Path | None = None,
+    headers: Sequence[str] = (),
+    query: Sequence[str] = (),
+    ca_bundle: str | Path | None = None,
+    insecure: bool = False,
+    name: str | None = None,
+) -> TargetOptions:
+    """The target file's ``headers``, ``query``, ``ca_bundle``, ``insecure`` and ``name``, overridden
+    by flags: ``headers`` as ``Name: value``, ``query`` as ``name=value`` (each repeatable; a flag
+    replaces the file's entry of the same name). A relative ``ca_bundle`` in the file is read from
+    the file's directory."""
+    config = config or {}
+    merged_headers: dict[str, str] = {}
+    for header_name, value in _pairs(config.get("headers"), "headers"):
+        _put_header(merged_headers, header_name, value)
+    for text in headers:
+        header_name, colon, value = text.partition(":")
+        if not colon:
+            raise ConfigError(f"--header wants 'Name: value', got {text!r}")
+        _put_header(merged_headers, header_name.strip(), value.strip())
+    merged_query = dict(_pairs(config.get("query"), "query"))
+    for text in query:
+        param, equals, value = text.partition("=")
+        if not equals or not param.strip():
+            raise ConfigError(f"--query wants 'name=value', got {text!r}")
+        merged_query[param.strip()] = value
+    bundle: str | Path | None = ca_bundle
+    if bundle is None and config.get("ca_bundle"):
+        bundle = Path(str(config["ca_bundle"])).expanduser()
+        if not bundle.is_absolute() and config_path is not None:
+            bundle = config_path.parent / bundle
+    insecure = insecure or config.get("insecure") is True
+    if bundle is not None and insecure:
+        raise ConfigError("--ca-bundle and --insecure contradict each other: verify with a CA bundle, or not at all")
+    if bundle is not None:
+        bundle = str(bundle)
+        _ca_context(bundle)  # an unreadable bundle is a configuration error now, not a connect error later
+    chosen_name = name or (str(config["name"]) if config.get("name") else None)
+    return TargetOptions(merged_headers, merged_query, bundle, insecure, chosen_name)
+
+
+def _pairs(value: Any, key: str) -> list[tuple[str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"target config: {key} must be a mapping of names to values")
+    pairs = []
+    for item_name, item in value.items():
+        if isinstance(item, bool):
+            item = "true" if item else "false"
+        elif isinstance(item, dt.date):  # YAML reads `api-version: 2024-06-01` as a date
+            item = item.isoformat()
+        if not isinstance(item, (str, int, float)):
+            raise ConfigError(f"target config: {key}.{item_name} must be a string")
+        pairs.append((str(item_name), str(item)))
+    return pairs
+
+
+def _put_header(headers: dict[str, str], name: str, value: str) -> None:
+    if not _HEADER_NAME.match(name):
+        raise ConfigError(f"not a valid HTTP header name: {name!r}")
+    if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
+        raise ConfigError(f"the value of header {name} holds a control character")
+    for existing in [key for key in headers if key.lower() == name.lower()]:
+        del headers[existing]  # the later source wins, whatever its case
+    headers[name] = value
+
+
+def _ca_context(path: str) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(f"cannot use CA bundle {path}: {reason}") from None
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -124,16 +271,77 @@ def read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"target config {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"target config {path} must be a mapping")
+    data = _as_json(data)  # as JSON holds it: YAML's dates (expires, api-version) as the strings written
+    check_config(data, path)
     return data
 
 
+# The target file's contract, shipped for editors too (README "Pointing it at a real server").
+TARGET_SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "target.schema.json"
+
+
+def target_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(TARGET_SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def check_config(data: Mapping[str, Any], path: Path | str) -> None:
+    """Hold a target file to ``schemas/target.schema.json``: its first problem as one line, a
+    misspelt key (``base-url:``, ``model:``) with the key it probably meant."""
+    import jsonschema  # only when a target file is read: the pytest plugin stays light otherwise
+
+    validator = jsonschema.Draft202012Validator(target_schema())
+    errors = list(validator.iter_errors(_as_json(data)))
+    if not errors:
+        return
+    # an unknown key first: a misspelt one is the likeliest cause of everything else
+    error = min(errors, key=lambda e: (e.validator != "additionalProperties", len(e.absolute_path)))
+    where = ".".join(str(part) if isinstance(part, str) else f"[{part}]" for part in error.absolute_path)
+    where = where.replace(".[", "[")
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(error.schema.get("properties") or {})
+        unknown = [key for key in error.instance if key not in known]
+        if unknown and known:
+            key = unknown[0]
+            what = "capability" if where == "models" else "key"
+            inside = f" in {where}" if where else ""
+            raise ConfigError(f"target config {path}: unknown {what} {key!r}{inside}{_did_you_mean(key, known)}")
+    raise ConfigError(f"target config {path}: {where or 'top level'}: {error.message}")
+
+
+def _did_you_mean(key: str, known: list[str]) -> str:
+    spelt = key.strip().lower().replace("-", "_").replace(" ", "_")
+    guess = spelt if spelt in known else next(iter(difflib.get_close_matches(spelt, known, n=1, cutoff=0.6)), None)
+    if guess is not None:
+        return f" (did you mean {guess!r}?)"
+    return f" (know {', '.join(known)})"
+
+
+def _as_json(value: Any) -> Any:
+    """The YAML document as JSON would hold it: dates as ISO strings, keys as strings."""
+    if isinstance(value, Mapping):
+        return {str(key): _as_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
 def _validate_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 (a port out of range or not a number raises here, not mid-run)
+    except ValueError as error:
+        raise ConfigError(f"base URL {base_url!r} is not a valid URL: {error}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"base URL must be an http(s) URL with a host, got {base_url!r}")
     if parts.query or parts.fragment:
         # The SDK mangles a base URL with a query (docs/sdk-facts.md#base-url): say so instead of testing noise.
-        raise ConfigError("base URL must not carry a query or fragment (the SDK cannot use it)")
+        raise ConfigError(
+            "base URL must not carry a query or fragment (the SDK cannot use it): "
+            "pass query parameters with --query name=value, or query: in the target file"
+        )
     return base_url
 
 
@@ -148,11 +356,27 @@ def resolve_target(
 ) -> Target | None:
     """Build the target from flags, config and environment.
 
-    Returns ``None`` when no base URL is configured anywhere: the caller starts the embedded
-    reference mock.
+    Returns ``None`` when no base URL is configured anywhere, or the target file says
+    ``embedded_mock: true``: the caller starts the embedded reference mock. A target file must say
+    where it points (``base_url``, ``--base-url`` or ``embedded_mock: true``).
     """
     env = os.environ if environ is None else environ
     config = read_config(config_path) if config_path else {}
+    if config_path and config.get("embedded_mock"):
+        if config.get("base_url"):
+            raise ConfigError(f"target config {config_path} sets both base_url and embedded_mock: true; keep one")
+        if base_url:
+            raise ConfigError(
+                f"target config {config_path} says embedded_mock: true, but a base URL ({base_url}) was given; drop one"
+            )
+        return None  # the embedded mock, as the file says (OPENAI_BASE_URL does not override a file)
+    if config_path and not base_url and not config.get("base_url"):
+        # a file whose base_url was forgotten or misspelt must not certify the embedded mock
+        raise ConfigError(
+            f"target config {config_path} has no base_url: add `base_url: https://…/v1`, pass --base-url, "
+            "or add `embedded_mock: true` to test the embedded mock"
+            + (" (OPENAI_BASE_URL is not read with a target file)" if env.get("OPENAI_BASE_URL") else "")
+        )
 
     base_url = base_url or config.get("base_url") or env.get("OPENAI_BASE_URL") or None
     if base_url is None:
@@ -168,6 +392,8 @@ def resolve_target(
         key = env.get("OPENAI_API_KEY")
     if not key:
         raise ConfigError("no API key: pass --api-key, set OPENAI_API_KEY, or api_key_env in --config")
+    if not (key.isascii() and key.isprintable()):  # said without the key itself: it is a secret
+        raise ConfigError("the API key must be printable ASCII: it is sent in an HTTP header")
 
     merged: dict[str, str] = {}
     for capability, model in (config.get("models") or {}).items():

@@ -68,6 +68,9 @@ def test_the_plugin_has_one_model_option_per_capability() -> None:
         def getgroup(self, *_: Any) -> Group:
             return Group()
 
+        def addini(self, *_: Any, **__: Any) -> None:  # every option is also an ini key
+            pass
+
     pytest_addoption(Parser())  # type: ignore[arg-type]
     assert {f"--conformance-{c.option}" for c in CAPABILITIES} <= set(names)
 

@@ -78,13 +78,13 @@ def in_package(module: str, package: str) -> bool:
 # module must be placed here, so a new one is placed on purpose.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("vocabulary", ("conformance", "verdict", "capabilities", "floats")),
-    ("knowledge", ("catalog", "target", "expectations", "redact", "sse", "troubleshooting")),
+    ("knowledge", ("catalog", "target", "expectations", "redact", "sse", "troubleshooting", "feature_list")),
     ("wire", ("wire",)),
     ("sdk", ("sdk", "envelope", "cost", "openapi")),
     ("checking", ("context", "registry", "checks", "engine")),
-    ("deciding", ("policy", "document", "causes")),
+    ("deciding", ("policy", "document", "causes", "regressions")),
     ("writing", ("report",)),
-    ("front ends", ("cli", "plugin", "embedded", "__main__")),
+    ("front ends", ("cli", "plugin", "embedded", "__main__", "preflight", "plugin_session")),
 )
 
 

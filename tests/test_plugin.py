@@ -75,6 +75,7 @@ def test_selection_with_k_and_a_usage_error(tmp_path: Path) -> None:
 def test_known_failures_are_xfail_and_a_stale_entry_fails(tmp_path: Path) -> None:
     config = tmp_path / "target.yaml"
     config.write_text(
+        "embedded_mock: true\n"
         "known_failing:\n"
         "  - {feature: chat.stream.done_sentinel, reason: no DONE yet}\n"
         "  - {feature: chat.stream.finish_reason, reason: fixed last week}\n"
@@ -95,7 +96,7 @@ def test_known_failures_are_xfail_and_a_stale_entry_fails(tmp_path: Path) -> Non
 
 def test_a_contradicted_claim_fails_the_test(tmp_path: Path) -> None:
     config = tmp_path / "target.yaml"
-    config.write_text("claims:\n  unsupported: [chat.n]\n")
+    config.write_text("embedded_mock: true\nclaims:\n  unsupported: [chat.n]\n")
     done = pytest_checks("--conformance-config", str(config), "-k", "chat.n", cwd=tmp_path)
     assert done.returncode == 1 and "claimed unsupported, works" in done.stdout
 

@@ -90,11 +90,13 @@ def make_client(
     """
     module = http_module()
     timeout = http_timeout(module, target.timeouts)
-    http_client = openai.DefaultHttpxClient(
-        transport=capturing_transport(module, recorder, target.timeouts, key_guard=(target.origin, target.api_key)),
-        timeout=timeout,
-        trust_env=False,
+    transport = capturing_transport(
+        module, recorder, target.timeouts, key_guard=(target.origin, target.secrets()), verify=target.verify()
     )
+    http_client = openai.DefaultHttpxClient(transport=transport, timeout=timeout, trust_env=False)
+    # the target's headers and query parameters (an Azure-style api-key, api-version) on every request;
+    # its credential headers go only where its key goes (not with another key: Target.request_headers)
+    headers = {**target.request_headers(credentials=api_key is None), **(default_headers or {})}
     with _isolated_environment():
         return openai.OpenAI(
             api_key=api_key if api_key is not None else target.api_key.reveal(),
@@ -102,7 +104,8 @@ def make_client(
             max_retries=0,
             timeout=timeout,
             http_client=http_client,
-            default_headers=default_headers,
+            default_headers=headers or None,
+            default_query=dict(target.query) or None,
             _strict_response_validation=strict,
         )
 

@@ -57,11 +57,15 @@ class WireClient:
     def __init__(self, target: Target, recorder: Recorder, *, follow_redirects: bool = True) -> None:
         self.target = target
         self.recorder = recorder
+        transport = capturing_transport(
+            httpx, recorder, target.timeouts, key_guard=(target.origin, target.secrets()), verify=target.verify()
+        )
         self._client = httpx.Client(
-            transport=capturing_transport(httpx, recorder, target.timeouts, key_guard=(target.origin, target.api_key)),
+            transport=transport,
             timeout=http_timeout(httpx, target.timeouts),
             follow_redirects=follow_redirects,
             trust_env=False,
+            params=dict(target.query),  # the target's query parameters (api-version) on every request, as the SDK's
         )
 
     def close(self) -> None:
@@ -73,6 +77,10 @@ class WireClient:
             headers["authorization"] = f"Bearer {self.target.api_key.reveal()}"
         elif isinstance(auth, str):
             headers["authorization"] = auth
+        # the target's own headers, as the SDK sends them; its credential ones only with its key
+        headers.update(
+            {name.lower(): value for name, value in self.target.request_headers(credentials=auth is True).items()}
+        )
         if extra:
             headers.update(extra)
         return headers

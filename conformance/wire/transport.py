@@ -16,7 +16,7 @@ import contextvars
 import email.utils
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from conformance.redact import carries_secret
 from conformance.target import Secret, Timeouts, same_origin
-from conformance.wire.exchange import EVIDENCE_BODY_BYTES, RecordedExchange, TransportFailure
+from conformance.wire.exchange import RecordedExchange, TransportFailure
 from conformance.wire.recorder import Backoff, Recorder
 
 # Request extension a check sets to see a 429 as it is (the rate-limit checks need that).
@@ -127,13 +127,17 @@ def capturing_transport(
     politeness: Politeness = Politeness(),
     sleep: Any = time.sleep,
     *,
-    key_guard: tuple[str, Secret] | None = None,
+    key_guard: tuple[str, Secret | Sequence[Secret]] | None = None,
+    verify: Any = True,
 ) -> Any:
     """A transport for ``module`` (``httpx`` or ``httpx2``) that records and bounds everything.
 
-    ``key_guard`` is (the target's origin, its key): a request to any other origin leaves without a
-    header that carries the key. httpx already drops ``Authorization`` across origins; this makes
-    the promise ours, whatever header a check put the key in and whatever a redirect does.
+    ``key_guard`` is (the target's origin, its key, or every secret it holds: the key and its
+    credential headers' values, ``Target.secrets``): a request to any other origin leaves without a
+    header that carries one. httpx already drops ``Authorization`` across origins; this makes the
+    promise ours, whatever header a check put the key in and whatever a redirect does. ``verify`` is
+    httpx's (``Target.verify``: a CA bundle's context, or False for ``--insecure``); it belongs to the
+    transport, since a client given a transport ignores its own.
     """
 
     class BoundedStream(module.SyncByteStream):  # type: ignore[name-defined]
@@ -147,9 +151,7 @@ def capturing_transport(
             try:
                 for chunk in self._inner:
                     exchange.body_bytes += len(chunk)
-                    room = EVIDENCE_BODY_BYTES * 4 - len(exchange.body)
-                    if room > 0:
-                        exchange.body += chunk[:room]
+                    exchange.keep(chunk)  # its head, and its end
                     elapsed = time.monotonic() - exchange.started
                     if exchange.body_bytes > timeouts.max_body_bytes:
                         raise TransportFailure(
@@ -183,7 +185,9 @@ def capturing_transport(
     def connection_pool() -> Any:
         # TCP_NODELAY: a POST is written as headers then body; without it Nagle's algorithm
         # meets the server's delayed ACK and every request costs 40 ms on loopback.
-        transport = module.HTTPTransport(retries=0, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        transport = module.HTTPTransport(
+            verify=verify, retries=0, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        )
         # httpcore reports neither whether a request went on a reused connection nor whether any
         # byte of an answer came before it failed; a network backend (httpcore's public interface)
         # that counts tells both. httpx only takes one through its private pool: without that
@@ -293,17 +297,19 @@ class _LostOnReusedConnection(Exception):
         self.exchange = exchange
 
 
-def _withhold_key(request: Any, key_guard: tuple[str, Secret] | None) -> str:
-    """Remove every header carrying the key from a request bound elsewhere; return that origin."""
+def _withhold_key(request: Any, key_guard: tuple[str, Secret | Sequence[Secret]] | None) -> str:
+    """Remove every header carrying the key (or another secret of the target) from a request bound
+    elsewhere; return that origin."""
     if key_guard is None:
         return ""
-    origin, secret = key_guard
-    key = secret.reveal()
-    if not key or same_origin(str(request.url), origin):
+    origin, guarded = key_guard
+    keys = [secret.reveal() for secret in ((guarded,) if isinstance(guarded, Secret) else guarded)]
+    keys = [key for key in keys if key]
+    if not keys or same_origin(str(request.url), origin):
         return ""
     parts = urlsplit(str(request.url))
     destination = f"{parts.scheme}://{parts.netloc}"
-    carrying = [name for name, value in request.headers.items() if carries_secret(value, key)]
+    carrying = [name for name, value in request.headers.items() if any(carries_secret(value, key) for key in keys)]
     for name in carrying:
         del request.headers[name]
     return destination if carrying else ""

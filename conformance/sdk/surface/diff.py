@@ -37,7 +37,8 @@ SCOPE_ENDPOINTS = (
     "fine_tuning.jobs.",
     "beta.assistants.",
 )
-ENUM_LISTED = 12  # enum values listed in Markdown before "(+N more)"
+ENUM_LISTED = 12
+TYPES_PREFIX = "openai.types."  # enum values listed in Markdown before "(+N more)"
 
 
 @dataclass
@@ -110,6 +111,12 @@ class _Coverage:
         for feature in catalog:
             self.endpoints.setdefault(feature.endpoint, set()).add(feature.id)
         self.texts = {f.id: " ".join((f.title, f.description, *f.sdk_behaviour)) for f in catalog}
+        self.surface = surface
+        # the types each feature exercises on this surface (what a method it names must touch)
+        self.types_of: dict[str, set[str]] = {}
+        for type_key, ids in self.by_type.items():
+            for feature_id in ids:
+                self.types_of.setdefault(feature_id, set()).add(type_key)
 
     def features(self, key: str, name: str | None) -> list[str]:
         found = self.by_pair.get((key, name), set()) if name is not None else self.by_type.get(key, set())
@@ -123,9 +130,58 @@ class _Coverage:
         return {f for endpoint, ids in self.endpoints.items() if wanted in endpoint for f in ids}
 
     def naming(self, method: str) -> set[str]:
-        """Features whose text names the method (``parse()``): its helpers' behaviour is theirs."""
-        pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(method.rsplit('.', 1)[-1])}\(")
-        return {feature_id for feature_id, text in self.texts.items() if pattern.search(text)}
+        """Features whose text names the method (``parse()``) and that exercise a type of its resource:
+        its helpers' behaviour is theirs.
+
+        A name alone says little (every resource has a ``create()``, ``list()``, ``parse()``): a mention
+        counts when it is qualified with the method's own resource (``client.models.list()``, also
+        said of an alias such as ``beta.chat.completions.parse``), or when it is bare (``parse()``) and
+        the feature exercises a type the method's resource defines (:func:`resource_types`). So
+        ``audio.voice_consents.create`` touches no chat feature, and ``responses.parse`` not the
+        features of ``chat.completions.parse``.
+        """
+        resource, _, short = method.rpartition(".")
+        pattern = re.compile(rf"(?<![A-Za-z0-9_])((?:[A-Za-z_][A-Za-z0-9_]*\.)*){re.escape(short)}\(")
+        owned = resource_types(self.surface, resource)
+        found = set()
+        for feature_id, text in self.texts.items():
+            for match in pattern.finditer(text):
+                qualifier = match.group(1).rstrip(".").removeprefix("client").lstrip(".")
+                if qualifier:
+                    if resource == qualifier or resource.endswith("." + qualifier):
+                        found.add(feature_id)
+                elif self.types_of.get(feature_id, set()) & owned:
+                    found.add(feature_id)
+        return found
+
+
+def resource_types(surface: Surface, resource: str) -> set[str]:
+    """The types a resource of the client defines, as the SDK lays them out: in the package of its
+    parent resource (``openai.types.audio`` for ``audio.voice_consents``; an alias such as
+    ``beta.chat.completions`` uses ``openai.types.chat``), in modules named for the resource
+    (``voice_consent``, ``voice_consent_create_params``, ``chat_completion_chunk``,
+    ``parsed_chat_completion`` for ``chat.completions``)."""
+    if not resource:
+        return set()
+    parent, _, last = resource.rpartition(".")
+    stems = {last}
+    if last.endswith("ies"):
+        stems.add(last[:-3] + "y")
+    if last.endswith("es"):
+        stems.add(last[:-2])
+    if last.endswith("s"):
+        stems.add(last[:-1])
+    module_pattern = re.compile(rf"(?:^|_)(?:{'|'.join(map(re.escape, sorted(stems)))})(?:_|$)")
+    owned = set()
+    for key in surface.types:
+        if not key.startswith(TYPES_PREFIX):
+            continue
+        package, _, module = key.removeprefix(TYPES_PREFIX).rpartition(".")[0].rpartition(".")
+        if package != parent and not (package and parent.endswith("." + package)):
+            continue
+        if module_pattern.search(module):
+            owned.add(key)
+    return owned
 
 
 def diff_surfaces(old: Surface, new: Surface, catalog: Catalog) -> SurfaceDiff:
