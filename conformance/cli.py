@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -18,9 +19,10 @@ from typing import Any, NoReturn, TextIO
 from conformance import TOOL_NAME, __version__
 from conformance.capabilities import CAPABILITIES
 from conformance.catalog import Catalog, Feature, load_catalog
+from conformance.cost import Spend
 from conformance.document import build_results
 from conformance.embedded import embedded_target
-from conformance.engine import NOT_RUN, Engine, FeatureResult
+from conformance.engine import NOT_RUN, Engine, FeatureResult, RunResult
 from conformance.expectations import load_expectations
 from conformance.policy import Disposition, Reading, Selection, gate_of, judge_feature
 from conformance.preflight import preflight
@@ -98,82 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the checks against a target (default: the embedded reference mock)")
-    run.add_argument("--base-url", help="the target's base URL, ending in /v1 (env OPENAI_BASE_URL)")
-    run.add_argument("--api-key", help="the target's API key (env OPENAI_API_KEY)")
-    for capability in CAPABILITIES:
-        run.add_argument(f"--{capability.option}", help=capability.help)
-    run.add_argument("--config", type=Path, help="a target YAML file (base_url, api_key_env, models)")
-    add_connection_options(run)
-    run.add_argument(
-        "--out", type=Path, default=Path("reports/latest"), help="output directory (default reports/latest)"
+    add_run_options(run, plan=False)
+    plan = commands.add_parser(
+        "plan",
+        help="what a run with these options may spend (requests, completion tokens) per feature, measured "
+        "against the reference mock; sends nothing to the target",
     )
-    run.add_argument(
-        "--select",
-        nargs="+",
-        action="extend",
-        metavar="PATTERN",
-        help="run only features matching these IDs, globs (chat.stream.*) or areas",
-    )
-    add_exclude_option(run)
-    run.add_argument(
-        "--select-from",
-        type=Path,
-        metavar="RESULTS.json",
-        help="run only the features a previous run's results.json holds (with --failed: those that failed)",
-    )
-    run.add_argument(
-        "--failed",
-        action="store_true",
-        help="with --select-from: only the features whose judgement failed the gate, or whose verdict was "
-        "nonconformant, unsupported or error",
-    )
-    run.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=Timeouts.read,
-        help=f"seconds of silence before a response counts as stalled (default {Timeouts.read:g})",
-    )
-    run.add_argument(
-        "--mock-quirk",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="with the embedded mock: switch on a named quirk (see `conformance mock --list-quirks`)",
-    )
-    run.add_argument(
-        "--mock-profile",
-        metavar="NAME",
-        help="with the embedded mock: behave as a documented vendor (see `conformance mock --list-profiles`)",
-    )
-    run.add_argument(
-        "--mock-seed",
-        type=_seed,
-        metavar="N",
-        help="with the embedded mock: seed its sampled, model-like behaviour (--mock-profile chatty); "
-        "the same seed gives the same run",
-    )
-    run.add_argument("--quiet", action="store_true", help="print only the summary")
-    run.add_argument(
-        "--force",
-        action="store_true",
-        help="run even when preflight sees a wrong base URL or a chat model the server does not serve",
-    )
-    run.add_argument(
-        "--trials",
-        type=_count,
-        default=DEFAULT_TRIALS,
-        metavar="N",
-        help="at most N requests where sampling decides what a check can judge (a call under tool_choice "
-        "auto, JSON content, stream vs non-stream); repeated only after the model decided against it "
-        f"(default {DEFAULT_TRIALS})",
-    )
-    run.add_argument(
-        "--gate",
-        choices=[reading.value for reading in Reading],
-        default=Reading.COMPATIBLE.value,
-        help="the reading that decides the exit code: compatible (what the SDK needs; default) or strict "
-        "(also OpenAI's published schemas)",
-    )
+    add_run_options(plan, plan=True)
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
 
     add_list_and_diff_commands(commands)
 
@@ -222,6 +156,104 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_run_options(run: argparse.ArgumentParser, *, plan: bool) -> None:
+    """``run``'s options; ``plan`` takes those that decide what is sent (not --out, --quiet, --force, --gate)."""
+    run.add_argument("--base-url", help="the target's base URL, ending in /v1 (env OPENAI_BASE_URL)")
+    run.add_argument("--api-key", help="the target's API key (env OPENAI_API_KEY)")
+    for capability in CAPABILITIES:
+        run.add_argument(f"--{capability.option}", help=capability.help)
+    run.add_argument("--config", type=Path, help="a target YAML file (base_url, api_key_env, models)")
+    add_connection_options(run)
+    if not plan:
+        run.add_argument(
+            "--out", type=Path, default=Path("reports/latest"), help="output directory (default reports/latest)"
+        )
+    run.add_argument(
+        "--select",
+        nargs="+",
+        action="extend",
+        metavar="PATTERN",
+        help="run only features matching these IDs, globs (chat.stream.*) or areas",
+    )
+    add_exclude_option(run)
+    run.add_argument(
+        "--select-from",
+        type=Path,
+        metavar="RESULTS.json",
+        help="run only the features a previous run's results.json holds (with --failed: those that failed)",
+    )
+    run.add_argument(
+        "--failed",
+        action="store_true",
+        help="with --select-from: only the features whose judgement failed the gate, or whose verdict was "
+        "nonconformant, unsupported or error",
+    )
+    run.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=Timeouts.read,
+        help=f"seconds of silence before a response counts as stalled (default {Timeouts.read:g})",
+    )
+    run.add_argument(
+        "--mock-quirk",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with the embedded mock: switch on a named quirk (see `conformance mock --list-quirks`)",
+    )
+    run.add_argument(
+        "--mock-profile",
+        metavar="NAME",
+        help="with the embedded mock: behave as a documented vendor (see `conformance mock --list-profiles`)",
+    )
+    run.add_argument(
+        "--mock-seed",
+        type=_seed,
+        metavar="N",
+        help="with the embedded mock: seed its sampled, model-like behaviour (--mock-profile chatty); "
+        "the same seed gives the same run",
+    )
+    if not plan:
+        run.add_argument("--quiet", action="store_true", help="print only the summary")
+        run.add_argument(
+            "--force",
+            action="store_true",
+            help="run even when preflight sees a wrong base URL or a chat model the server does not serve",
+        )
+    run.add_argument(
+        "--trials",
+        type=_count,
+        default=DEFAULT_TRIALS,
+        metavar="N",
+        help="at most N requests where sampling decides what a check can judge (a call under tool_choice "
+        "auto, JSON content, stream vs non-stream); repeated only after the model decided against it "
+        f"(default {DEFAULT_TRIALS})",
+    )
+    if plan:
+        return
+    run.add_argument(
+        "--gate",
+        choices=[reading.value for reading in Reading],
+        default=Reading.COMPATIBLE.value,
+        help="the reading that decides the exit code: compatible (what the SDK needs; default) or strict "
+        "(also OpenAI's published schemas)",
+    )
+    run.add_argument(
+        "--max-requests",
+        type=_count,
+        metavar="N",
+        help="send at most N requests (preflight's included): a feature whose plan (`conformance plan`) "
+        "exceeds what remains is skipped, and no request over the budget ever leaves",
+    )
+    run.add_argument(
+        "--max-completion-tokens",
+        type=lambda text: _integer(text, low=0),
+        metavar="N",
+        help="request at most N completion tokens in all (max_tokens x n of the accepted requests), "
+        "enforced the same way",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line: whatever goes wrong is an exit code and at most one line, never a traceback
     (Ctrl-C before this is reached, while importing: ``conformance/__main__.py``)."""
@@ -255,6 +287,8 @@ def _command(argv: Sequence[str] | None) -> int:
     try:
         if args.command == "run":
             return command_run(args)
+        if args.command == "plan":
+            return command_plan(args)
         if args.command == "mock":
             return command_mock(args)
         if args.command == "coverage":
@@ -415,9 +449,18 @@ def command_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     selection = Selection(len(features), len(catalog), tuple(args.select or ()))
     expectations = load_expectations(read_config(args.config), catalog) if args.config else None
+    budgeted = args.max_requests is not None or args.max_completion_tokens is not None
+    plan = measure_plan(args, catalog, features).spent_by_feature if budgeted else None  # sends nothing to the target
     with _target_for(args) as target:
         progress = Progress(sys.stderr, args.quiet)
-        with Engine(target, catalog, progress=progress) as engine:
+        with Engine(
+            target,
+            catalog,
+            progress=progress,
+            max_requests=args.max_requests,
+            max_completion_tokens=args.max_completion_tokens,
+            plan=plan,
+        ) as engine:
             preflight(engine.wire, catalog, force=args.force)
             if not args.quiet:
                 partial = f" ({selection.describe()}, never certified)" if selection.partial else ""
@@ -440,6 +483,8 @@ def command_run(args: argparse.Namespace) -> int:
     # --quiet: the summary alone (counts, gate, certified line, files written); colour only on a terminal
     colour = wants_colour(sys.stdout)
     print(render_summary(results, width=width, files=[str(p) for p in written], colour=colour, quiet=args.quiet))
+    if run.budget is not None:
+        print(_budget_line(run.budget))
     if os.environ.get("GITHUB_ACTIONS") == "true":  # one ::error annotation per feature that fails the gate
         from conformance.report.annotations import render_annotations
 
@@ -453,6 +498,132 @@ def command_run(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     return gate_of(results).exit_code
+
+
+def _budget_line(budget: dict[str, Any]) -> str:
+    """``budget: spent 40 of 50 requests, 600 of 1000 tokens; 12 features skipped for budget``."""
+
+    def of(spent: int, limit: int | None, noun: str) -> str:
+        return f"{spent} of {limit} {noun}" if limit is not None else f"{spent} {noun} (no limit)"
+
+    spent, skipped_ = budget["spent"], len(budget["skipped_for_budget"])
+    return (
+        f"budget: spent {of(spent['requests'], budget['max_requests'], 'requests')}, "
+        f"{of(spent['completion_tokens'], budget['max_completion_tokens'], 'tokens')}; "
+        f"{skipped_} feature{'' if skipped_ == 1 else 's'} skipped for budget"
+    )
+
+
+# --- plan ----------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _reference_for(args: argparse.Namespace) -> Iterator[Target]:
+    """The reference mock a plan is measured on, never the target: the run's own mock (its quirks,
+    profile, seed) when the run is against the embedded mock; else a plain one, with a model for
+    exactly the capabilities the target has (a feature the target cannot run costs nothing)."""
+    target = resolve_target(
+        base_url=args.base_url,
+        api_key=args.api_key,
+        models=_flag_models(args),
+        config_path=args.config,
+        timeouts=Timeouts(read=args.timeout),
+    )
+    if target is None:
+        with _target_for(args) as mock:
+            yield mock
+        return
+    with embedded_target(timeouts=Timeouts(read=args.timeout)) as mock:
+        models = {capability: model for capability, model in mock.models.items() if target.has(capability)}
+        yield with_trials(dataclasses.replace(mock, models=models), args.trials)
+
+
+def measure_plan(args: argparse.Namespace, catalog: Catalog, features: list[Feature]) -> RunResult:
+    """Run ``features`` against the reference mock, as ``run`` would (preflight, run order, shared
+    requests), and return what each spent: the plan. The run's own machinery and meter measure it."""
+    with _reference_for(args) as reference, Engine(reference, catalog) as engine:
+        preflight(engine.wire, catalog, force=True)
+        return engine.run(features)
+
+
+def command_plan(args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    features = chosen_features(args, catalog)
+    if not features:
+        print(f"conformance: nothing to plan: no feature failed in {args.select_from}", file=sys.stderr)
+        return EXIT_OK
+    measured = measure_plan(args, catalog, features)
+    document = plan_document(measured, args.trials)
+    if args.json:
+        print(json.dumps(document, indent=2))
+    else:
+        print(render_plan(document), end="")
+    return EXIT_OK
+
+
+def plan_document(measured: RunResult, trials: int) -> dict[str, Any]:
+    """The plan: per feature (in run order) its nominal spend and its maximum against a server whose
+    model makes the checks repeat (``--trials``) or cuts replies at our budget; preflight; totals."""
+    rows: dict[str, dict[str, Any]] = {}
+    nominal, maximum = measured.preflight, measured.preflight
+    for feature_id, spent in measured.spent_by_feature.items():
+        worst = spent + measured.headroom_by_feature.get(feature_id, Spend())
+        rows[feature_id] = {
+            "requests": spent.requests,
+            "completion_tokens": spent.completion_tokens,
+            "max_requests": worst.requests,
+            "max_completion_tokens": worst.completion_tokens,
+            "status_on_mock": measured.results[feature_id].outcome.status.value,
+        }
+        nominal, maximum = nominal + spent, maximum + worst
+    return {
+        "measured_on": measured.target.name,
+        "trials": trials,
+        "preflight": measured.preflight.to_json(),
+        "features": rows,
+        "total": {
+            **nominal.to_json(),
+            "max_requests": maximum.requests,
+            "max_completion_tokens": maximum.completion_tokens,
+        },
+        "notes": plan_notes(),
+    }
+
+
+def plan_notes() -> list[str]:
+    """What the plan's figures mean, printed under them (and in ``--json`` ``notes``)."""
+    from conformance.checks._common import BUDGET_FACTOR  # imported here: `conformance coverage` never loads the SDK
+
+    return [
+        "measured by running the selected features against the reference mock; nothing is sent to the target",
+        "a request several features share is sent once, and charged to the first feature that sends it (run order)",
+        "max: a check whose model outcome repeats tries up to --trials answers, and a reply cut at our max_tokens is "
+        f"asked again once with {BUDGET_FACTOR}x the budget",
+        "not in max: a 429 may re-send a request up to twice, a request lost on a reused connection once, a stalled "
+        "one adds a liveness probe; --max-requests and --max-completion-tokens count every send and never let one "
+        "over the budget leave",
+    ]
+
+
+def render_plan(document: dict[str, Any]) -> str:
+    rows = [("preflight", document["preflight"]["requests"], document["preflight"]["completion_tokens"], "", "")]
+    for feature_id, row in document["features"].items():
+        rows.append(
+            (feature_id, row["requests"], row["completion_tokens"], row["max_requests"], row["max_completion_tokens"])
+        )
+    total = document["total"]
+    rows.append(
+        ("total", total["requests"], total["completion_tokens"], total["max_requests"], total["max_completion_tokens"])
+    )
+    width = max(len(str(row[0])) for row in rows)
+    header = ("feature", "requests", "tokens", "max req", "max tokens")
+    lines = [f"plan: {len(document['features'])} features, --trials {document['trials']} ({document['measured_on']})"]
+    for row in (header, *rows):
+        if row[0] == "total":
+            lines.append("-" * (width + 44))
+        lines.append(f"{str(row[0]).ljust(width)}  " + "".join(f"{row[i]!s:>11}" for i in range(1, 5)))
+    lines += [f"note: {note}" for note in document["notes"]]
+    return "\n".join(lines) + "\n"
 
 
 # --- selection, connection options, list, diff ------------------------------------------------------

@@ -21,6 +21,7 @@ import openai
 
 from conformance import sdk as sdk_module
 from conformance.catalog import Feature
+from conformance.cost import Spend
 from conformance.envelope import DeclineParam, ErrorBody, decode_error_body
 from conformance.target import Target
 from conformance.verdict import Oracle, StopCheck, nonconformant
@@ -117,6 +118,9 @@ class CheckContext:
         self._state = state
         self._scope = scope
         self._borrowed: list[RecordedExchange] = []
+        # what this check may send beyond a first answer that decides (more trials, the budget retry),
+        # against a server that makes it repeat: ``conformance plan`` prints it (``may_repeat``)
+        self.headroom = Spend()
 
     # --- models --------------------------------------------------------------------------
     @property
@@ -215,6 +219,10 @@ class CheckContext:
         if response.status >= 300:
             raise StatusError(decode_error_body(response.status, response.content_type, response.body), decline_param)
         return response
+
+    def may_repeat(self, extra: Spend) -> None:
+        """This check could send ``extra`` more against a server that makes it repeat (``_common.run_trials``)."""
+        self.headroom = self.headroom + extra
 
     # --- requests shared by several features ------------------------------------------------
     def shared(self, send: Callable[[CheckContext], T]) -> T:

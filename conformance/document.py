@@ -105,8 +105,13 @@ def build_results(
         "features": features,
         # the docs page's layout travels with the verdicts, so `conformance docs` needs nothing else
         "docs": [section.to_json() for section in catalog.docs],
-        "selection": Selection(len(run.results), len(catalog), tuple(patterns)).to_json(),
+        # features the budget skipped were not run: a budgeted run that skipped any is partial, never certified
+        "selection": Selection(
+            len(run.results) - len(_skipped_for_budget(run)), len(catalog), tuple(patterns)
+        ).to_json(),
     }
+    if run.budget is not None:  # --max-requests / --max-completion-tokens: planned vs spent (engine.py)
+        results["budget"] = run.budget
     if run.interrupted:  # Ctrl-C: the features not decided are skipped, "not run" (engine.NOT_RUN)
         results["interrupted"] = True
     return judge_document(with_strict_findings(results), expectations, today or dt.date.today(), gate)
@@ -251,3 +256,8 @@ def _expectations_summary(
             "expired": [f for f, applied in known.items() if applied.state is EntryState.EXPIRED],
         },
     }
+
+
+def _skipped_for_budget(run: RunResult) -> list[str]:
+    skipped = (run.budget or {}).get("skipped_for_budget")
+    return list(skipped) if isinstance(skipped, list) else []

@@ -13,13 +13,13 @@ import datetime as dt
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from conformance import sdk as sdk_module
 from conformance.catalog import Catalog, Feature, in_run_order
 from conformance.context import CheckContext, RunState, StatusError, TransportProblem
-from conformance.cost import CostMeter
+from conformance.cost import BUDGET_FAILURE, Budget, CostMeter, Spend
 from conformance.envelope import judge_decline
 from conformance.redact import Redactor
 from conformance.registry import CheckSpec, load_checks
@@ -48,6 +48,8 @@ from conformance.wire import (
 MAX_EVIDENCE_EXCHANGES = 10
 # the reason of every feature a Ctrl-C left undecided (status skipped: the status enum is a contract)
 NOT_RUN = "not run: the run was interrupted"
+# how the reason of every feature the budget skipped begins (before it ran, or when the guard refused a request)
+BUDGET_SKIP = "skipped:"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,13 @@ class RunResult:
     redaction: dict[str, str] = field(default_factory=dict)
     # Ctrl-C ended the run early: the features it did not decide are skipped with reason NOT_RUN
     interrupted: bool = False
+    # what each feature sent (a shared request is charged to the first feature that sends it), what it
+    # could send more against a server that makes its trials repeat, and what preflight sent before them
+    spent_by_feature: dict[str, Spend] = field(default_factory=dict)
+    headroom_by_feature: dict[str, Spend] = field(default_factory=dict)
+    preflight: Spend = Spend()
+    # --max-requests / --max-completion-tokens: limits, planned vs spent, features skipped (results.json "budget")
+    budget: dict[str, object] | None = None
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results.values() if r.outcome.status is status)
@@ -89,13 +98,28 @@ class Engine:
         *,
         registry: dict[str, CheckSpec] | None = None,
         progress: ProgressCallback | None = None,
+        max_requests: int | None = None,
+        max_completion_tokens: int | None = None,
+        plan: Mapping[str, Spend] | None = None,
     ) -> None:
+        """``max_requests`` / ``max_completion_tokens``: the run's budget, guarded before each request
+        leaves; ``plan``: what each feature spends against the reference mock (``conformance plan``'s
+        measurement): a feature whose plan exceeds what remains is skipped before it sends anything."""
         self.target = target
         self.catalog = catalog
         self.registry = registry if registry is not None else load_checks()
         self.progress = progress
         self.cost = CostMeter()
-        self.recorder = Recorder(observers=[self.cost.answered])
+        self.budget: Budget | None = None
+        if max_requests is not None or max_completion_tokens is not None:
+            self.budget = Budget(self.cost, max_requests, max_completion_tokens)
+        self.plan = dict(plan or {})
+        self.spent_by_feature: dict[str, Spend] = {}
+        self.headroom_by_feature: dict[str, Spend] = {}
+        self.skipped_for_budget: list[str] = []
+        self._preflight = Spend()
+        guards = [self.budget.admit] if self.budget is not None else []
+        self.recorder = Recorder(observers=[self.cost.answered], guards=guards)
         self.redactor = Redactor([secret.reveal() for secret in target.secrets()])  # the key, credential headers
         self.wire = WireClient(target, self.recorder)
         self.state = RunState()
@@ -122,6 +146,7 @@ class Engine:
         and the result says ``interrupted`` (the CLI writes it, then exits 130).
         """
         chosen = in_run_order(features if features is not None else self.catalog)
+        self._preflight = self._spent()  # what was sent before the features (preflight)
         self.started_at = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
         results: dict[str, FeatureResult] = {}
@@ -165,23 +190,54 @@ class Engine:
                 for e in self.recorder.rate_limit_responses
             ],
             redaction=self.redactor.describe(),
+            spent_by_feature=dict(self.spent_by_feature),
+            headroom_by_feature=dict(self.headroom_by_feature),
+            preflight=self._preflight,
+            budget=self._budget_summary(results),
         )
+
+    def _spent(self) -> Spend:
+        return Spend(self.recorder.requests, self.cost.completion_tokens_requested)
+
+    def _budget_summary(self, results: dict[str, FeatureResult]) -> dict[str, object] | None:
+        if self.budget is None:
+            return None
+        planned = sum((self.plan.get(feature_id, Spend()) for feature_id in results), self._preflight)
+        return {
+            "max_requests": self.budget.max_requests,
+            "max_completion_tokens": self.budget.max_completion_tokens,
+            "planned": planned.to_json(),
+            "spent": self._spent().to_json(),
+            "skipped_for_budget": [f for f in self.skipped_for_budget if f in results],
+        }
 
     def execute(self, feature: Feature) -> FeatureResult:
         clock = time.monotonic()
+        before = self._spent()
         missing = [need for need in feature.needs if not self.target.has(need)]
         spec = self.registry.get(feature.id)
+        over = self.budget.shortfall(self.plan.get(feature.id, Spend())) if self.budget is not None else None
         if missing:
             outcome = skipped(f"no {', '.join(missing)} model configured for this target")
         elif spec is None:
             outcome = harness_error(f"no check is registered for {feature.id}")
+        elif over is not None:  # planned from the reference mock: skipped before it sends anything
+            outcome = skipped(over)
         else:
             outcome = self._run_check(feature, spec)
+        if (
+            outcome.status is Status.SKIPPED
+            and outcome.reason.startswith(BUDGET_SKIP)
+            and "the budget (" in outcome.reason
+        ):
+            self.skipped_for_budget.append(feature.id)
+        self.spent_by_feature[feature.id] = self._spent() - before
         return FeatureResult(feature, outcome, round(time.monotonic() - clock, 3))
 
     def _run_check(self, feature: Feature, spec: CheckSpec) -> Outcome:
         scope = self.recorder.begin_scope()
         ctx = CheckContext(feature, self.target, self.recorder, self.wire, self.state, scope)
+        refusals = self.budget.refusals if self.budget is not None else 0
         caught: list[warnings.WarningMessage] = []
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -202,6 +258,10 @@ class Engine:
             )
         finally:
             self.recorder.end_scope()
+            self.headroom_by_feature[feature.id] = ctx.headroom
+        if self.budget is not None and self.budget.refusals > refusals and outcome.status is not Status.SKIPPED:
+            # the guard refused one of its requests: whatever the check made of that, no verdict
+            outcome = skipped(f"{BUDGET_SKIP} a request was not sent: {self.budget.last_refusal}")
         outcome = _with_warnings(outcome, caught)
         exchanges = ctx.exchanges()[:MAX_EVIDENCE_EXCHANGES]
         evidence = tuple(exchange.to_evidence(self.redactor) for exchange in exchanges)
@@ -242,6 +302,8 @@ class Engine:
         )
 
     def _judge_transport(self, failure: TransportFailure) -> Outcome:
+        if failure.kind == BUDGET_FAILURE:  # the budget's guard refused a request: it never left
+            return skipped(f"{BUDGET_SKIP} a request was {failure.detail}")
         if failure.kind == "connect":
             return harness_error(f"could not connect to the target: {failure.detail}")
         if failure.kind == "no_response":
@@ -271,6 +333,10 @@ class Engine:
             return False
         self.recorder.note(response.exchange, "liveness probe: does the server answer other requests?")
         return True
+
+
+def _for_budget(reason: str) -> bool:
+    return reason.startswith(BUDGET_SKIP) and "the budget (" in reason
 
 
 def _redirected_elsewhere(exchanges: list[RecordedExchange], origin: str) -> str | None:

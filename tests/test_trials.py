@@ -45,7 +45,11 @@ def _trials(answers: list[str], *, trials: int = 3, repeat: bool = True) -> tupl
             findings.add(Oracle.BEHAVIOUR, "tool_calls[0].id: received '', expected a non-empty string")
         return Trial(findings, kind, model="the model answered in text" if kind == MODEL else None, cut=kind == CUT)
 
-    ctx: Any = SimpleNamespace(trials=trials)
+    # a stand-in context: the trial rules read the trial count, the run log (empty here: the attempts
+    # are simulated) and declare what they may repeat
+    ctx: Any = SimpleNamespace(
+        trials=trials, observed=SimpleNamespace(exchanges_so_far=()), may_repeat=lambda extra: None
+    )
     return run_trials(ctx, attempt, budget=24, repeat=repeat), sent
 
 

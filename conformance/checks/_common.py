@@ -34,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from conformance.context import CheckContext
+from conformance.cost import Spend, completion_tokens
 from conformance.envelope import DeclineParam
 from conformance.sse import SSEParse
 from conformance.verdict import Findings, Oracle, Outcome, StopCheck, nonconformant, skipped
-from conformance.wire import WireResponse
+from conformance.wire import RecordedExchange, WireResponse
 
 # Typed Any: checks send plain dicts, exactly as users do, not the SDK's TypedDicts.
 SHORT_REPLY: Any = [{"role": "user", "content": "Reply with one short sentence about the sea."}]
@@ -388,8 +389,11 @@ def run_trials(ctx: CheckContext, attempt: Callable[[int], Trial], *, budget: in
     runs: list[tuple[int, Trial]] = []
     first, raised = budget, False
     while True:
+        sent = _sent_so_far(ctx)
         trial = attempt(budget)
         runs.append((budget, trial))
+        if len(runs) == 1:
+            _declare_headroom(ctx, _sent_so_far(ctx)[len(sent) :], limit)
         decision: Decision | None = None
         judged = [t for _, t in runs if not t.cut]
         outcomes = sum(t.model is not None for t in judged)
@@ -408,3 +412,18 @@ def run_trials(ctx: CheckContext, attempt: Callable[[int], Trial], *, budget: in
             decision = Decision.UNDECIDED
         if decision is not None:
             return Trials(runs, decision, limit, first)
+
+
+def _sent_so_far(ctx: CheckContext) -> list[RecordedExchange]:
+    return list(ctx.observed.exchanges_so_far)
+
+
+def _declare_headroom(ctx: CheckContext, first: list[RecordedExchange], limit: int) -> None:
+    """What :func:`run_trials` may send beyond its first attempt (``first``'s exchanges), for the plan.
+
+    At most ``limit + 1`` attempts: one answer cut and asked again with ``BUDGET_FACTOR`` times the
+    budget, then up to ``limit`` answers at that budget; so ``limit`` more attempts, each at most
+    ``BUDGET_FACTOR`` times the first's tokens.
+    """
+    tokens = sum(completion_tokens(exchange) or 0 for exchange in first)
+    ctx.may_repeat(Spend(limit * len(first), limit * BUDGET_FACTOR * tokens))

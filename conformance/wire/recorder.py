@@ -27,12 +27,18 @@ class Recorder:
     """Collects exchanges: all of a run (counters, what run-wide features judge) and those of the
     current check (evidence).
 
-    ``observers`` are shown every exchange whose response head arrived (the engine's cost meter).
+    ``observers`` are shown every exchange whose response head arrived (the engine's cost meter);
+    ``guards`` every request about to leave, and may refuse it by raising (the run's budget): a
+    refused request is neither sent nor recorded.
     Exchanges are the recorder's: the transport fills them in, and anyone else adds to one only
     through :meth:`note`.
     """
 
-    def __init__(self, observers: Iterable[Callable[[RecordedExchange], None]] = ()) -> None:
+    def __init__(
+        self,
+        observers: Iterable[Callable[[RecordedExchange], None]] = (),
+        guards: Iterable[Callable[[RecordedExchange], None]] = (),
+    ) -> None:
         self.requests = 0
         self.backoffs: list[Backoff] = []
         # every 429 and every redirect the run met, whoever sent the request (features judge them)
@@ -44,6 +50,7 @@ class Recorder:
         self.resends: list[RecordedExchange] = []
         self._scope: list[RecordedExchange] | None = None
         self._observers = tuple(observers)
+        self._guards = tuple(guards)
         self.last: RecordedExchange | None = None
 
     @property
@@ -59,7 +66,12 @@ class Recorder:
         self._scope = None
 
     def record(self, exchange: RecordedExchange) -> None:
-        """A request is leaving: every send counts, a re-sent one's first send and a 429's retries included."""
+        """A request is leaving: every send counts, a re-sent one's first send and a 429's retries included.
+
+        A guard may refuse it first (raising): then it is not sent, and not counted.
+        """
+        for guard in self._guards:
+            guard(exchange)
         self.requests += 1
         self.last = exchange
         if self._scope is not None:

@@ -250,9 +250,9 @@ def capturing_transport(
                 request_body=request.read() if request.method != "GET" else b"",
                 started=time.monotonic(),
             )
+            recorder.record(exchange)  # a guard of the recorder may refuse it here: then nothing leaves
             if withheld:
                 recorder.withheld_key(exchange, withheld)
-            recorder.record(exchange)
             attempt = _Attempt()
             token = _ATTEMPT.set(attempt)
             try:
