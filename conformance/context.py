@@ -12,6 +12,7 @@ features judge are declared once, in ``checks/_requests.py``, and memoized here.
 from __future__ import annotations
 
 import os
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,14 @@ class RunState:
     clients: dict[tuple[Any, ...], openai.OpenAI] = field(default_factory=dict)
     # one-off clients (another key, headers): closed with the run, not left to the garbage collector
     one_off_clients: list[openai.OpenAI] = field(default_factory=list)
+    # checks run on several threads: one lock per shared request (the first caller sends it, the
+    # others wait for its answer), and one for the tables above
+    locks: dict[SharedRequest, threading.RLock] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def lock_for(self, send: SharedRequest) -> threading.RLock:
+        with self.lock:
+            return self.locks.setdefault(send, threading.RLock())
 
 
 class Observed:
@@ -121,6 +130,8 @@ class CheckContext:
         # what this check may send beyond a first answer that decides (more trials, the budget retry),
         # against a server that makes it repeat: ``conformance plan`` prints it (``may_repeat``)
         self.headroom = Spend()
+        # requests of shared ones this check waited for while another feature sent them (its chain)
+        self.waited = 0
 
     # --- models --------------------------------------------------------------------------
     @property
@@ -148,14 +159,16 @@ class CheckContext:
     def sdk(self, *, strict: bool = True) -> openai.OpenAI:
         """The SDK client: ``strict`` validates responses (an oracle), lax is what users run."""
         key = ("default", strict)
-        if key not in self._state.clients:
-            self._state.clients[key] = sdk_module.make_client(self.target, self._recorder, strict=strict)
-        return self._state.clients[key]
+        with self._state.lock:
+            if key not in self._state.clients:
+                self._state.clients[key] = sdk_module.make_client(self.target, self._recorder, strict=strict)
+            return self._state.clients[key]
 
     def sdk_with(self, *, strict: bool = False, **overrides: Any) -> openai.OpenAI:
         """A one-off SDK client (another key, base URL, headers), closed when the run ends."""
         client = sdk_module.make_client(self.target, self._recorder, strict=strict, **overrides)
-        self._state.one_off_clients.append(client)
+        with self._state.lock:
+            self._state.one_off_clients.append(client)
         return client
 
     def call_sdk(self, call: Callable[[], T], *, decline_param: DeclineParam = None) -> T:
@@ -210,7 +223,9 @@ class CheckContext:
     def _transport(self, exc: BaseException) -> TransportProblem:
         failure = transport_failure_in(exc, self._recorder)
         if failure is None:
-            failure = TransportFailure("protocol", f"{type(exc).__name__}: {exc}")
+            # the SDK says "Connection error." and keeps what happened as the cause: say both
+            cause = f" ({type(exc.__cause__).__name__}: {exc.__cause__})" if exc.__cause__ is not None else ""
+            failure = TransportFailure("protocol", f"{type(exc).__name__}: {exc}{cause}")
         return TransportProblem(failure)
 
     # --- raw HTTP --------------------------------------------------------------------------
@@ -232,18 +247,20 @@ class CheckContext:
         Declare shared requests with ``checks._requests.shared_request``, not by calling this.
         """
         memo = self._state.memo
-        if send not in memo:
-            start = len(self._scope)
-            value: Any = None
-            error: BaseException | None = None
-            try:
-                value = send(self)
-            except (StatusError, TransportProblem, TransportFailure, StopCheck) as exc:
-                error = exc
-            memo[send] = (value, error, list(self._scope[start:]))
-        else:
-            self.cite(memo[send][2])
-        value, error, _ = memo[send]
+        with self._state.lock_for(send):  # another feature sending it now: wait for its answer
+            if send not in memo:
+                start = len(self._scope)
+                value: Any = None
+                error: BaseException | None = None
+                try:
+                    value = send(self)
+                except (StatusError, TransportProblem, TransportFailure, StopCheck) as exc:
+                    error = exc
+                memo[send] = (value, error, list(self._scope[start:]))
+            else:
+                self.cite(memo[send][2])
+                self.waited = max(self.waited, len(memo[send][2]))
+            value, error, _ = memo[send]
         if error is not None:
             raise error
         return value

@@ -88,6 +88,12 @@ class Spend:
         return {"requests": self.requests, "completion_tokens": self.completion_tokens}
 
 
+def spend_of(exchanges: list[RecordedExchange]) -> Spend:
+    """What these exchanges spent, counted as the meter counts (tokens of accepted requests only)."""
+    tokens = sum(completion_tokens(e) or 0 for e in exchanges if e.status is not None and 200 <= e.status < 300)
+    return Spend(len(exchanges), tokens)
+
+
 class Budget:
     """At most ``max_requests`` sends and ``max_completion_tokens`` requested in a run (``None``: no limit).
 
@@ -107,9 +113,11 @@ class Budget:
     def spent(self) -> Spend:
         return Spend(self.requests, self.meter.completion_tokens_requested)
 
-    def shortfall(self, planned: Spend) -> str | None:
-        """Why ``planned`` more would exceed the budget (the reason a feature is skipped), or ``None``."""
-        spent = self.spent
+    def shortfall(self, planned: Spend, committed: Spend | None = None) -> str | None:
+        """Why ``planned`` more would exceed the budget (the reason a feature is skipped), or ``None``.
+
+        ``committed`` is set aside first: what features already in flight still plan to send."""
+        spent = self.spent + (committed or Spend())
         if self.max_requests is not None and spent.requests + planned.requests > self.max_requests:
             left = self.max_requests - spent.requests
             return (

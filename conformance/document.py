@@ -32,10 +32,10 @@ from conformance.policy import (
     Reading,
     Selection,
     claim_agrees,
-    interrupted_gate,
     judge_features,
     judge_run,
     reading_verdict,
+    unfinished_gate,
 )
 from conformance.sdk import SDK_PACKAGE
 from conformance.verdict import Level, Status
@@ -114,6 +114,10 @@ def build_results(
         results["budget"] = run.budget
     if run.interrupted:  # Ctrl-C: the features not decided are skipped, "not run" (engine.NOT_RUN)
         results["interrupted"] = True
+    if run.schedule:  # how the features were scheduled (engine.py, bounds.py): concurrency, critical path
+        results["schedule"] = run.schedule
+    if run.stopped is not None:  # stalling target, deadline: the features not decided are errors with the cause
+        results["stopped"] = run.stopped
     return judge_document(with_strict_findings(results), expectations, today or dt.date.today(), gate)
 
 
@@ -175,8 +179,7 @@ def judge_document(
                 "judgement": judgements[feature_id].to_json(),
             }
         run_gate = judge_run(judgements, Selection.of(results))
-        if results.get("interrupted"):
-            run_gate = interrupted_gate(run_gate)
+        run_gate = unfinished_gate(run_gate, results)
         summary = {status.value: 0 for status in Status}
         for verdict in verdicts.values():
             summary[verdict.status.value] += 1

@@ -335,6 +335,23 @@ def interrupted_gate(gate: Gate) -> Gate:
     return replace(gate, passes=False, certified=False, failures=(*gate.failures, INTERRUPTED_FAILURE))
 
 
+def stopped_gate(gate: Gate, stopped: Mapping[str, Any]) -> Gate:
+    """The gate of a run that stopped before deciding every feature (results.json ``stopped``: a
+    stalling target, the deadline): like an interrupted run, it certifies and passes nothing."""
+    failure = f"run: stopped before every feature was decided: {stopped.get('cause', '')}"
+    return replace(gate, passes=False, certified=False, failures=(*gate.failures, failure))
+
+
+def unfinished_gate(gate: Gate, results: Mapping[str, Any]) -> Gate:
+    """``gate``, for a results.json document whose run may not have decided every feature
+    (``interrupted``, ``stopped``): such a run certifies and passes nothing."""
+    if results.get("interrupted"):
+        gate = interrupted_gate(gate)
+    if results.get("stopped"):
+        gate = stopped_gate(gate, results["stopped"])
+    return gate
+
+
 def certification_of(results: Mapping[str, Any]) -> Certification:
     """What a results.json document may claim, as it records it (``certification``; in documents
     older than it, ``certified`` and ``selection``): writers map it, they never work it out."""
@@ -391,4 +408,4 @@ def gate_of(results: Mapping[str, Any], reading: Reading | None = None) -> Gate:
     reading = reading or gate_reading(results)
     judgements = {feature_id: judgement_of(f, reading) for feature_id, f in results["features"].items()}
     gate = judge_run(judgements, Selection.of(results))
-    return interrupted_gate(gate) if results.get("interrupted") else gate
+    return unfinished_gate(gate, results)

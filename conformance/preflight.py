@@ -27,6 +27,11 @@ from conformance.troubleshooting import BaseUrlSuspect, base_url_suspects, entry
 from conformance.wire import TransportFailure, WireClient, WireResponse
 
 FORCE_HINT = "--force runs anyway"
+
+
+class NoAnswer(ConfigError):
+    """The target accepted the connection and then said nothing: the run stops, but is written
+    (every feature an error with this cause), since what the target did is a finding, not a typo."""
 SHOWN_MODELS = 5  # the listed ids a message names before "and N more"
 
 
@@ -42,7 +47,10 @@ def preflight(wire: WireClient, catalog: Catalog | None = None, *, force: bool =
         if failure.kind == "connect":
             raise ConfigError(f"cannot reach {target.base_url}: {_reason(failure.detail)}") from None
         if failure.kind == "no_response":
-            raise ConfigError(f"cannot reach {target.base_url}: no answer within {target.timeouts.read:g} s") from None
+            raise NoAnswer(
+                f"{target.base_url} accepted the connection but sent no answer to GET /models "
+                f"within {target.timeouts.read:g} s"
+            ) from None
         return  # it answers, if badly: that is for the checks to judge
     moved_away = not same_origin(response.exchange.url, target.base_url)
     if response.status in (401, 403) and not moved_away:  # after a cross-origin redirect it is the server's fault

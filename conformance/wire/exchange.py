@@ -35,13 +35,34 @@ class TransportFailure(Exception):
 
     ``kind`` is one of: ``connect`` (refused, DNS), ``no_response`` (timeout before any byte of
     the response), ``stall`` (silence after the response began), ``too_slow`` (exceeded the
-    total time bound), ``too_large`` (exceeded the body size bound), ``protocol`` (broken HTTP).
+    total time bound), ``too_large`` (exceeded the body size bound), ``protocol`` (broken HTTP),
+    ``redirects`` (more redirects in a row than clients follow, a loop most often),
+    ``deadline`` (the run's own deadline came first: never the server's fault, never a verdict).
     """
 
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
+
+
+# The kinds of TransportFailure that are about time: the server was silent or slow (a server that
+# shows them again and again is stalling: ``bounds.StallWatch``).
+TIME_FAILURES = frozenset({"no_response", "stall", "too_slow"})
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """The most one response may take, head and body together, and what reaching it means.
+
+    ``kind`` is the :class:`TransportFailure` kind raised when it is reached: ``too_slow`` (the
+    server's: a limit sized to what the request asks for) or ``deadline`` (the run's own deadline,
+    which judges nothing); ``why`` is said in the failure's detail.
+    """
+
+    seconds: float = float("inf")
+    kind: str = "too_slow"
+    why: str = ""
 
 
 @dataclass
