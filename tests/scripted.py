@@ -8,6 +8,9 @@ Each request knows the connection it came on (``connection``, numbered from 1 in
 arrival) and its place there (``on_connection``, from 1), so a route can misbehave on a reused
 keep-alive connection only; :func:`reset` drops a connection with a TCP RST, as a server
 closing its idle connections does when a request arrives on one.
+
+``stop()`` (leaving the ``with`` block) also shuts down every connection still open, so that a
+handler blocked reading the next request on an idle keep-alive connection ends too.
 """
 
 from __future__ import annotations
@@ -42,9 +45,20 @@ class Script:
         self.requests: list[Request] = []
         self.connections = 0
         self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()  # connections not yet closed, shut down on stop
         script = self
 
         class Handler(socketserver.StreamRequestHandler):
+            def setup(self) -> None:
+                super().setup()
+                with script._lock:
+                    script._open.add(self.connection)
+
+            def finish(self) -> None:
+                with script._lock:
+                    script._open.discard(self.connection)
+                super().finish()
+
             def handle(self) -> None:
                 with script._lock:
                     script.connections += 1
@@ -87,6 +101,10 @@ class Script:
             daemon_threads = True
             allow_reuse_address = True
 
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                if not script.stopping.is_set():  # a connection shut down by stop() is no error
+                    super().handle_error(request, client_address)
+
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -107,6 +125,13 @@ class Script:
         self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
+        with self._lock:
+            still_open = list(self._open)
+        for connection in still_open:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by its handler or its peer
 
 
 def _read_request(rfile: Any) -> Request | None:

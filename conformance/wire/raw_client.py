@@ -117,10 +117,14 @@ class WireClient:
             kwargs["follow_redirects"] = follow_redirects
         try:
             response = self._client.send(request, **kwargs)
-        except httpx.TooManyRedirects as exc:
-            raise TransportFailure("protocol", f"redirect loop: {exc}") from None
-        except (httpx.TransportError, TransportFailure) as exc:
-            raise _failure_of(exc, self.recorder) from None
+        except httpx.DecodingError as exc:
+            # the bytes arrived whole, but not in the Content-Encoding the server named: its fault, not ours
+            raise TransportFailure(
+                "protocol", f"the body does not decode as its content-encoding says: {exc}"
+            ) from None
+        except (httpx.TransportError, httpx.TooManyRedirects, TransportFailure) as exc:
+            # the transport ends a redirect loop itself (MAX_REDIRECTS); httpx's own limit is the fallback
+            raise _failure_of(exc, self.recorder.scope[scope_start:], self.recorder) from None
         exchanges = self.recorder.scope[scope_start:] or ([self.recorder.last] if self.recorder.last else [])
         exchanges = [e for e in exchanges if not e.resent]  # a send lost on a stale connection is no hop
         return WireResponse(
@@ -138,9 +142,17 @@ class WireClient:
         return self.request("POST", path, json_body=json_body, **kwargs)
 
 
-def _failure_of(exc: BaseException, recorder: Recorder) -> TransportFailure:
+def _failure_of(exc: BaseException, sent: list[RecordedExchange], recorder: Recorder) -> TransportFailure:
+    """The failure the transport recorded for this request: on one of ``sent`` (its exchanges in the
+    check's scope: other checks may be sending on other threads), or, outside a check (preflight, one
+    thread), on the recorder's last exchange."""
     if isinstance(exc, TransportFailure):
         return exc
-    if recorder.last is not None and recorder.last.failure is not None:
+    for exchange in reversed(sent):
+        if exchange.failure is not None and not exchange.resent:
+            return exchange.failure
+    if not sent and recorder.last is not None and recorder.last.failure is not None:
         return recorder.last.failure
+    if isinstance(exc, httpx.TooManyRedirects):
+        return TransportFailure("protocol", f"a redirect loop: {exc}")
     return TransportFailure("protocol", f"{type(exc).__name__}: {exc}")
