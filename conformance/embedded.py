@@ -25,12 +25,14 @@ def embedded_target(
     timeouts: Timeouts | None = None,
     models: Mapping[str, str | None] | None = None,
     seed: int | None = None,
+    latency_ms: int = 0,
 ) -> Iterator[Target]:
     """Start the reference mock (with these quirks, or as this vendor profile) and yield it as a target.
 
     ``seed`` seeds the mock's sampled, model-like behaviour (the ``chatty`` profile, the ``model.*``
-    quirks): the same seed gives the same run; it changes nothing else. An unknown quirk or profile is
-    a :class:`ConfigError`, as any other configuration mistake.
+    quirks): the same seed gives the same run; it changes nothing else. ``latency_ms`` delays every
+    response's head by that long, as a real server's time to first byte (0: none). An unknown quirk
+    or profile is a :class:`ConfigError`, as any other configuration mistake.
     """
     from conformance.mock.profiles import UnknownProfile
     from conformance.mock.quirks import UnknownQuirk
@@ -38,9 +40,11 @@ def embedded_target(
 
     key = "mock-" + secrets.token_hex(12)
     try:
-        server = MockServer(quirks=list(quirks), api_key=key, profile=profile, seed=seed or 0)
+        server = MockServer(quirks=list(quirks), api_key=key, profile=profile, seed=seed or 0, latency_ms=latency_ms)
     except (UnknownQuirk, UnknownProfile) as error:
         raise ConfigError(str(error.args[0])) from None
+    except ValueError as error:  # a negative latency
+        raise ConfigError(str(error)) from None
     with server:
         chosen = {
             **server.target_models,
@@ -51,6 +55,8 @@ def embedded_target(
             name += f" with {', '.join(quirks)}"
         if seed is not None:
             name += f", mock seed {seed}"
+        if latency_ms:
+            name += f", {latency_ms} ms latency"
         yield Target(
             server.base_url, Secret(key), chosen, name=name, timeouts=timeouts or Timeouts(), embedded_mock=True
         )

@@ -10,6 +10,7 @@ routes it through ``mock/routes.py``, authenticates it, and renders errors; the 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,10 +44,16 @@ class MockApp:
         effects: Sequence[Effects] = (),
         models: Sequence[MockModel] = DEFAULT_MODELS,
         seed: int = 0,
+        latency_ms: int = 0,
     ) -> None:
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms must be at least 0, got {latency_ms}")
         self.api_key = api_key
         # seed: where a sampling model's draws come from (model-behaviour quirks); no effect otherwise
         self.state = MockState(ModelTable(models), Pipeline(effects, seed))
+        # a fixed wait before every response head, standing in for a real server's time to first
+        # byte: a client's concurrency only shows against a server that takes time to answer
+        self.latency_ms = latency_ms
 
     @property
     def models(self) -> ModelTable:
@@ -65,6 +72,10 @@ class MockApp:
         if scope["type"] != "http":
             return
         response = self.state.pipeline.response(await self._respond(scope, receive))
+        if self.latency_ms:
+            # asyncio's sleep, not time's: the event loop serves other requests meanwhile, so
+            # concurrent requests each take the latency instead of queueing behind one another
+            await asyncio.sleep(self.latency_ms / 1000)
         await send(
             {
                 "type": "http.response.start",

@@ -56,6 +56,7 @@ class MockServer:
         models: Sequence[MockModel] | None = None,
         profile: str | None = None,
         seed: int = 0,
+        latency_ms: int = 0,
     ) -> None:
         # a vendor profile brings its models and its documented quirks; more quirks may be added
         self.profile = resolve_profile(profile) if profile else None
@@ -66,7 +67,9 @@ class MockServer:
         # the seed of a sampling model's draws (the model-behaviour quirks, profile "chatty"): the same
         # seed and the same requests give the same answers; without such quirks it changes nothing
         self.seed = seed
-        self.app = MockApp(api_key=api_key, effects=[q.effects for q in self.quirks], models=models, seed=seed)
+        self.app = MockApp(
+            api_key=api_key, effects=[q.effects for q in self.quirks], models=models, seed=seed, latency_ms=latency_ms
+        )
         self._socket = bind_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
         config = uvicorn.Config(
