@@ -19,11 +19,18 @@ Each check becomes one test item named by its feature ID (``-k`` selects), marke
 exactly as ``conformance run``'s exit code and JUnit do (:mod:`conformance.plugin_session`).
 ``--conformance-config`` brings the target file's claims and known failures; ``--conformance-out DIR``
 writes the same reports as ``conformance run``; ``--conformance-gate strict`` judges the strict
-reading. Without a base URL the embedded reference mock is used.
+reading; ``--conformance-max-requests`` / ``--conformance-max-completion-tokens`` are ``conformance
+run``'s budget. Without a base URL the embedded reference mock is used.
+
+Under pytest-xdist the checks stay one run: the controller hands them all to one worker, as one
+work unit in run order (the session's other tests are distributed as ``--dist`` says), because
+shared requests, run-wide features and the budget belong to one engine
+(:class:`conformance.plugin_session.OneWorker`).
 """
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +56,7 @@ class Option:
     help: str
     kind: str = "str"  # str | path | float | int | list | bool | choice
     choices: tuple[str, ...] = ()
+    minimum: int | None = None  # an int option's least value, as conformance run checks its flag
 
     @property
     def flag(self) -> str:
@@ -89,6 +97,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("ca-bundle", "trust the CAs in this PEM file (a staging endpoint)", "path"),
     Option("insecure", "do not verify the server's TLS certificate (staging only)", "bool"),
     Option("name", "the target's name in the reports"),
+    Option(
+        "max-requests",
+        "send at most N requests in all (as conformance run --max-requests; under xdist too): a feature "
+        "whose plan, measured on the reference mock, exceeds what remains is skipped",
+        "int",
+        minimum=1,
+    ),
+    Option(
+        "max-completion-tokens",
+        "request at most N completion tokens in all (as conformance run --max-completion-tokens)",
+        "int",
+        minimum=0,
+    ),
 )
 MODEL_OPTIONS = {capability.name: capability.option for capability in CAPABILITIES}
 
@@ -101,7 +122,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         elif option.kind == "bool":
             group.addoption(option.flag, action="store_true", default=False, help=option.help)
         else:
-            convert = {"path": Path, "float": float, "int": int}.get(option.kind)
+            convert = {"path": Path, "float": float, "int": _integer(option.minimum)}.get(option.kind)
             extra: dict[str, Any] = {"type": convert} if convert else {}
             if option.choices:
                 extra["choices"] = list(option.choices)
@@ -144,12 +165,28 @@ def _from_ini(config: pytest.Config, option: Option) -> Any:
         if option.kind == "float":
             return float(text)
         if option.kind == "int":
-            return int(text)
+            value = int(text)
+            if option.minimum is not None and value < option.minimum:
+                raise pytest.UsageError(f"{option.dest} = {text}: must be at least {option.minimum}")
+            return value
     except ValueError:
         raise pytest.UsageError(f"{option.dest} = {text}: expected a {option.kind}") from None
     if option.choices and text not in option.choices:
         raise pytest.UsageError(f"{option.dest} = {text}: choose from {', '.join(option.choices)}")
     return text
+
+
+def _integer(minimum: int | None) -> Any:
+    """The command line's converter of an int option: a usage error below ``minimum``."""
+
+    def convert(text: str) -> int:
+        value = int(text)  # a ValueError: argparse says "invalid value"
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    convert.__name__ = "int"  # argparse names the type in its "invalid int value" message
+    return convert
 
 
 def _ini_dir(config: pytest.Config) -> Path:
@@ -188,7 +225,19 @@ def _session(config: pytest.Config) -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     if _in_use(config, settings(config)):
-        _session(config)  # now: a bad target file is a usage error before collection
+        checks = _session(config)  # now: a bad target file is a usage error before collection
+        if _distributes(config):
+            checks.keep_on_one_worker()  # before any worker starts
+
+
+def _distributes(config: pytest.Config) -> bool:
+    """Whether this is pytest-xdist's controller, about to hand the session's tests to workers."""
+    option = config.option
+    return (
+        not hasattr(config, "workerinput")
+        and getattr(option, "dist", "no") != "no"
+        and bool(getattr(option, "tx", None))
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -13,6 +13,17 @@ disposition :mod:`conformance.policy` gives the verdict (pass; fail; skip; xfail
 failure; a failure marked as a harness error), exactly as ``conformance run``'s exit code and JUnit
 do: the plugin decides nothing. Features that judge the whole run (``observes: run``) run after the
 others, as in ``conformance run``.
+
+The budget options are ``conformance run``'s: the plan is measured on the reference mock
+(:mod:`conformance.planning`) and the engine's :class:`~conformance.cost.Budget` skips a feature
+whose plan exceeds what remains and refuses any request over it. The plugin sends no preflight
+request, so all of the budget is the features'.
+
+Under pytest-xdist every worker is a process with its own engine, and a run is not divisible: a
+shared request would be sent once per worker, a run-wide feature would judge one worker's
+exchanges, a known-failing entry its share of the features, and each worker would spend the whole
+budget. So the checks stay one run on one worker (:class:`OneWorker`): the same verdicts, requests
+and budget as without xdist, while the session's other tests spread over the rest.
 """
 
 from __future__ import annotations
@@ -21,6 +32,8 @@ import contextlib
 import datetime as dt
 import importlib
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,11 +41,13 @@ from typing import Any
 import pytest
 
 from conformance.catalog import Catalog, Feature, in_run_order, load_catalog
+from conformance.cost import Spend
 from conformance.embedded import embedded_target
 from conformance.engine import Engine, FeatureResult
 from conformance.expectations import Expectations, load_expectations
+from conformance.planning import measure_plan, plain_reference
 from conformance.policy import Disposition, FeatureVerdict, Judgement, Reading, judge_features
-from conformance.registry import REGISTRY
+from conformance.registry import REGISTRY, load_checks
 from conformance.target import (
     DEFAULT_TRIALS,
     ConfigError,
@@ -43,7 +58,16 @@ from conformance.target import (
     target_options,
     with_trials,
 )
-from conformance.verdict import Level, Outcome
+from conformance.verdict import Level, Outcome, harness_error
+
+# The key of each pytest-xdist worker's ``workerinput`` that holds the path of the run's claim: the
+# worker that runs the checks creates that file first, so that no other worker starts a second run
+RUN_CLAIM = "conformance_run_claim"
+# --dist modes that cannot keep the checks on one worker: each runs every test on every worker,
+# worksteal moves tests between workers mid-run
+UNGROUPABLE_DIST = ("each", "worksteal")
+# the name of the one work unit (an xdist scope) that holds every check
+CHECKS_UNIT = "conformance checks"
 
 
 def level_marker(level: Level | str) -> str:
@@ -68,7 +92,11 @@ class ConformanceSession:
         self.today = dt.date.today()
         self.gate = Reading(settings.get("gate") or Reading.COMPATIBLE.value)
         self.strict_problems: dict[str, list[str]] = {}  # with the strict gate: each feature's strict findings
+        self.max_requests: int | None = settings.get("max_requests")
+        self.max_completion_tokens: int | None = settings.get("max_completion_tokens")
         self._engine: Engine | None = None
+        self._refusal: str | None = None  # under xdist, once decided: why this worker runs no check
+        self._claimed = False
         self._stack = contextlib.ExitStack()
         self._register_markers()
         path = settings.get("config")
@@ -84,11 +112,39 @@ class ConformanceSession:
             self.config.addinivalue_line("markers", f"{area_marker(area.id)}: conformance features of {area.title}")
 
     @property
+    def budgeted(self) -> bool:
+        return self.max_requests is not None or self.max_completion_tokens is not None
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
             target = self._stack.enter_context(self._target())
-            self._engine = self._stack.enter_context(Engine(target, self.catalog))
+            engine = Engine(
+                target,
+                self.catalog,
+                max_requests=self.max_requests,
+                max_completion_tokens=self.max_completion_tokens,
+                plan=self._plan(target) if self.budgeted else None,
+            )
+            self._engine = self._stack.enter_context(engine)
         return self._engine
+
+    def _plan(self, target: Target) -> dict[str, Spend]:
+        """What each selected feature spends against the reference mock, as ``conformance run``
+        measures it for a budget; nothing is sent to the target."""
+        with self._reference(target) as reference:
+            return measure_plan(reference, self.catalog, self.selected).spent_by_feature
+
+    @contextlib.contextmanager
+    def _reference(self, target: Target) -> Iterator[Target]:
+        """The reference mock a plan is measured on: for the embedded mock, another like it (its
+        quirks, profile, seed; a fresh one, whose counters start at nothing); for a server, a plain one."""
+        if target.embedded_mock:
+            with self._target() as mock:
+                yield mock
+        else:
+            with plain_reference(target) as mock:
+                yield mock
 
     @contextlib.contextmanager
     def _target(self) -> Iterator[Target]:
@@ -135,9 +191,47 @@ class ConformanceSession:
         wanted = {f for f in feature_ids if f not in self.results}
         if any(self.catalog[f].observes_run for f in wanted):
             wanted |= {f.id for f in self.selected if not f.observes_run}
+        refusal = self.why_not_run_here()
         for feature in in_run_order(self.catalog[f] for f in wanted):
             if feature.id not in self.results:
-                self.results[feature.id] = self.engine.execute(feature)
+                self.results[feature.id] = (
+                    FeatureResult(feature, harness_error(refusal), 0.0) if refusal else self.engine.execute(feature)
+                )
+
+    def why_not_run_here(self) -> str | None:
+        """Why this pytest-xdist worker must run no check (``None``: it may; so may a session without
+        xdist). The first worker to run one claims the run; a worker that finds the run claimed by
+        another (xdist gives the rest of the checks to a second one when the first crashes) runs none:
+        a run is not resumed where shared requests, run-wide features and the budget start afresh."""
+        workerinput = getattr(self.config, "workerinput", None)
+        if workerinput is None or self._claimed or self._refusal is not None:
+            return self._refusal
+        claim = workerinput.get(RUN_CLAIM)
+        if claim is None:
+            self._refusal = (
+                "not run: under pytest-xdist the checks must stay on one worker, and the plugin arranges that "
+                "only when it sees them at start-up: name them (--pyargs conformance.checks) or set a "
+                "--conformance-* option"
+            )
+            return self._refusal
+        try:
+            with open(claim, "x", encoding="utf-8") as handle:
+                handle.write(str(workerinput.get("workerid", "")))
+        except FileExistsError:
+            began_on = Path(claim).read_text(encoding="utf-8") or "another worker"
+            self._refusal = (
+                f"not run: the run began on pytest-xdist worker {began_on}, which stopped mid-run; a run is not "
+                "resumed on another worker, where shared requests, run-wide features and the budget would start "
+                "afresh"
+            )
+        except OSError as error:
+            self._refusal = (
+                f"not run: this pytest-xdist worker cannot claim the run ({error.strerror}: {claim}): the checks' "
+                "worker must share a filesystem with the controller (local workers, -n N)"
+            )
+        else:
+            self._claimed = True
+        return self._refusal
 
     def judge(self, feature_id: str) -> Judgement:
         """The policy's judgement of one feature, as the whole run will give it: a known-failing
@@ -171,9 +265,30 @@ class ConformanceSession:
         finally:
             self._stack.close()
 
+    def keep_on_one_worker(self) -> None:
+        """On pytest-xdist's controller, before the workers start: every check goes to one worker."""
+        dist = self.config.getoption("dist")
+        if dist in UNGROUPABLE_DIST:
+            raise pytest.UsageError(
+                f"--dist {dist} cannot keep the conformance checks on one worker, where they are one run "
+                "(shared requests, run-wide features, the budget): use --dist load (-n's default), loadgroup, "
+                "loadscope or loadfile"
+            )
+        self.config.pluginmanager.register(OneWorker(self.config), "conformance-one-worker")
+
     # --- collection ---------------------------------------------------------------------------
     def sort_items(self, items: list[pytest.Item]) -> None:
-        """Run-wide features last (stable otherwise), whatever order the modules were collected in."""
+        """The checks in run order, whatever order the modules were collected (or shuffled) in: the
+        catalog's, run-wide features last of the session. The order is part of the run: a shared
+        request is charged to the first feature that sends it, and a budget skips by what remains,
+        so this is the order ``conformance run`` and its plan go in. Other tests keep their places."""
+        catalog_order = {feature_id: index for index, feature_id in enumerate(self.catalog.features)}
+        places = [index for index, item in enumerate(items) if isinstance(item, CheckItem)]
+        checks = sorted(
+            (items[index] for index in places), key=lambda item: catalog_order.get(item.name, len(catalog_order))
+        )
+        for index, check in zip(places, checks, strict=True):
+            items[index] = check
         items.sort(key=lambda item: isinstance(item, CheckItem) and item.feature.observes_run)
 
     def collection_finished(self, items: Iterable[pytest.Item]) -> None:
@@ -182,6 +297,57 @@ class ConformanceSession:
     def checks_file(self, parent: pytest.Collector, path: Path) -> pytest.Collector:
         collector: pytest.Collector = ChecksFile.from_parent(parent, path=path, checks=self)
         return collector
+
+
+class OneWorker:
+    """pytest-xdist's controller, for a session with the checks: every check in one work unit.
+
+    xdist's scheduler splits the collection into work units (a test each under ``--dist load``, a
+    module under ``loadscope``...) and each unit goes whole to one worker. The scheduler made here is
+    xdist's own for the ``--dist`` chosen (``load`` becomes ``loadgroup``, which is ``load`` for
+    tests without an ``xdist_group`` mark), except that every check belongs to one unit: one worker
+    runs them all, in the collection's order, which is run order (run-wide features last).
+
+    If that worker crashes, xdist hands the rest of the unit to another worker; the run is not resumed
+    there: the worker that runs the checks first claims the run (a file in a directory this controller
+    makes and names to every worker, ``RUN_CLAIM``), and any other finds it claimed and reports each
+    remaining check as not run.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.registry = load_checks()  # the controller collects nothing: it learns the checks here
+        self.claims = Path(tempfile.mkdtemp(prefix="conformance-xdist-"))
+
+    def is_check(self, nodeid: str) -> bool:
+        """Whether ``nodeid`` is a check's item: ``<its module>.py::<feature ID>``, however pytest
+        wrote the module's path (relative to the rootdir, to the package named by --pyargs...)."""
+        path, _, name = nodeid.partition("::")
+        spec = self.registry.get(name)
+        return spec is not None and Path(path).name == spec.function.__module__.rpartition(".")[2] + ".py"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        from xdist.scheduler import LoadFileScheduling, LoadGroupScheduling, LoadScopeScheduling
+
+        dist = config.getoption("dist")
+        base: type[Any] = {"loadscope": LoadScopeScheduling, "loadfile": LoadFileScheduling}.get(
+            dist, LoadGroupScheduling
+        )
+        is_check = self.is_check
+
+        # the method xdist's own schedulers (loadscope, loadfile, loadgroup) override: a test's unit
+        def _split_scope(scheduling: Any, nodeid: str) -> str:
+            return CHECKS_UNIT if is_check(nodeid) else str(base._split_scope(scheduling, nodeid))
+
+        return type("OneConformanceRun", (base,), {"_split_scope": _split_scope})(config, log)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[RUN_CLAIM] = str(self.claims / "run")
+
+    def pytest_unconfigure(self) -> None:
+        shutil.rmtree(self.claims, ignore_errors=True)
 
 
 class ChecksFile(pytest.File):
