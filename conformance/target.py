@@ -261,7 +261,10 @@ def _ca_context(path: str) -> ssl.SSLContext:
         raise ConfigError(f"cannot use CA bundle {path}: {reason}") from None
 
 
-def read_config(path: Path) -> dict[str, Any]:
+def read_config(path: Path, *, several: bool = False) -> dict[str, Any]:
+    """The target file at ``path``, held to its schema. A file that lists several targets (``targets:``,
+    or several chat models) is refused unless ``several``: only ``conformance run`` runs each of them
+    (:func:`target_entries`); every other reader takes a file of one target."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle) or {}
@@ -273,6 +276,13 @@ def read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"target config {path} must be a mapping")
     data = _as_json(data)  # as JSON holds it: YAML's dates (expires, api-version) as the strings written
     check_config(data, path)
+    if not several and lists_several_targets(data):
+        names = [entry.name for entry in target_entries(data, path)]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise ConfigError(
+            f"target config {path} lists several targets ({shown}): `conformance run --config` runs each "
+            "(--target NAME one of them); this command takes a file of one target"
+        )
     return data
 
 
@@ -290,6 +300,7 @@ def check_config(data: Mapping[str, Any], path: Path | str) -> None:
     misspelt key (``base-url:``, ``model:``) with the key it probably meant."""
     import jsonschema  # only when a target file is read: the pytest plugin stays light otherwise
 
+    _check_target_list(data, path)
     validator = jsonschema.Draft202012Validator(target_schema())
     errors = list(validator.iter_errors(_as_json(data)))
     if not errors:
@@ -303,7 +314,7 @@ def check_config(data: Mapping[str, Any], path: Path | str) -> None:
         unknown = [key for key in error.instance if key not in known]
         if unknown and known:
             key = unknown[0]
-            what = "capability" if where == "models" else "key"
+            what = "capability" if where.rpartition(".")[2] == "models" else "key"
             inside = f" in {where}" if where else ""
             raise ConfigError(f"target config {path}: unknown {what} {key!r}{inside}{_did_you_mean(key, known)}")
     raise ConfigError(f"target config {path}: {where or 'top level'}: {error.message}")
@@ -345,6 +356,26 @@ def _validate_base_url(base_url: str) -> str:
     return base_url
 
 
+def check_where_it_points(
+    config: Mapping[str, Any], where: str, *, base_url: str | None, environ: Mapping[str, str]
+) -> None:
+    """A target file names its server: ``base_url``, ``--base-url`` (``base_url`` here), or
+    ``embedded_mock: true``, and only one of them. ``where`` names the file (or its entry) in the message."""
+    if config.get("embedded_mock"):
+        if config.get("base_url"):
+            raise ConfigError(f"{where} sets both base_url and embedded_mock: true; keep one")
+        if base_url:
+            raise ConfigError(f"{where} says embedded_mock: true, but a base URL ({base_url}) was given; drop one")
+        return
+    if not base_url and not config.get("base_url"):
+        # a file whose base_url was forgotten or misspelt must not certify the embedded mock
+        raise ConfigError(
+            f"{where} has no base_url: add `base_url: https://…/v1`, pass --base-url, "
+            "or add `embedded_mock: true` to test the embedded mock"
+            + (" (OPENAI_BASE_URL is not read with a target file)" if environ.get("OPENAI_BASE_URL") else "")
+        )
+
+
 def resolve_target(
     *,
     base_url: str | None = None,
@@ -362,21 +393,10 @@ def resolve_target(
     """
     env = os.environ if environ is None else environ
     config = read_config(config_path) if config_path else {}
+    if config_path:
+        check_where_it_points(config, f"target config {config_path}", base_url=base_url, environ=env)
     if config_path and config.get("embedded_mock"):
-        if config.get("base_url"):
-            raise ConfigError(f"target config {config_path} sets both base_url and embedded_mock: true; keep one")
-        if base_url:
-            raise ConfigError(
-                f"target config {config_path} says embedded_mock: true, but a base URL ({base_url}) was given; drop one"
-            )
         return None  # the embedded mock, as the file says (OPENAI_BASE_URL does not override a file)
-    if config_path and not base_url and not config.get("base_url"):
-        # a file whose base_url was forgotten or misspelt must not certify the embedded mock
-        raise ConfigError(
-            f"target config {config_path} has no base_url: add `base_url: https://…/v1`, pass --base-url, "
-            "or add `embedded_mock: true` to test the embedded mock"
-            + (" (OPENAI_BASE_URL is not read with a target file)" if env.get("OPENAI_BASE_URL") else "")
-        )
 
     base_url = base_url or config.get("base_url") or env.get("OPENAI_BASE_URL") or None
     if base_url is None:
@@ -417,3 +437,140 @@ def resolve_target(
         name=str(config.get("name") or ""),
         timeouts=timeouts or Timeouts(),
     )
+
+
+# --- several targets in one file ------------------------------------------------------------------
+# A file may list several targets (`targets:`, each entry shaped like a file of one target, with a
+# name), or test one server's several chat models (`models: {chat: [a, b]}`): one target per model.
+# `conformance run` runs each as a run of its own; a file of one target reads as it always did.
+
+
+@dataclass(frozen=True)
+class TargetEntry:
+    """One target of a target file: its name, and the file of one target it amounts to."""
+
+    name: str
+    config: Mapping[str, Any]  # shaped like a file of one target (schemas/target.schema.json)
+    group: str  # the `targets:` entry (or file) it comes from: `--target` selects a group's every model
+
+    @property
+    def slug(self) -> str:
+        return name_slug(self.name)
+
+
+def name_slug(name: str) -> str:
+    """A target's name as a file or directory name (``Vendor (v/chat)`` -> ``vendor-v-chat``)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "target"
+
+
+def lists_several_targets(config: Mapping[str, Any]) -> bool:
+    """Whether a (valid) target file lists targets (``targets:``) or several chat models."""
+    return "targets" in config or isinstance((config.get("models") or {}).get("chat"), list)
+
+
+def _check_target_list(data: Mapping[str, Any], path: Path | str) -> None:
+    """What the schema says less clearly: a file with ``targets:`` holds nothing beside it, and an
+    entry lists no targets of its own."""
+    if "targets" not in data:
+        return
+    beside = [key for key in data if key != "targets"]
+    if beside:
+        raise ConfigError(
+            f"target config {path}: a file with targets: holds nothing beside it (found {', '.join(beside)}): "
+            "put those keys in each entry (a YAML anchor shares them)"
+        )
+    for index, entry in enumerate(data["targets"] if isinstance(data["targets"], list) else ()):
+        if isinstance(entry, Mapping) and "targets" in entry:
+            raise ConfigError(f"target config {path}: targets[{index}] lists targets of its own; entries do not nest")
+
+
+def target_entries(config: Mapping[str, Any], path: Path | None = None) -> list[TargetEntry]:
+    """The targets a (valid) target file names, in file order: each ``targets:`` entry, one per chat
+    model where ``models.chat`` lists several (named ``NAME (MODEL)``), or the file itself. A relative
+    ``ca_bundle`` is made absolute (from the file's directory): each entry must read the same wherever
+    it is written. Names, and the directory names made of them, must be unique."""
+    listed = config["targets"] if "targets" in config else [config]
+    entries: list[TargetEntry] = []
+    for item in listed:
+        item = dict(item)
+        if item.get("ca_bundle") and path is not None:
+            bundle = Path(str(item["ca_bundle"])).expanduser()
+            item["ca_bundle"] = str(bundle if bundle.is_absolute() else path.parent / bundle)
+        name = str(item.get("name") or "")
+        models = dict(item.get("models") or {})
+        chat = models.get("chat")
+        if not isinstance(chat, list):
+            entries.append(TargetEntry(name, item, name))
+            continue
+        for model in chat:
+            expanded = f"{name} ({model})" if name else str(model)
+            entries.append(TargetEntry(expanded, {**item, "name": expanded, "models": {**models, "chat": model}}, name))
+    where = f"target config {path}" if path is not None else "target config"
+    seen: dict[str, str] = {}  # directory name -> the target's name
+    for entry in entries:
+        if len(entries) > 1 and not entry.name:
+            raise ConfigError(f"{where}: every target of a file that lists several needs a name")
+        first = seen.get(entry.slug)
+        seen.setdefault(entry.slug, entry.name)
+        if first is not None:
+            clash = (
+                f"two targets are named {first!r}"
+                if first == entry.name
+                else f"{first!r} and {entry.name!r} share the directory name {entry.slug!r}"
+            )
+            raise ConfigError(f"{where}: {clash}; give each a name of its own")
+    return entries
+
+
+def select_targets(entries: Sequence[TargetEntry], wanted: Sequence[str], path: Path | str) -> list[TargetEntry]:
+    """The entries ``--target NAME`` (repeatable) chooses, in file order: by a target's name, its
+    directory name, or the name of the entry whose chat models it expands. None wanted: every entry."""
+    if not wanted:
+        return list(entries)
+    chosen: set[str] = set()
+    for name in wanted:
+        matched = [entry.name for entry in entries if name in (entry.name, entry.slug, entry.group) and name]
+        if not matched:
+            known = [entry.name for entry in entries if entry.name]
+            guess = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"did you mean {guess[0]!r}?" if guess else f"know {', '.join(map(repr, known))}"
+            if not known:
+                hint = "it names none: add name: to the file"
+            raise ConfigError(f"target config {path} has no target {name!r} ({hint})")
+        chosen.update(matched)
+    return [entry for entry in entries if entry.name in chosen]
+
+
+def check_target_entry(
+    entry: TargetEntry, path: Path, *, base_url: str | None, chat_model: str | None, environ: Mapping[str, str]
+) -> None:
+    """What would stop this entry whatever the server or the machine: where it points, its base URL, a
+    chat model, its headers and query. (A key not set, an unreachable server are the target's own
+    trouble: they stop it alone, when it runs.)"""
+    where = f"target config {path}: target {entry.name!r}"
+    try:
+        check_where_it_points(entry.config, where, base_url=base_url, environ=environ)
+        if not entry.config.get("embedded_mock"):  # the mock serves a model per capability itself
+            _validate_base_url(str(base_url or entry.config["base_url"]))
+            if not (chat_model or (entry.config.get("models") or {}).get("chat")):
+                raise ConfigError("no chat model: add models.chat (or pass --model)")
+        for header_name, value in _pairs(entry.config.get("headers"), "headers"):
+            _put_header({}, header_name, value)
+        _pairs(entry.config.get("query"), "query")
+    except ConfigError as error:
+        message = str(error)
+        raise ConfigError(message if message.startswith(where) else f"{where}: {message}") from None
+
+
+def target_matrix(path: Path | str) -> list[dict[str, str]]:
+    """The targets of a file as a CI job matrix lists them (``.github/workflows/conformance-matrix.yml``):
+    each one's name (for ``--target``), directory name (for artifact names) and the environment
+    variable its key is read from (``api_key_env``; empty: ``OPENAI_API_KEY``)."""
+    path = Path(path)
+    entries = target_entries(read_config(path, several=True), path)
+    if entries and not entries[0].name:
+        raise ConfigError(f"target config {path} names no target: add name: to the file")
+    return [
+        {"name": entry.name, "slug": entry.slug, "api_key_env": str(entry.config.get("api_key_env") or "")}
+        for entry in entries
+    ]

@@ -1,4 +1,4 @@
-"""The vendor's "what we support" page, generated from a run, and the comparison of several runs.
+"""The vendor's "what we support" page, generated from a run (several runs compared: ``comparison.py``).
 
 Pure functions of results.json documents: the page's tables come from the layout the run carries
 (``results["docs"]``, from matrix.yaml), each row a verdict over its features:
@@ -21,13 +21,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.policy import Reading, Selection, gate_reading, reading_status
+from conformance.policy import Reading, gate_reading, reading_status
+from conformance.report.comparison import render_comparison as render_comparison  # its old home: still importable
 from conformance.report.markdown import (
     SYMBOLS,
     beyond_compatible,
     cell,
     claims_section,
-    features_by_area,
     has_strict_reading,
     literal,
     reading_line,
@@ -35,6 +35,7 @@ from conformance.report.markdown import (
     strict_problems,
     verdict_line,
 )
+from conformance.target import name_slug
 
 YES, NO, PARTIAL, BROKEN, NOT_TESTED = "Yes", "No", "Partial", "Broken", "Not tested"
 # features whose notes say how to configure a client (base-URL variants, trailing slash, redirects)
@@ -59,8 +60,7 @@ class RowVerdict:
 def slug(results: dict[str, Any]) -> str:
     """A file-name-safe name for the target of a run."""
     target = results["target"]
-    name = target.get("name") or re.sub(r"^https?://", "", target["base_url"])
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "target"
+    return name_slug(target.get("name") or re.sub(r"^https?://", "", target["base_url"]))
 
 
 def decline_summary(feature: dict[str, Any]) -> str:
@@ -230,62 +230,6 @@ def _configure_section(results: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
-
-
-def render_comparison(documents: list[dict[str, Any]]) -> str:
-    """Features as rows, targets as columns, with pass rates per target and area."""
-    names = [d["target"].get("name") or d["target"]["base_url"] for d in documents]
-    lines = ["# OpenAI compatibility: comparison", ""]
-    lines += [
-        "| Target | SDK | Certified | " + " | ".join(SYMBOLS) + " | Pass rate | Strict: more findings |",
-        "|---" * 10 + "|",
-    ]
-    for name, document in zip(names, documents, strict=True):
-        summary = document["summary"]
-        certified = "yes" if document.get("certified") else "no"
-        if (selection := Selection.of(document)) is not None and selection.partial:  # never certified
-            certified = f"no ({selection.describe()})"
-        if gate_reading(document) is not Reading.COMPATIBLE:
-            certified += f" ({gate_reading(document).value})"
-        stricter = str(len(beyond_compatible(document))) if has_strict_reading(document) else "—"
-        lines.append(
-            f"| {cell(name, 60)} | {document['sdk']['version']} | {certified} | "
-            + " | ".join(str(summary[s]) for s in SYMBOLS)
-            + f" | {_rate(document['features'].values())} | {stricter} |"
-        )
-    lines += [
-        "",
-        "Pass rate: supported features among those decided (skipped and errors left out), in the compatible "
-        "reading. Strict: the features OpenAI's published schemas find fault with beyond it.",
-        "",
-    ]
-    first = documents[0]
-    areas = [(area, title) for area, title, _ in features_by_area(first)]
-    lines += ["## Pass rate per area", "", "| Area | " + " | ".join(cell(n, 40) for n in names) + " |"]
-    lines.append("|---" * (len(names) + 1) + "|")
-    for area, title in areas:
-        rates = [_rate(f for f in d["features"].values() if f.get("area") == area) for d in documents]
-        lines.append(f"| {title} | " + " | ".join(rates) + " |")
-    lines.append("")
-    every = list(dict.fromkeys(fid for d in documents for fid in d["features"]))
-    lines += ["## Every feature", "", "| Feature | Level | " + " | ".join(cell(n, 40) for n in names) + " |"]
-    lines.append("|---" * (len(names) + 2) + "|")
-    for feature_id in every:
-        level = next(d["features"][feature_id]["level"] for d in documents if feature_id in d["features"])
-        cells = [
-            SYMBOLS[d["features"][feature_id]["status"]] if feature_id in d["features"] else "—" for d in documents
-        ]
-        lines.append(f"| `{feature_id}` | {level} | " + " | ".join(cells) + " |")
-    lines.append("")
-    return "\n".join(lines)
-
-
-def _rate(features: Any) -> str:
-    decided = [f["status"] for f in features if f["status"] not in ("skipped", "error")]
-    if not decided:
-        return "—"
-    supported = sum(1 for s in decided if s == "supported")
-    return f"{supported}/{len(decided)} ({100 * supported // len(decided)}%)"
 
 
 def render_step_summary(results: dict[str, Any]) -> str:
