@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import os
 import shutil
@@ -16,26 +15,32 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from conformance import TOOL_NAME, __version__
+from conformance import TOOL_NAME, __version__, planning
+from conformance.bounds import DEFAULT_CONCURRENCY, DEFAULT_DEADLINE_S
 from conformance.capabilities import CAPABILITIES
 from conformance.catalog import Catalog, Feature, load_catalog
 from conformance.cost import Spend
 from conformance.document import build_results
 from conformance.embedded import embedded_target
-from conformance.engine import NOT_RUN, Engine, FeatureResult, RunResult
+from conformance.engine import NOT_DECIDED, NOT_RUN, Engine, FeatureResult, RunResult
 from conformance.expectations import load_expectations
 from conformance.policy import Disposition, Reading, Selection, gate_of, judge_feature
-from conformance.preflight import preflight
+from conformance.preflight import NoAnswer, preflight
 from conformance.report import write_reports
 from conformance.report.console import render_summary, wants_colour
 from conformance.target import (
     DEFAULT_TRIALS,
     ConfigError,
     Target,
+    TargetEntry,
     TargetOptions,
     Timeouts,
+    check_target_entry,
+    lists_several_targets,
     read_config,
     resolve_target,
+    select_targets,
+    target_entries,
     target_options,
     with_trials,
 )
@@ -76,6 +81,17 @@ def _integer(text: str, low: int | None = None, high: int | None = None) -> int:
     return value
 
 
+def _deadline(text: str) -> float:
+    """A whole run's time limit in seconds (--deadline): above 0, and finite."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (0 < value < float("inf")):  # False for nan too
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
 def _count(text: str) -> int:
     """A positive count (--trials)."""
     return _integer(text, low=1)
@@ -91,6 +107,11 @@ def _seed(text: str) -> int:
     return _integer(text)
 
 
+def _latency_ms(text: str) -> int:
+    """The mock's wait before each response, in whole milliseconds; 0: none."""
+    return _integer(text, low=0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="conformance",
@@ -101,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the checks against a target (default: the embedded reference mock)")
     add_run_options(run, plan=False)
+    add_target_selection_option(run)
     plan = commands.add_parser(
         "plan",
         help="what a run with these options may spend (requests, completion tokens) per feature, measured "
@@ -152,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--list-profiles", action="store_true", help="list the vendor profiles and exit")
     mock.add_argument(
         "--seed", type=_seed, default=0, help="seed of the sampled, model-like behaviour (profile chatty)"
+    )
+    mock.add_argument(
+        "--latency-ms",
+        type=_latency_ms,
+        default=0,
+        metavar="N",
+        help="wait N ms before each response, as a real server's time to first byte; concurrent requests "
+        "wait at the same time (default 0)",
     )
     return parser
 
@@ -213,6 +243,12 @@ def add_run_options(run: argparse.ArgumentParser, *, plan: bool) -> None:
         help="with the embedded mock: seed its sampled, model-like behaviour (--mock-profile chatty); "
         "the same seed gives the same run",
     )
+    run.add_argument(
+        "--mock-latency-ms",
+        type=_latency_ms,
+        metavar="N",
+        help="with the embedded mock: wait N ms before each response, as a real server's time to first byte",
+    )
     if not plan:
         run.add_argument("--quiet", action="store_true", help="print only the summary")
         run.add_argument(
@@ -229,21 +265,13 @@ def add_run_options(run: argparse.ArgumentParser, *, plan: bool) -> None:
         "auto, JSON content, stream vs non-stream); repeated only after the model decided against it "
         f"(default {DEFAULT_TRIALS})",
     )
-    if plan:
-        return
-    run.add_argument(
-        "--gate",
-        choices=[reading.value for reading in Reading],
-        default=Reading.COMPATIBLE.value,
-        help="the reading that decides the exit code: compatible (what the SDK needs; default) or strict "
-        "(also OpenAI's published schemas)",
-    )
     run.add_argument(
         "--max-requests",
         type=_count,
         metavar="N",
         help="send at most N requests (preflight's included): a feature whose plan (`conformance plan`) "
-        "exceeds what remains is skipped, and no request over the budget ever leaves",
+        "exceeds what remains is skipped, and no request over the budget ever leaves (plan: which features "
+        "such a run would skip)",
     )
     run.add_argument(
         "--max-completion-tokens",
@@ -251,6 +279,33 @@ def add_run_options(run: argparse.ArgumentParser, *, plan: bool) -> None:
         metavar="N",
         help="request at most N completion tokens in all (max_tokens x n of the accepted requests), "
         "enforced the same way",
+    )
+    if plan:
+        return
+    run.add_argument(
+        "-j",
+        "--concurrency",
+        type=_count,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"at most N features in flight at once (default {DEFAULT_CONCURRENCY}); halved when the server "
+        "answers 429 or times out under load; results are the same whatever N. A run with a budget "
+        "(--max-requests, --max-completion-tokens) runs one feature at a time, as its plan was measured",
+    )
+    run.add_argument(
+        "--deadline",
+        type=_deadline,
+        default=DEFAULT_DEADLINE_S,
+        metavar="SECONDS",
+        help=f"end the run after this long, preflight included (default {DEFAULT_DEADLINE_S:g}): features not "
+        "decided by then are errors, and results.json is written",
+    )
+    run.add_argument(
+        "--gate",
+        choices=[reading.value for reading in Reading],
+        default=Reading.COMPATIBLE.value,
+        help="the reading that decides the exit code: compatible (what the SDK needs; default) or strict "
+        "(also OpenAI's published schemas)",
     )
 
 
@@ -337,12 +392,14 @@ def _target_for(args: argparse.Namespace) -> Iterator[Target]:
             timeouts=timeouts,
             models=_mock_models(args),
             seed=args.mock_seed,
+            latency_ms=args.mock_latency_ms or 0,
         ) as mock:
             yield with_trials(options.apply(mock), args.trials)
         return
-    if args.mock_quirk or args.mock_profile or args.mock_seed is not None:
+    if args.mock_quirk or args.mock_profile or args.mock_seed is not None or args.mock_latency_ms is not None:
         raise ConfigError(
-            "--mock-quirk, --mock-profile and --mock-seed apply to the embedded mock only (no --base-url)"
+            "--mock-quirk, --mock-profile, --mock-seed and --mock-latency-ms apply to the embedded mock only "
+            "(no --base-url)"
         )
     if not args.base_url and not args.config:  # the environment chose the server, not the mock: say so first
         print(f"target: {target.base_url} (from OPENAI_BASE_URL; unset it to test the embedded mock)", file=sys.stderr)
@@ -441,6 +498,8 @@ def check_out_dir(out: Path) -> None:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    if runs_several_targets(args):  # a target file of several targets, or --target: each into --out DIR/<name>/
+        return command_run_targets(args)
     check_out_dir(args.out)  # before anything is sent
     catalog: Catalog = load_catalog()
     features = chosen_features(args, catalog)  # --select, --exclude, --select-from [--failed]
@@ -460,17 +519,16 @@ def command_run(args: argparse.Namespace) -> int:
             max_requests=args.max_requests,
             max_completion_tokens=args.max_completion_tokens,
             plan=plan,
+            concurrency=args.concurrency,
+            deadline_s=args.deadline,
         ) as engine:
-            preflight(engine.wire, catalog, force=args.force)
-            if not args.quiet:
-                partial = f" ({selection.describe()}, never certified)" if selection.partial else ""
-                print(
-                    f"{TOOL_NAME} {__version__}: {len(features)} features against {target.base_url}{partial}",
-                    file=sys.stderr,
-                )
-                if engine.redactor.mode == "sent_only":  # results.json "redaction" says the same, with the reason
-                    print("the API key is short: masked where sent and echoed, not as a substring", file=sys.stderr)
-            run = engine.run(features)
+            try:
+                preflight(engine.wire, catalog, force=args.force)
+            except NoAnswer as stop:  # it accepted the connection: the run is written, with the cause
+                print(f"conformance: {stop}", file=sys.stderr)
+                run = engine.stopped_before(features, "preflight", str(stop))
+            else:
+                run = _run_checks(args, engine, target, features, selection)
         results = build_results(run, catalog, expectations, gate=Reading(args.gate), patterns=selection.patterns)
     written = write_reports(results, args.out)
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -500,6 +558,27 @@ def command_run(args: argparse.Namespace) -> int:
     return gate_of(results).exit_code
 
 
+def _run_checks(
+    args: argparse.Namespace, engine: Engine, target: Target, features: list[Feature], selection: Selection
+) -> RunResult:
+    if not args.quiet:
+        partial = f" ({selection.describe()}, never certified)" if selection.partial else ""
+        print(
+            f"{TOOL_NAME} {__version__}: {len(features)} features against {target.base_url}{partial}",
+            file=sys.stderr,
+        )
+        if engine.redactor.mode == "sent_only":  # results.json "redaction" says the same, with the reason
+            print("the API key is short: masked where sent and echoed, not as a substring", file=sys.stderr)
+    run = engine.run(features)
+    if run.stopped is not None:
+        decided = sum(1 for r in run.results.values() if not r.outcome.reason.startswith(NOT_DECIDED))
+        print(
+            f"conformance: stopped: {run.stopped['cause']}; {decided} of {len(run.results)} features decided",
+            file=sys.stderr,
+        )
+    return run
+
+
 def _budget_line(budget: dict[str, Any]) -> str:
     """``budget: spent 40 of 50 requests, 600 of 1000 tokens; 12 features skipped for budget``."""
 
@@ -512,6 +591,121 @@ def _budget_line(budget: dict[str, Any]) -> str:
         f"{of(spent['completion_tokens'], budget['max_completion_tokens'], 'tokens')}; "
         f"{skipped_} feature{'' if skipped_ == 1 else 's'} skipped for budget"
     )
+
+
+# --- several targets ---------------------------------------------------------------------------
+
+
+def add_target_selection_option(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --config: run only this target of the file (repeatable; its name, its directory name, or "
+        "the name of the entry whose chat models it expands), into --out DIR/<name>/",
+    )
+
+
+def runs_several_targets(args: argparse.Namespace) -> bool:
+    """Whether ``run`` runs targets one by one, each into ``--out DIR/<name>/`` with a comparison
+    beside them: the target file lists several, or ``--target`` picks from it (a CI job of a matrix,
+    which must find its results where the other jobs do)."""
+    if args.target and not args.config:
+        raise ConfigError("--target NAME picks a target of a target file: add --config FILE")
+    return bool(args.config) and (bool(args.target) or lists_several_targets(read_config(args.config, several=True)))
+
+
+def command_run_targets(args: argparse.Namespace) -> int:
+    """Run each target of the file in turn, each exactly as a run of a file of one target (preflight,
+    engine, reports) into ``--out DIR/<name>/``, then write ``DIR/comparison.md`` from their results.
+    A target that cannot be run (unreachable, stopped by preflight, its key not set) leaves a not-run
+    record there instead and the others go on. Exit 0 only when every target's gate passes; 2 for a
+    mistake in the file or the flags, found before anything is sent."""
+    import yaml
+
+    from conformance.report import RESULTS_FILE, write_comparison
+    from conformance.report.comparison import NOT_RUN_FILE, not_run_record, summary_lines
+    from conformance.sdk import SDK_VERSION
+
+    path: Path = args.config
+    chosen = select_targets(target_entries(read_config(path, several=True), path), args.target, path)
+    _check_targets(args, chosen, path)
+
+    def not_run(entry: TargetEntry, out: Path, reason: str) -> tuple[dict[str, Any], Path]:
+        base_url = args.base_url or entry.config.get("base_url")
+        record = not_run_record(entry.name, reason, base_url=base_url, sdk_version=SDK_VERSION)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / NOT_RUN_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        return record, out
+
+    outcomes: list[tuple[dict[str, Any], Path]] = []  # each target's results (or not-run record), and its directory
+    codes: list[int] = []
+    interrupted = False
+    # Each target runs from a file of one target, the one command_run reads: the same code path as any
+    # single run. It lives in a private scratch directory (the file's header values may be credentials)
+    # removed when the runs end.
+    with tempfile.TemporaryDirectory(prefix="conformance-targets-") as scratch:
+        for index, entry in enumerate(chosen, 1):
+            out = args.out / entry.slug
+            for earlier in (out / RESULTS_FILE, out / NOT_RUN_FILE):  # the directory says what this run found
+                earlier.unlink(missing_ok=True)
+            if interrupted:
+                outcomes.append(not_run(entry, out, "the run was interrupted before this target"))
+                continue
+            single = Path(scratch) / f"{entry.slug}.yaml"
+            single.write_text(yaml.safe_dump(dict(entry.config), sort_keys=False, allow_unicode=True), encoding="utf-8")
+            print(f"conformance: target {index} of {len(chosen)}: {entry.name} -> {out}", file=sys.stderr)
+            try:
+                code = command_run(argparse.Namespace(**{**vars(args), "config": single, "out": out, "target": []}))
+            except ConfigError as error:  # this target's alone: say why in its column, run the others
+                reason = " ".join(str(error).replace(str(single), f"{path} ({entry.name})").split())
+                print(f"conformance: {entry.name}: {reason}", file=sys.stderr)
+                outcomes.append(not_run(entry, out, reason))
+                codes.append(EXIT_FAILED)
+                continue
+            except KeyboardInterrupt:
+                print("conformance: interrupted", file=sys.stderr)
+                interrupted = True
+                outcomes.append(not_run(entry, out, "the run was interrupted"))
+                continue
+            if (out / RESULTS_FILE).exists():  # not when --select-from --failed found nothing to rerun
+                outcomes.append((json.loads((out / RESULTS_FILE).read_text(encoding="utf-8")), out))
+            codes.append(code)
+            interrupted = code == EXIT_INTERRUPTED
+    if not outcomes:
+        return EXIT_OK
+    documents = [document for document, _ in outcomes]
+    written = write_comparison(documents, args.out)
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path and len(documents) > 1:  # each run wrote its own summary; the comparison goes under them
+        with open(summary_path, "a", encoding="utf-8") as handle:
+            handle.write("\n" + written.read_text(encoding="utf-8"))
+    print()
+    for line, (_, directory) in zip(summary_lines(documents), outcomes, strict=True):
+        print(f"{line} ({directory})")
+    print(f"wrote {written}")
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if all(code == EXIT_OK for code in codes) else EXIT_FAILED
+
+
+def _check_targets(args: argparse.Namespace, chosen: list[TargetEntry], path: Path) -> None:
+    """The mistakes of the file or the flags, which every run would meet: exit 2 before anything is sent."""
+    if len(chosen) > 1 and args.name:
+        raise ConfigError("--name names one target, and this run has several: pick one with --target NAME")
+    if len(chosen) > 1 and args.select_from:
+        raise ConfigError("--select-from reads the results of one target: pick it with --target NAME")
+    check_out_dir(args.out)
+    catalog = load_catalog()
+    chosen_features(args, catalog)
+    chat_model = _flag_models(args)["chat"]
+    for entry in chosen:
+        check_target_entry(entry, path, base_url=args.base_url, chat_model=chat_model, environ=os.environ)
+        try:
+            load_expectations(dict(entry.config), catalog)
+        except ConfigError as error:
+            raise ConfigError(f"target config {path}: target {entry.name!r}: {error}") from None
 
 
 # --- plan ----------------------------------------------------------------------------------------
@@ -533,17 +727,15 @@ def _reference_for(args: argparse.Namespace) -> Iterator[Target]:
         with _target_for(args) as mock:
             yield mock
         return
-    with embedded_target(timeouts=Timeouts(read=args.timeout)) as mock:
-        models = {capability: model for capability, model in mock.models.items() if target.has(capability)}
-        yield with_trials(dataclasses.replace(mock, models=models), args.trials)
+    with planning.plain_reference(with_trials(target, args.trials)) as mock:
+        yield mock
 
 
 def measure_plan(args: argparse.Namespace, catalog: Catalog, features: list[Feature]) -> RunResult:
     """Run ``features`` against the reference mock, as ``run`` would (preflight, run order, shared
-    requests), and return what each spent: the plan. The run's own machinery and meter measure it."""
-    with _reference_for(args) as reference, Engine(reference, catalog) as engine:
-        preflight(engine.wire, catalog, force=True)
-        return engine.run(features)
+    requests), and return what each spent: the plan (``planning.measure_plan``)."""
+    with _reference_for(args) as reference:
+        return planning.measure_plan(reference, catalog, features)
 
 
 def command_plan(args: argparse.Namespace) -> int:
@@ -553,7 +745,18 @@ def command_plan(args: argparse.Namespace) -> int:
         print(f"conformance: nothing to plan: no feature failed in {args.select_from}", file=sys.stderr)
         return EXIT_OK
     measured = measure_plan(args, catalog, features)
-    document = plan_document(measured, args.trials)
+    forecast = None
+    if args.max_requests is not None or args.max_completion_tokens is not None:
+        with _reference_for(args) as reference:  # a fresh mock: the run with the budget starts from nothing
+            forecast = planning.forecast_budget(
+                reference,
+                catalog,
+                features,
+                measured.spent_by_feature,
+                max_requests=args.max_requests,
+                max_completion_tokens=args.max_completion_tokens,
+            )
+    document = plan_document(measured, args.trials, forecast)
     if args.json:
         print(json.dumps(document, indent=2))
     else:
@@ -561,9 +764,12 @@ def command_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def plan_document(measured: RunResult, trials: int) -> dict[str, Any]:
+def plan_document(
+    measured: RunResult, trials: int, forecast: planning.BudgetForecast | None = None
+) -> dict[str, Any]:
     """The plan: per feature (in run order) its nominal spend and its maximum against a server whose
-    model makes the checks repeat (``--trials``) or cuts replies at our budget; preflight; totals."""
+    model makes the checks repeat (``--trials``) or cuts replies at our budget; preflight; totals;
+    with a budget, the features a run with it skips and what it spends within it."""
     rows: dict[str, dict[str, Any]] = {}
     nominal, maximum = measured.preflight, measured.preflight
     for feature_id, spent in measured.spent_by_feature.items():
@@ -586,11 +792,12 @@ def plan_document(measured: RunResult, trials: int) -> dict[str, Any]:
             "max_requests": maximum.requests,
             "max_completion_tokens": maximum.completion_tokens,
         },
-        "notes": plan_notes(),
+        **({"budget": forecast.to_json()} if forecast is not None else {}),
+        "notes": plan_notes(forecast is not None),
     }
 
 
-def plan_notes() -> list[str]:
+def plan_notes(budgeted: bool = False) -> list[str]:
     """What the plan's figures mean, printed under them (and in ``--json`` ``notes``)."""
     from conformance.checks._common import BUDGET_FACTOR  # imported here: `conformance coverage` never loads the SDK
 
@@ -602,7 +809,15 @@ def plan_notes() -> list[str]:
         "not in max: a 429 may re-send a request up to twice, a request lost on a reused connection once, a stalled "
         "one adds a liveness probe; --max-requests and --max-completion-tokens count every send and never let one "
         "over the budget leave",
-    ]
+    ] + (
+        [
+            "budget: decided as a run decides it, by running the features with the budget against a fresh reference "
+            "mock: a feature whose plan exceeds what remains is skipped before sending; a request it would have "
+            "shared falls to the next feature that needs it, which the budget may then stop mid-check"
+        ]
+        if budgeted
+        else []
+    )
 
 
 def render_plan(document: dict[str, Any]) -> str:
@@ -617,13 +832,41 @@ def render_plan(document: dict[str, Any]) -> str:
     )
     width = max(len(str(row[0])) for row in rows)
     header = ("feature", "requests", "tokens", "max req", "max tokens")
+    budget = document.get("budget")
+    marks = {"feature": "  budget" if budget else ""}
+    if budget:
+        marks |= {f: "  skip" for f in budget["skipped_before_sending"]}
+        marks |= {f: "  stop" for f in budget["refused_mid_check"]}
     lines = [f"plan: {len(document['features'])} features, --trials {document['trials']} ({document['measured_on']})"]
     for row in (header, *rows):
         if row[0] == "total":
             lines.append("-" * (width + 44))
-        lines.append(f"{str(row[0]).ljust(width)}  " + "".join(f"{row[i]!s:>11}" for i in range(1, 5)))
+        cells = "".join(f"{row[i]!s:>11}" for i in range(1, 5))
+        lines.append(f"{str(row[0]).ljust(width)}  {cells}{marks.get(str(row[0]), '')}")
+    if budget:
+        lines += _budget_forecast_lines(budget)
     lines += [f"note: {note}" for note in document["notes"]]
     return "\n".join(lines) + "\n"
+
+
+def _budget_forecast_lines(budget: dict[str, Any]) -> list[str]:
+    """``budget (--max-requests 50): 41 features skipped before sending, ...; within it: 50 requests, ...``."""
+    limits = [
+        f"--{flag} {budget[key]}"
+        for flag, key in (("max-requests", "max_requests"), ("max-completion-tokens", "max_completion_tokens"))
+        if budget[key] is not None
+    ]
+    skipped, stopped, spent = budget["skipped_before_sending"], budget["refused_mid_check"], budget["spent"]
+    lines = [
+        f"budget ({', '.join(limits)}): {len(skipped)} feature{'' if len(skipped) == 1 else 's'} skipped before "
+        f"sending (skip), {len(stopped)} stopped mid-check when a request would exceed it (stop); within it: "
+        f"{spent['requests']} requests, {spent['completion_tokens']} completion tokens"
+    ]
+    if skipped:
+        lines.append(f"skipped before sending: {', '.join(skipped)}")
+    if stopped:
+        lines.append(f"stopped mid-check: {', '.join(stopped)}")
+    return lines
 
 
 # --- selection, connection options, list, diff ------------------------------------------------------
@@ -877,6 +1120,7 @@ def command_mock(args: argparse.Namespace) -> int:
             port=args.port,
             profile=args.profile,
             seed=args.seed,
+            latency_ms=args.latency_ms,
         )
     except (UnknownQuirk, UnknownProfile) as error:
         raise ConfigError(str(error.args[0])) from None
@@ -885,7 +1129,8 @@ def command_mock(args: argparse.Namespace) -> int:
     print(server.base_url, flush=True)
     print(
         f"api key: {server.api_key}  models: {', '.join(server.app.models)}"
-        + (f"  quirks: {', '.join(q.id for q in server.quirks)}" if server.quirks else ""),
+        + (f"  quirks: {', '.join(q.id for q in server.quirks)}" if server.quirks else "")
+        + (f"  latency: {args.latency_ms} ms" if args.latency_ms else ""),
         file=sys.stderr,
         flush=True,
     )

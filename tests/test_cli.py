@@ -36,7 +36,8 @@ def test_run_against_the_embedded_mock(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_progress_shows_features_done_and_the_area(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    main(["run", "--out", str(tmp_path), "--select", "models", "embeddings"])
+    # one feature at a time, so that an area starts once the one before it is done (under -j they overlap)
+    main(["run", "--out", str(tmp_path), "--select", "models", "embeddings", "-j", "1"])
     err = capsys.readouterr().err
     catalog = load_catalog()
     models, total = len(catalog.select(["models"])), len(catalog.select(["models", "embeddings"]))

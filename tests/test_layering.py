@@ -80,11 +80,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("vocabulary", ("conformance", "verdict", "capabilities", "floats")),
     ("knowledge", ("catalog", "target", "expectations", "redact", "sse", "troubleshooting", "feature_list")),
     ("wire", ("wire",)),
-    ("sdk", ("sdk", "envelope", "cost", "openapi")),
+    ("sdk", ("sdk", "envelope", "cost", "bounds", "openapi")),
     ("checking", ("context", "registry", "checks", "engine")),
     ("deciding", ("policy", "document", "causes", "regressions")),
     ("writing", ("report",)),
-    ("front ends", ("cli", "plugin", "embedded", "__main__", "preflight", "plugin_session")),
+    ("front ends", ("cli", "plugin", "embedded", "__main__", "preflight", "plugin_session", "planning")),
 )
 
 
