@@ -25,7 +25,7 @@ from conformance.embedded import embedded_target
 from conformance.engine import NOT_DECIDED, NOT_RUN, Engine, FeatureResult, RunResult
 from conformance.expectations import load_expectations
 from conformance.policy import Disposition, Reading, Selection, gate_of, judge_feature
-from conformance.preflight import NoAnswer, preflight
+from conformance.preflight import NoAnswer, Stopped, preflight
 from conformance.report import write_reports
 from conformance.report.console import render_summary, wants_colour
 from conformance.target import (
@@ -522,15 +522,19 @@ def command_run(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             deadline_s=args.deadline,
         ) as engine:
+            stopped_by_mistake = False
             try:
                 preflight(engine.wire, catalog, force=args.force)
-            except NoAnswer as stop:  # it accepted the connection: the run is written, with the cause
+            except Stopped as stop:  # the target accepted the connection: the run is written, with the cause
                 print(f"conformance: {stop}", file=sys.stderr)
                 run = engine.stopped_before(features, "preflight", str(stop))
+                stopped_by_mistake = not isinstance(stop, NoAnswer)  # a configuration mistake: exit 2
             else:
                 run = _run_checks(args, engine, target, features, selection)
         results = build_results(run, catalog, expectations, gate=Reading(args.gate), patterns=selection.patterns)
     written = write_reports(results, args.out)
+    if stopped_by_mistake:  # the one line above says what to fix; the reports say it to CI
+        return EXIT_USAGE
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:  # in GitHub Actions: the verdict on the run's page
         from conformance.report.docs import render_step_summary
@@ -764,9 +768,7 @@ def command_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def plan_document(
-    measured: RunResult, trials: int, forecast: planning.BudgetForecast | None = None
-) -> dict[str, Any]:
+def plan_document(measured: RunResult, trials: int, forecast: planning.BudgetForecast | None = None) -> dict[str, Any]:
     """The plan: per feature (in run order) its nominal spend and its maximum against a server whose
     model makes the checks repeat (``--trials``) or cuts replies at our budget; preflight; totals;
     with a budget, the features a run with it skips and what it spends within it."""

@@ -533,6 +533,9 @@ class _Schedule:
         # is not busy (a queue drains within a few service times) but stalled
         self.stall = StallWatch(quiet_s=2 * engine.target.timeouts.read, since=engine._created)
         self._running: dict[str, _Running] = {}
+        # what a feature held for a run alone had met under load: its verdict if the target turns out
+        # to be stalling (then the load did not cause the timeout) before it runs again
+        self._held: dict[str, tuple[FeatureResult, _Trace]] = {}
         self._ended: queue.Queue[tuple[Feature, FeatureResult, _Trace]] = queue.Queue()
 
     # --- the phases ---
@@ -549,6 +552,10 @@ class _Schedule:
             if self.stopped is not None:
                 break
         if self.stopped is not None:
+            if self.stopped["kind"] == "stall":
+                for feature in self.chosen:
+                    if feature.id not in self.results and feature.id in self._held:
+                        self._decided(feature, *self._held[feature.id])
             for feature in self.chosen:
                 if feature.id not in self.results:
                     self.results[feature.id] = FeatureResult(
@@ -572,6 +579,7 @@ class _Schedule:
             if running.crowded and not alone and timed_out_under_load(trace.own, self.engine.recorder):
                 self.engine.throttle.halve(f"{feature.id} timed out while other features were in flight")
                 retry.append(feature)
+                self._held[feature.id] = (result, trace)
             else:
                 self._decided(feature, result, trace)
             exchanges = [e for e in trace.own if id(e) not in self.engine._probes]

@@ -29,9 +29,17 @@ from conformance.wire import TransportFailure, WireClient, WireResponse
 FORCE_HINT = "--force runs anyway"
 
 
-class NoAnswer(ConfigError):
-    """The target accepted the connection and then said nothing: the run stops, but is written
-    (every feature an error with this cause), since what the target did is a finding, not a typo."""
+class Stopped(ConfigError):
+    """Preflight stopped the run after the target answered (it rejected the key, or the base URL
+    or chat model is wrong): one line and exit 2, as any configuration mistake, and the run is
+    written too (every feature an error with this cause), so that CI finds a report that says why."""
+
+
+class NoAnswer(Stopped):
+    """The target accepted the connection and then said nothing: what the target did is a finding,
+    not a mistake of ours, so the exit code is the written run's gate."""
+
+
 SHOWN_MODELS = 5  # the listed ids a message names before "and N more"
 
 
@@ -54,7 +62,7 @@ def preflight(wire: WireClient, catalog: Catalog | None = None, *, force: bool =
         return  # it answers, if badly: that is for the checks to judge
     moved_away = not same_origin(response.exchange.url, target.base_url)
     if response.status in (401, 403) and not moved_away:  # after a cross-origin redirect it is the server's fault
-        raise ConfigError(f"{target.base_url} rejected the API key (HTTP {response.status} on GET /models)")
+        raise Stopped(f"{target.base_url} rejected the API key (HTTP {response.status} on GET /models)")
     if force or catalog is None:
         return
     _wrong_base_url(wire, catalog, response)
@@ -86,12 +94,12 @@ def _wrong_base_url(wire: WireClient, catalog: Catalog, response: WireResponse) 
 
 def _base_url_error(
     catalog: Catalog, base_url: str, response: WireResponse, suspect: BaseUrlSuspect, served: WireResponse | None
-) -> ConfigError:
+) -> Stopped:
     seen = f"GET {_path(response)} answered {response.status}"
     if served is not None:
         seen += f" and GET {_path(served)} lists the models"
     cause = _plain(entry_of(catalog, suspect.entry).cause)
-    return ConfigError(f"wrong base URL {base_url}: {seen}. {cause} Fix: base URL {suspect.corrected} ({FORCE_HINT})")
+    return Stopped(f"wrong base URL {base_url}: {seen}. {cause} Fix: base URL {suspect.corrected} ({FORCE_HINT})")
 
 
 def _chat_model_not_served(wire: WireClient, catalog: Catalog, response: WireResponse) -> None:
@@ -114,7 +122,7 @@ def _chat_model_not_served(wire: WireClient, catalog: Catalog, response: WireRes
         seen += f" while GET {_path(listed)} answered {listed.status}"
     fix = _plain(entry_of(catalog, "model.not_served").fix).split(". ")[0].rstrip(".")
     fix = fix[:1].lower() + fix[1:]
-    raise ConfigError(
+    raise Stopped(
         f"chat model {model!r} is not served by {target.base_url}: {seen}. "
         f"Fix: {fix} (--model, or models.chat in --config; {FORCE_HINT})"
     )

@@ -74,7 +74,11 @@ def test_a_wrong_base_url_stops_with_the_fix(
     assert line.startswith(f"conformance: wrong base URL {wrong}: {seen}")
     assert cause(entry) in line  # the catalog's troubleshooting entry words it: one place
     assert line.endswith(f"Fix: base URL {server.base_url} (--force runs anyway)")
-    assert not (tmp_path / "results.json").exists()
+    # the target answered: the run is written too, every feature an error saying why, for CI to find
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["stopped"] == {"kind": "preflight", "cause": line.removeprefix("conformance: ")}
+    assert {entry["status"] for entry in results["features"].values()} == {"error"}
+    assert not results["gate"]["passes"] and not results["certified"]
 
 
 def test_an_unserved_chat_model_stops_saying_what_was_seen(
