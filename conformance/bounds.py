@@ -82,6 +82,19 @@ def timed_out_under_load(exchanges: list[RecordedExchange], recorder: Recorder) 
     )
 
 
+def failed_under_load(exchanges: list[RecordedExchange], recorder: Recorder) -> str:
+    """What our own concurrency may explain among these requests' failures ("" if nothing): a
+    timeout (:func:`timed_out_under_load`), or a response broken off or reset. Some servers drop a
+    response when another request arrives (llama-cpp-python interrupts the one in flight by
+    default): against such a server a feature is judged alone, and the breakage is noted."""
+    for e in exchanges:
+        if e.failure is None or e.resent:
+            continue
+        if e.failure.kind == "protocol" or timed_out_under_load([e], recorder):
+            return f"{e.failure.kind}: {e.failure.detail}"
+    return ""
+
+
 def completed(exchanges: list[RecordedExchange]) -> bool:
     """Did one of these requests get a whole response, without a transport failure?"""
     return any(e.status is not None and e.failure is None and e.elapsed is not None for e in exchanges)

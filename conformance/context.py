@@ -269,6 +269,11 @@ class CheckContext:
         """Make exchanges from elsewhere in the run (a 429, a redirect) part of this verdict's evidence."""
         self._borrowed.extend(e for e in exchanges if e not in self._borrowed and e not in self._scope)
 
+    @property
+    def cited(self) -> list[RecordedExchange]:
+        """The exchanges from elsewhere in the run this check cited (a shared request another sent)."""
+        return list(self._borrowed)
+
     def exchanges(self) -> list[RecordedExchange]:
         """This verdict's evidence: the exchanges cited, then the check's own."""
         return self._borrowed + self._scope

@@ -22,7 +22,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from conformance import sdk as sdk_module
-from conformance.bounds import StallWatch, Throttle, request_time_limit, timed_out, timed_out_under_load
+from conformance.bounds import (
+    StallWatch,
+    Throttle,
+    failed_under_load,
+    request_time_limit,
+    timed_out,
+    timed_out_under_load,
+)
 from conformance.catalog import Catalog, Feature, in_run_order
 from conformance.context import CheckContext, RunState, StatusError, TransportProblem
 from conformance.cost import BUDGET_FAILURE, Budget, CostMeter, Spend, spend_of
@@ -116,6 +123,7 @@ class _Trace:
 
     own: list[RecordedExchange] = field(default_factory=list)
     waited: int = 0
+    cited: list[RecordedExchange] = field(default_factory=list)  # shared requests another feature sent
 
     @property
     def chain(self) -> int:
@@ -334,6 +342,7 @@ class Engine:
             self.recorder.end_scope()
             self.headroom_by_feature[feature.id] = ctx.headroom
             trace.waited = ctx.waited
+            trace.cited = ctx.cited
         if self.budget is not None and self.budget.refusals > refusals and outcome.status is not Status.SKIPPED:
             # the guard refused one of its requests: whatever the check made of that, no verdict
             # (under concurrency another feature's refusal counts too: a skip, never a wrong verdict)
@@ -546,8 +555,9 @@ class _Schedule:
             retry = self._phase(phase, alone=False)
             if retry and self.stopped is None:
                 self.deferred += [f.id for f in retry]
-                self._forget_timeouts()
-                self._drain()
+                self._forget_failed_shared_requests(retry)
+                if any(timed_out(self._held[f.id][1].own + self._held[f.id][1].cited) for f in retry):
+                    self._drain()
                 self._phase(retry, alone=True)
             if self.stopped is not None:
                 break
@@ -576,17 +586,52 @@ class _Schedule:
                 continue
             running = self._running.pop(feature.id)
             self.engine.in_flight = len(self._running)
-            if running.crowded and not alone and timed_out_under_load(trace.own, self.engine.recorder):
-                self.engine.throttle.halve(f"{feature.id} timed out while other features were in flight")
+            # a failure our concurrency may explain, of its own requests or of a shared one it cited
+            # (then sent while others were in flight too): judged again alone, the shared one re-sent
+            recorder = self.engine.recorder
+            under_load = ""
+            if not alone:
+                own = failed_under_load(trace.own, recorder) if running.crowded else ""
+                under_load = own or failed_under_load(trace.cited, recorder)
+            if under_load:
+                self.engine.throttle.halve(f"{feature.id} failed while other features were in flight ({under_load})")
+            if under_load or (not alone and self._to_confirm(running, result, trace)):
                 retry.append(feature)
                 self._held[feature.id] = (result, trace)
             else:
-                self._decided(feature, result, trace)
+                self._decided(feature, self._with_load_note(result), trace)
             exchanges = [e for e in trace.own if id(e) not in self.engine._probes]
             cause = self.stall.ended(feature.id, exchanges)
             if cause and self.stopped is None:
                 self.stopped = {"kind": "stall", "cause": cause}
         return retry
+
+    def _to_confirm(self, running: _Running, result: FeatureResult, trace: _Trace) -> bool:
+        """A nonconformant verdict reached while other features were in flight is confirmed alone:
+        some servers misbehave only under concurrent requests, and a stream they end early without
+        a transport failure (llama-cpp-python interrupts the request in flight when another arrives)
+        looks like any other deviation. A silence the server kept while it answered later requests
+        (``Recorder.overtaken``) is its own, and waiting for it again would double the wait."""
+        if not running.crowded or result.outcome.status is not Status.NONCONFORMANT:
+            return False
+        silent = [e for e in trace.own if e.failure is not None and e.failure.kind == "no_response"]
+        return not silent or not all(self.engine.recorder.overtaken(e) for e in silent)
+
+    def _with_load_note(self, result: FeatureResult) -> FeatureResult:
+        """A feature judged alone says what it met while others were in flight, when that differs
+        (a server fact worth knowing: it breaks under concurrent requests)."""
+        held = self._held.get(result.feature.id)
+        if held is None:
+            return result
+        first, trace = held
+        failures = [e.failure for e in trace.own + trace.cited if e.failure is not None and not e.resent]
+        if not failures and first.outcome.status is result.outcome.status:
+            return result  # confirmed alone: the same verdict
+        met = f"{failures[0].kind}: {failures[0].detail}" if failures else first.outcome.reason
+        note = self.engine.redactor.text(
+            f"judged alone: while other features were in flight it was {first.outcome.status.value} ({met[:240]})"
+        )
+        return replace(result, outcome=replace(result.outcome, notes=(*result.outcome.notes, note)))
 
     def _may_start(self, alone: bool) -> bool:
         if alone:
@@ -646,11 +691,14 @@ class _Schedule:
             pause = min(pause, max(engine._deadline_at - time.monotonic(), 0.0))
         time.sleep(pause)
 
-    def _forget_timeouts(self) -> None:
-        """A shared request that timed out under load is sent again by whoever needs it next."""
+    def _forget_failed_shared_requests(self, retry: list[Feature]) -> None:
+        """A shared request that failed under load (timed out, broke off), or that a feature to be
+        judged again alone sent or cited, is sent again by whoever needs it next: the answer it holds
+        may be what the load made of it (a stream cut short)."""
+        touched = {id(e) for f in retry for e in self._held[f.id][1].own + self._held[f.id][1].cited}
         memo = self.engine.state.memo
-        for send, (_, error, exchanges) in list(memo.items()):
-            if error is not None and timed_out(exchanges):
+        for send, (_, _, exchanges) in list(memo.items()):
+            if failed_under_load(exchanges, self.engine.recorder) or any(id(e) in touched for e in exchanges):
                 del memo[send]
 
     # --- what results.json says about it ---

@@ -4,6 +4,7 @@ changes a verdict."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -20,7 +21,7 @@ from conformance.registry import CheckSpec
 from conformance.target import Secret, Target, Timeouts
 from conformance.verdict import Findings, Outcome, Status
 from conformance.wire import Backoff, RecordedExchange, TransportFailure
-from tests.scripted import Script, models_ok, send_json, stall_before_answering
+from tests.scripted import CHUNK, Script, hang_up, models_ok, send_json, stall_before_answering, start_sse
 
 FAST = Timeouts(connect=1.0, read=0.5, total=2.0, max_body_bytes=256 * 1024)
 
@@ -175,3 +176,37 @@ def test_concurrency_changes_no_verdict_and_results_stay_in_catalog_order() -> N
         assert sum(s.requests for s in run.spent_by_feature.values()) + run.preflight.requests == run.requests
     assert outcomes[1] == outcomes[16]
     assert outcomes[1]["chat.stream.done_sentinel"] is Status.NONCONFORMANT
+
+
+def interrupting_stream(script: Script, request: Any, wfile: Any) -> None:
+    """A single-user server's stream (llama-cpp-python's default): when another request arrives while
+    it streams, it ends the stream at once with ``[DONE]``, no content, no finish_reason, no error."""
+    arrived = len(script.requests)
+    start_sse(wfile)
+    first = {**CHUNK, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+    wfile.write(f"data: {json.dumps(first)}\n\n".encode())
+    wfile.flush()
+    script.wait(0.3)
+    if len(script.requests) == arrived:  # alone all along: the whole answer
+        last = {**CHUNK, "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}]}
+        wfile.write(f"data: {json.dumps(last)}\n\n".encode())
+    wfile.write(b"data: [DONE]\n\n")
+    wfile.flush()
+    hang_up(request)
+
+
+def test_a_verdict_reached_under_load_is_confirmed_alone_and_the_load_noted() -> None:
+    catalog = load_catalog()
+    chosen = [catalog["chat.stream.sdk_iteration"], *catalog.select(["models"])]
+    routes = {("*", "*"): models_ok, ("POST", "/v1/chat/completions"): interrupting_stream}
+    verdicts = {}
+    for concurrency in (1, 4):
+        with Script(routes) as script:  # type: ignore[arg-type]
+            target = Target(script.base_url, Secret("sk-test-key-123456789"), {"chat": "m"}, timeouts=FAST)
+            with Engine(target, catalog, concurrency=concurrency) as engine:
+                run = engine.run(chosen)
+        verdicts[concurrency] = run.results["chat.stream.sdk_iteration"].outcome
+        if concurrency > 1:
+            assert "chat.stream.sdk_iteration" in run.schedule["run_again_alone"]
+    assert verdicts[1].status is verdicts[4].status is Status.SUPPORTED
+    assert any("while other features were in flight it was nonconformant" in n for n in verdicts[4].notes)
