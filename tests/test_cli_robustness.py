@@ -318,7 +318,10 @@ def test_ctrl_c_mid_run_writes_the_partial_results(tmp_path: Path) -> None:
     out = tmp_path / "out"
     routes = {("GET", "/v1/models"): models_ok, ("*", "*"): decline_then_stall}
     with Script(routes) as script:
+        # one feature at a time: "the features before" the stalled one are then a fixed set (under -j,
+        # a verdict reached while others ran waits to be confirmed alone, and Ctrl-C leaves it not run)
         argv = ["run", "--base-url", script.base_url, *TARGET, "--select", "models", "chat", "--out", str(out)]
+        argv += ["-j", "1"]
         process = subprocess.Popen([*CLI, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert stalled.wait(120), "the run never reached the stalling request"
