@@ -21,11 +21,14 @@ Depends on ``cost`` and ``wire``.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from conformance.cost import completion_tokens
 from conformance.target import Timeouts
@@ -34,7 +37,7 @@ from conformance.wire import TIME_FAILURES, Backoff, RecordedExchange, Recorder,
 # `conformance run -j`'s default: few enough to be polite to a vendor's endpoint, enough that a run
 # against a server taking 300 ms per request lasts about as long as its longest chain of dependent
 # requests (bench/concurrency.py measures it; the README gives the figure).
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 24
 # `conformance run --deadline`'s default: a full run at 3 s per request, one request at a time, fits.
 DEFAULT_DEADLINE_S = 600.0
 
@@ -46,6 +49,23 @@ SECONDS_PER_TOKEN = 0.2
 # A target is stalling when this many features in a row ended on a time failure (silence, no
 # response, a response that never ended) and none of the features' requests completed meanwhile.
 STALL_FEATURES = 3
+
+
+# Each feature's chain against the reference mock (requests one after another, the shared ones it
+# needs included): the scheduler starts the longest first, so that the run ends with its longest
+# chain rather than with one started last. Measured, not guessed: scripts/measure_chains.py writes
+# it, and tests/test_run_bounds.py fails when a run against the mock measures other chains.
+CHAINS_FILE = Path(__file__).with_name("chains.json")
+
+
+@cache
+def measured_chains() -> dict[str, int]:
+    """Feature ID -> its chain of requests against the reference mock (1 for a feature not listed)."""
+    try:
+        loaded = json.loads(CHAINS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # only the order of starts suffers, never a verdict
+    return {str(k): int(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
 
 
 def request_time_limit(exchange: RecordedExchange, timeouts: Timeouts, deadline: float | None) -> TimeLimit:

@@ -26,6 +26,7 @@ from conformance.bounds import (
     StallWatch,
     Throttle,
     failed_under_load,
+    measured_chains,
     request_time_limit,
     timed_out,
     timed_out_under_load,
@@ -108,6 +109,8 @@ class RunResult:
     schedule: dict[str, object] = field(default_factory=dict)
     # the run ended before deciding every feature, and why: {"kind": "stall" | "deadline" | "preflight", "cause"}
     stopped: dict[str, str] | None = None
+    # each feature's chain of requests one after another, the shared ones it waited for included
+    chains: dict[str, int] = field(default_factory=dict)
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results.values() if r.outcome.status is status)
@@ -181,6 +184,8 @@ class Engine:
         self.state = RunState()
         self.started_at = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
+        if concurrency > 1 and self.budget is None:
+            sdk_module.load_resources()  # once, before threads would contend for the GIL importing them
         self._created = time.monotonic()  # the run's wall time counts from here: preflight included
         self._probes: set[int] = set()  # liveness probes (ids of their exchanges): never a feature's own answer
         self._warnings_routed = 0
@@ -225,7 +230,12 @@ class Engine:
                 for feature in chosen:
                     results.setdefault(feature.id, FeatureResult(feature, skipped(NOT_RUN), 0.0))
                 return replace(self.result(results), interrupted=True, schedule=schedule.describe())
-        return replace(self.result(schedule.results), schedule=schedule.describe(), stopped=schedule.stopped)
+        return replace(
+            self.result(schedule.results),
+            schedule=schedule.describe(),
+            stopped=schedule.stopped,
+            chains=dict(schedule.chains),
+        )
 
     def stopped_before(self, features: Iterable[Feature], kind: str, cause: str) -> RunResult:
         """The run of ``features`` when it stopped before the first (preflight got no answer): each is
@@ -536,6 +546,7 @@ class _Schedule:
         self.chosen = chosen
         self.results: dict[str, FeatureResult] = {}
         self.chains: dict[str, int] = {}
+        self.own_requests: dict[str, int] = {}
         self.deferred: list[str] = []
         self.stopped: dict[str, str] | None = None
         # a server that completes nothing for twice the read timeout while features keep timing out
@@ -573,8 +584,12 @@ class _Schedule:
                     )
 
     def _phase(self, features: list[Feature], *, alone: bool) -> list[Feature]:
-        """Run ``features``; return those to run again alone (they timed out while others ran)."""
+        """Run ``features``; return those to run again alone (they failed while others ran)."""
         pending = list(features)
+        if not alone and self.engine.throttle.asked > 1:
+            # the longest chains first (a stable sort: run order among equals), so that none starts last
+            chains = measured_chains()
+            pending.sort(key=lambda feature: -chains.get(feature.id, 1))
         retry: list[Feature] = []
         while (pending or self._running) and self.stopped is None:
             self._check_deadline()
@@ -671,6 +686,7 @@ class _Schedule:
     def _decided(self, feature: Feature, result: FeatureResult, trace: _Trace) -> None:
         self.results[feature.id] = result
         self.chains[feature.id] = trace.chain
+        self.own_requests[feature.id] = len(trace.own)
         if self.engine.progress:
             self.engine.progress(len(self.results), len(self.chosen), feature, result)
 
@@ -709,7 +725,9 @@ class _Schedule:
         every feature run again alone)."""
         throttle = self.engine.throttle
         everyday = [self.chains.get(f.id, 0) for f in self.chosen if not f.observes_run and f.id not in self.deferred]
-        run_wide = [self.chains.get(f.id, 0) for f in self.chosen if f.observes_run and f.id not in self.deferred]
+        # a run-wide feature follows every other, the shared requests it cites included: its own
+        # requests alone lengthen the chain
+        run_wide = [self.own_requests.get(f.id, 0) for f in self.chosen if f.observes_run and f.id not in self.deferred]
         critical = (
             self.engine._preflight.requests
             + max(everyday, default=0)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.bounds import STALL_FEATURES, StallWatch, Throttle, request_time_limit
+from conformance.bounds import STALL_FEATURES, StallWatch, Throttle, measured_chains, request_time_limit
 from conformance.catalog import load_catalog
 from conformance.context import CheckContext
 from conformance.document import build_results
@@ -24,6 +25,7 @@ from conformance.wire import Backoff, RecordedExchange, TransportFailure
 from tests.scripted import CHUNK, Script, hang_up, models_ok, send_json, stall_before_answering, start_sse
 
 FAST = Timeouts(connect=1.0, read=0.5, total=2.0, max_body_bytes=256 * 1024)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def exchange(kind: str | None = None, *, status: int | None = 200, elapsed: float | None = 0.1) -> RecordedExchange:
@@ -210,3 +212,15 @@ def test_a_verdict_reached_under_load_is_confirmed_alone_and_the_load_noted() ->
             assert "chat.stream.sdk_iteration" in run.schedule["run_again_alone"]
     assert verdicts[1].status is verdicts[4].status is Status.SUPPORTED
     assert any("while other features were in flight it was nonconformant" in n for n in verdicts[4].notes)
+
+
+def test_the_chains_the_scheduler_starts_first_are_those_a_run_measures() -> None:
+    """conformance/chains.json orders the starts (the longest chain first); it must say what a run
+    against the reference mock measures, or the order silently drifts (scripts/measure_chains.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("measure_chains", ROOT / "scripts" / "measure_chains.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.measure() == measured_chains(), "run `python scripts/measure_chains.py` and commit chains.json"

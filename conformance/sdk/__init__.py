@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         describe_exception,
         exception_class_for_status,
         http_module,
+        load_resources,
         make_client,
     )
 
@@ -43,6 +44,7 @@ __all__ = [
     "exception_class_for_status",
     "exception_name_for_status",
     "http_module",
+    "load_resources",
     "make_client",
 ]
 
