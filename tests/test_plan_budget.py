@@ -7,32 +7,16 @@ it names are exactly those a real run with the same budget skips, and it spends 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from conformance.cli import main
+from tests.test_budget import cli, plan
 
 # plan --select chat.basic chat.stream.sdk_helper: preflight and one request each (tests/test_budget.py)
 SELECTED = ("--select", "chat.basic", "chat.stream.sdk_helper")
-
-
-def cli(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(list(argv))
-    return code, out.getvalue()
-
-
-def plan(*argv: str) -> dict[str, Any]:
-    code, text = cli("plan", "--json", *argv)
-    assert code == 0
-    document: dict[str, Any] = json.loads(text)
-    return document
 
 
 @pytest.mark.parametrize(
