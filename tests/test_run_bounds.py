@@ -4,6 +4,7 @@ changes a verdict."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from pathlib import Path
@@ -224,3 +225,30 @@ def test_the_chains_the_scheduler_starts_first_are_those_a_run_measures() -> Non
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.measure() == measured_chains(), "run `python scripts/measure_chains.py` and commit chains.json"
+
+
+def test_a_429_under_load_halves_the_concurrency_and_the_run_still_decides_everything() -> None:
+    catalog = load_catalog()
+    chosen = catalog.select(["models", "chat"])[:8]
+    answered = itertools.count()
+
+    def throttling_models(script: Script, request: Any, wfile: Any) -> None:
+        if next(answered) == 2:  # the server sheds load once, and says when to come back
+            error = {"message": "slow down", "type": "rate_limit_error", "param": None, "code": None}
+            send_json(wfile, 429, {"error": error}, {"retry-after": "0.2"})
+            return
+        models_ok(script, request, wfile)
+
+    def lists_models(ctx: CheckContext) -> Outcome:
+        ctx.require_ok(ctx.wire.get("models"))
+        return Findings().outcome("listed")
+
+    registry = {feature.id: CheckSpec(feature.id, lists_models) for feature in chosen}
+    with Script({("GET", "/v1/models"): throttling_models}) as script:  # type: ignore[dict-item]
+        target = Target(script.base_url, Secret("sk-test-key-123456789"), {"chat": "m"}, timeouts=FAST)
+        with Engine(target, catalog, registry=registry, concurrency=8) as engine:
+            run = engine.run(chosen)
+    assert [event["concurrency"] for event in run.schedule["throttled"]] == [4]
+    assert "429" in run.schedule["throttled"][0]["why"] and run.schedule["lowest_concurrency"] == 4
+    assert run.backoffs and run.backoffs[0]["waited_s"] == pytest.approx(0.2)
+    assert {r.outcome.status for r in run.results.values()} == {Status.SUPPORTED}
