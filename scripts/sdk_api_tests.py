@@ -6,7 +6,8 @@ The pinned SDK's source distribution ships tests/api_resources/, written to run 
 at TEST_API_BASE_URL (upstream runs them against Prism). This downloads that sdist from the package
 index, builds a virtual environment with what those tests import (the repository's own package, so
 the mock, plus pytest-asyncio, rich and the SDK's aiohttp extra), and runs the tests for the resources
-the mock serves: chat completions (stored ones included), legacy completions, embeddings, models.
+the mock serves: chat completions (stored ones included), legacy completions, embeddings, models, and
+the Responses API (create and stream, retrieve, delete, cancel, compact, input items, input tokens).
 Exit status: 0 when every test passes, 1 otherwise.
 """
 
@@ -28,6 +29,9 @@ TEST_FILES = (
     "tests/api_resources/test_completions.py",
     "tests/api_resources/test_embeddings.py",
     "tests/api_resources/test_models.py",
+    "tests/api_resources/test_responses.py",
+    "tests/api_resources/responses/test_input_items.py",
+    "tests/api_resources/responses/test_input_tokens.py",
 )
 TEST_REQUIREMENTS = ("pytest", "pytest-asyncio", "rich")
 

@@ -2,19 +2,25 @@
 
 Loaded into the SDK's own test run (``-p sdk_tests_plugin``): it starts the reference mock before
 the SDK's conftest reads ``TEST_API_BASE_URL``, and before every test it restores the fixture data
-those tests name (the models and the stored completion ``completion_id``), because they were written
-for a stateless server: they delete the same model and completion again and again.
+those tests name (the models, the stored completion ``completion_id``, the stored responses), because
+they were written for a stateless server: they delete the same model, completion and response again
+and again, and cancel a response that must still be running (a background one, not yet polled).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import json
 import os
+import urllib.request
 from typing import Any
 
 import pytest
 
 from conformance.mock.served import DEFAULT_MODELS, MockModel
 from conformance.mock.server import MockServer
+from conformance.mock.state import StoredResponse
 
 API_KEY = "My API Key"  # what the SDK's tests send
 # the model names and ids the generated tests use
@@ -23,6 +29,7 @@ FIXTURE_MODELS = (
     MockModel("gpt-3.5-turbo-instruct", "chat"),
     MockModel("text-embedding-3-small", "embeddings"),
     MockModel("ft:gpt-4o-mini:acemeco:suffix:abc123", "chat", owner="acemeco", deletable=True),
+    MockModel("model", "chat"),  # POST /responses/input_tokens names it
 )
 COMPLETION = {
     "id": "completion_id",
@@ -40,8 +47,23 @@ COMPLETION = {
     "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6},
 }
 MESSAGES = [{"role": "assistant", "content": "A stored reply."}]
+# the response ids the generated tests retrieve, delete, cancel, list the input items of and continue
+RESPONSE_IDS = ("resp_677efb5139a88190b512bc3fef8e535d", "response_id", "resp_123", "previous_response_id")
 
 _server: MockServer | None = None
+_stored_response: StoredResponse | None = None
+
+
+def _background_response(server: MockServer) -> StoredResponse:
+    """A background response the mock created, still queued: the template of the fixture responses."""
+    request = urllib.request.Request(
+        f"{server.base_url}/responses",
+        data=json.dumps({"model": "gpt-6-astra", "input": "A stored question.", "background": True}).encode(),
+        headers={"authorization": f"Bearer {API_KEY}", "content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        response_id = json.load(answer)["id"]
+    return copy.deepcopy(server.app.state.responses.get(response_id))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -51,6 +73,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args
     models = (*DEFAULT_MODELS, *FIXTURE_MODELS)
     _server = MockServer(api_key=API_KEY, models=models, profile="sdk-tests").start()
     os.environ["TEST_API_BASE_URL"] = _server.base_url
+    global _stored_response
+    _stored_response = _background_response(_server)
 
 
 def pytest_runtest_setup(item: Any) -> None:
@@ -59,6 +83,10 @@ def pytest_runtest_setup(item: Any) -> None:
     for model in FIXTURE_MODELS:
         state.models[model.id] = model
     state.stored_completions.put(COMPLETION, MESSAGES, {})
+    assert _stored_response is not None
+    for response_id in RESPONSE_IDS:
+        response = {**_stored_response.response, "id": response_id}
+        state.responses.put(dataclasses.replace(_stored_response, response=response, queued=True))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -48,6 +48,8 @@ class Effects:
     sampling: Sampling | None = None
     # what the model "generates" for one choice; streaming says which path asks
     plan: Callable[[Plan, ChatRequest, bool], Plan] | None = None
+    # Responses (POST /responses and its siblings): the raw JSON body, before validation
+    responses_body: Callable[[Any], Any] | None = None
     # a non-streamed chat completion body
     completion: Callable[[dict[str, Any], ChatRequest], dict[str, Any]] | None = None
     # the chunk objects of a streamed chat completion, in order
@@ -130,10 +132,16 @@ class Pipeline:
                 return answer
         return None
 
+    def model_choice(self, plan: Plan, request: ChatRequest) -> Plan:
+        """The model's own answer: the reference plan, or a sampling model's draw in its place. No
+        quirk's plan hook applies: the Responses API asks for this (chat's quirks stay chat's)."""
+        if self.sampling is None:
+            return plan
+        draw = self.sampler.draw(request, plan.choice, self.sampling.varies)
+        return sample_choice(request, plan.choice, self.sampling, draw)
+
     def plan(self, plan: Plan, request: ChatRequest, streaming: bool) -> Plan:
-        if self.sampling is not None:
-            draw = self.sampler.draw(request, plan.choice, self.sampling.varies)
-            plan = sample_choice(request, plan.choice, self.sampling, draw)
+        plan = self.model_choice(plan, request)
         for function in self._hooks(lambda e: e.plan):
             plan = function(plan, request, streaming)
         return plan
@@ -157,6 +165,12 @@ class Pipeline:
         for function in self._hooks(lambda e: e.stream_headers):
             headers = function(headers)
         return headers
+
+    # --- Responses: mock/handlers/responses.py ------------------------------------------------
+    def responses_body(self, body: Any) -> Any:
+        for function in self._hooks(lambda e: e.responses_body):
+            body = function(body)
+        return body
 
     # --- models: mock/handlers/models.py ------------------------------------------------------
     def models(self, body: dict[str, Any]) -> Any:

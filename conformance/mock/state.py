@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.mock.effects import Pipeline
-from conformance.mock.messages import MockError, not_found
+from conformance.mock.messages import MockError, invalid_value, not_found
 from conformance.mock.served import ModelTable
 
 KEPT_COMPLETIONS = 512
@@ -56,19 +56,66 @@ class CompletionStore:
         return list(self._items.values())
 
 
+@dataclass
+class StoredResponse:
+    """A Response kept for GET /responses/{id} and its siblings, with what it was asked.
+
+    ``context`` is every item the model saw before this response's own input (the chain of
+    ``previous_response_id``), so a response continuing this one sees context, input and output.
+    A background response is ``queued`` until first polled: then it has run (the mock is instant).
+    """
+
+    response: dict[str, Any]
+    input_items: list[dict[str, Any]]
+    context: list[dict[str, Any]] = field(default_factory=list)
+    queued: bool = False
+
+    @property
+    def background(self) -> bool:
+        return self.response.get("background") is True
+
+
 class ResponseStore:
-    """The Responses the mock created, for GET /responses/{id}."""
+    """The Responses the mock created with ``store`` on (the default)."""
 
     def __init__(self) -> None:
-        self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._items: OrderedDict[str, StoredResponse] = OrderedDict()
 
-    def put(self, response: dict[str, Any]) -> None:
-        self._items[response["id"]] = response
+    def put(self, stored: StoredResponse) -> None:
+        self._items[stored.response["id"]] = copy.deepcopy(stored)
         while len(self._items) > KEPT_RESPONSES:
             self._items.popitem(last=False)
 
-    def get(self, response_id: str) -> dict[str, Any] | None:
-        return self._items.get(response_id)
+    def get(self, response_id: str) -> StoredResponse:
+        stored = self._items.get(response_id)
+        if stored is None:
+            raise MockError(not_found(f"Response with id '{response_id}' not found."))
+        return stored
+
+    def delete(self, response_id: str) -> None:
+        self.get(response_id)
+        del self._items[response_id]
+
+    def previous(self, response_id: str) -> StoredResponse:
+        """The response a request continues (``previous_response_id``); 400 when there is none."""
+        stored = self._items.get(response_id)
+        if stored is None:
+            raise MockError(
+                invalid_value(
+                    "previous_response_id",
+                    f"Previous response with id '{response_id}' not found.",
+                    "previous_response_not_found",
+                )
+            )
+        return stored
+
+    def find_item(self, item_id: str) -> dict[str, Any] | None:
+        """An input or output item of a kept response, by its id (``item_reference``)."""
+        for stored in reversed(self._items.values()):
+            for item in (*stored.input_items, *(stored.response.get("output") or ())):
+                if item.get("id") == item_id:
+                    return copy.deepcopy(item)
+        return None
 
 
 @dataclass

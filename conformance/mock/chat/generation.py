@@ -28,9 +28,10 @@ from conformance.mock.chat.request import ChatRequest, FunctionTool
 from conformance.mock.content import VOCABULARY, fingerprint, generate_tokens
 from conformance.mock.json_schema import InstanceGenerator
 
-_TEXT_PIECES = re.compile(r"\s*\S+")
+# prose: a word and the whitespace before it is a token (the Responses stream splits replies the same way)
+TEXT_PIECES = re.compile(r"\s*\S+")
 # JSON and tool arguments: words, numbers and punctuation each a token, whitespace attached
-_JSON_PIECES = re.compile(r"\s*(?:[\w.+-]+|[^\w\s])")
+JSON_PIECES = re.compile(r"\s*(?:[\w.+-]+|[^\w\s])")
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class ToolCallPlan:
     custom: bool = False
 
     def pieces(self) -> list[str]:
-        return _JSON_PIECES.findall(self.arguments) or [self.arguments]
+        return JSON_PIECES.findall(self.arguments) or [self.arguments]
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def _content_tokens(request: ChatRequest, seed: bytes) -> list[str]:
     else:
         schema = request.response_format["json_schema"].get("schema", {"type": "object"})
         value = InstanceGenerator(schema, seed).instance(schema)
-    return _JSON_PIECES.findall(json.dumps(value, ensure_ascii=False))
+    return JSON_PIECES.findall(json.dumps(value, ensure_ascii=False))
 
 
 def _text_plan(request: ChatRequest, tokens: list[str], choice: int) -> Plan:
@@ -129,7 +130,7 @@ def _text_plan(request: ChatRequest, tokens: list[str], choice: int) -> Plan:
     text = "".join(tokens)
     cut = min((text.find(stop) for stop in request.stop if stop in text), default=-1)
     if cut >= 0:
-        tokens = _TEXT_PIECES.findall(text[:cut])
+        tokens = TEXT_PIECES.findall(text[:cut])
     plan = Plan(tuple(tokens), "stop", choice=choice)
     if request.max_tokens is not None and len(plan.tokens) > request.max_tokens:
         plan = plan.truncated(request.max_tokens)
@@ -295,7 +296,7 @@ def _sampled_content(request: ChatRequest, sampling: Sampling, rng: random.Rando
         json_schema = request.response_format["json_schema"]
         schema = json_schema.get("schema", {"type": "object"})
         value = _schema_instance(schema, bool(json_schema.get("strict")), sampling, rng)
-    return _JSON_PIECES.findall(json.dumps(value, ensure_ascii=False))
+    return JSON_PIECES.findall(json.dumps(value, ensure_ascii=False))
 
 
 def sample_choice(request: ChatRequest, index: int, sampling: Sampling, rng: random.Random) -> Plan:

@@ -169,7 +169,8 @@ def _text_of(message: dict[str, Any]) -> str:
     return ""
 
 
-def _validate_image(where: str, part: dict[str, Any]) -> None:
+def validate_image(where: str, part: dict[str, Any]) -> None:
+    """An ``image_url`` part as OpenAI checks it: an http(s) URL, or a data URL of a real image."""
     image = part.get("image_url")
     if not isinstance(image, dict) or not isinstance(image.get("url"), str):
         raise MockError(missing_parameter(f"{where}.image_url.url"))
@@ -273,7 +274,7 @@ def _validate_messages(messages: list[Any]) -> int:
                 if part["type"] == "text" and not isinstance(part.get("text"), str):
                     raise MockError(invalid_type(f"{part_where}.text", "a string", part.get("text")))
                 if part["type"] == "image_url":
-                    _validate_image(part_where, part)
+                    validate_image(part_where, part)
                     images += 1
                 if part["type"] in ("input_audio", "file"):
                     raise MockError(

@@ -63,10 +63,12 @@ def query(incoming: Incoming) -> list[tuple[str, str]]:
     return parse_qsl(incoming.query, keep_blank_values=True)
 
 
-def page(items: list[dict[str, Any]], incoming: Incoming, *, default_limit: int = 20) -> MockResponse:
+def page(
+    items: list[dict[str, Any]], incoming: Incoming, *, default_limit: int = 20, default_order: str = "asc"
+) -> MockResponse:
     """A cursor page of ``items`` (each with an ``id``), after ``after``, at most ``limit``, in ``order``."""
     asked = dict(query(incoming))
-    order = asked.get("order", "asc")
+    order = asked.get("order", default_order)
     if order not in ("asc", "desc"):
         raise MockError(invalid_value("order", "Invalid 'order': expected 'asc' or 'desc'."))
     try:
