@@ -42,6 +42,7 @@ from conformance.wire import RecordedExchange, WireResponse
 
 # Typed Any: checks send plain dicts, exactly as users do, not the SDK's TypedDicts.
 SHORT_REPLY: Any = [{"role": "user", "content": "Reply with one short sentence about the sea."}]
+RESPONSES_PROMPT = SHORT_REPLY[0]["content"]  # the same question as a Responses string input
 # The suite's seed, and what every request that needs a stable answer sends (greedy decoding, seeded).
 SEED = 7
 STABLE: dict[str, Any] = {"temperature": 0, "seed": SEED}

@@ -26,6 +26,7 @@ from conformance.checks._common import (
     COUNT_PROMPT,
     DETERMINISTIC,
     EMBEDDING_SAMPLE,
+    RESPONSES_PROMPT,
     SHORT_REPLY,
     STABLE,
     TOOL_FIELDS,
@@ -118,6 +119,16 @@ def reference_completion(ctx: CheckContext) -> dict[str, Any]:
     client): the text chat.stream.matches_non_stream compares the streamed text with."""
     response = ctx.require_ok(ctx.wire.post("chat/completions", chat_body(ctx, **DETERMINISTIC)))
     return json_object(response)
+
+
+@shared_request
+def responses_text_stream(ctx: CheckContext) -> StreamCapture:
+    """POST /responses with ``stream: true`` (raw client): one short reply (``max_output_tokens`` 64,
+    ``temperature`` 0). Judged by responses.stream.event_lines, .lifecycle, .sequence_number and .deltas."""
+    body = {"model": ctx.chat_model, "input": RESPONSES_PROMPT, "max_output_tokens": 64, "temperature": 0}
+    response = ctx.wire.post("responses", {**body, "stream": True})
+    ctx.require_ok(response)
+    return StreamCapture(response, response.sse())
 
 
 # --- tools ----------------------------------------------------------------------------------------

@@ -50,6 +50,12 @@ class Effects:
     plan: Callable[[Plan, ChatRequest, bool], Plan] | None = None
     # Responses (POST /responses and its siblings): the raw JSON body, before validation
     responses_body: Callable[[Any], Any] | None = None
+    # Responses: the finished Response (before it is kept, sent or streamed), and the raw request body
+    responses_answer: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    # Responses: the events of a streamed Response, in order
+    responses_events: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    # Responses: the rendered SSE frames of a streamed Response
+    responses_frames: Callable[[list[bytes]], list[bytes]] | None = None
     # a non-streamed chat completion body
     completion: Callable[[dict[str, Any], ChatRequest], dict[str, Any]] | None = None
     # the chunk objects of a streamed chat completion, in order
@@ -171,6 +177,21 @@ class Pipeline:
         for function in self._hooks(lambda e: e.responses_body):
             body = function(body)
         return body
+
+    def responses_answer(self, final: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+        for function in self._hooks(lambda e: e.responses_answer):
+            final = function(final, raw)
+        return final
+
+    def responses_events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for function in self._hooks(lambda e: e.responses_events):
+            events = function(events)
+        return events
+
+    def responses_frames(self, frames: list[bytes]) -> list[bytes]:
+        for function in self._hooks(lambda e: e.responses_frames):
+            frames = function(frames)
+        return frames
 
     # --- models: mock/handlers/models.py ------------------------------------------------------
     def models(self, body: dict[str, Any]) -> Any:

@@ -67,6 +67,7 @@ async def create(state: MockState, incoming: Incoming, match: re.Match[str]) -> 
         model=model.id,
         answer_=answer(pipeline, request, chat),
     )
+    final = pipeline.responses_answer(final, request.raw)
     if request.previous_response_id is not None:  # continuing a background response waited for it to run
         state.responses.previous(request.previous_response_id).queued = False
     if request.store:
@@ -74,7 +75,7 @@ async def create(state: MockState, incoming: Incoming, match: re.Match[str]) -> 
         queued = request.background and not request.stream
         state.responses.put(StoredResponse(final, list(request.input_items), history, queued=queued))
     if request.stream:
-        return sse_response(stream_events(final, queued=request.background))
+        return _streamed(state, stream_events(final, queued=request.background))
     return json_response(200, unanswered(final, "queued") if request.background else final)
 
 
@@ -95,7 +96,14 @@ async def retrieve(state: MockState, incoming: Incoming, match: re.Match[str]) -
     except ValueError:
         raise MockError(invalid_value("starting_after", "Invalid 'starting_after': expected an integer.")) from None
     events = stream_events(stored.response, queued=True)
-    return sse_response([event for event in events if event["sequence_number"] > after])
+    return _streamed(state, [event for event in events if event["sequence_number"] > after])
+
+
+def _streamed(state: MockState, events: list[dict[str, Any]]) -> MockResponse:
+    """The events as SSE, through the pipeline's event and frame hooks."""
+    response = sse_response(state.pipeline.responses_events(events))
+    response.frames = state.pipeline.responses_frames(list(response.frames or []))
+    return response
 
 
 async def delete(state: MockState, incoming: Incoming, match: re.Match[str]) -> MockResponse:

@@ -132,3 +132,20 @@ def frames_text(transform: Callable[[str], str]) -> Callable[[list[str], ChatReq
 
 def decline(status: int, message: str, param: str | None = None, code: str | None = None) -> ErrorSpec:
     return ErrorSpec(status, message, "validation", param=param, code=code)
+
+
+# Every feature of the responses area: a server without POST /responses declines them all
+RESPONSES_FEATURES = (
+    "responses.create.shape",
+    "responses.max_output_tokens",
+    "responses.text.json_schema",
+    "responses.tools.function",
+    "responses.tools.round_trip",
+    "responses.previous_response_id",
+    "responses.retrieve",
+    "responses.stream.event_lines",
+    "responses.stream.lifecycle",
+    "responses.stream.sequence_number",
+    "responses.stream.deltas",
+    "responses.stream.sdk_helper",
+)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from conformance.mock.effects import Effects
 from conformance.mock.messages import ErrorSpec, Incoming, MockResponse, unknown_route
 from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
-from conformance.mock.quirks._shared import FLEXAI, SCAIGRID, THE_GRID, error_body
+from conformance.mock.quirks._shared import FLEXAI, RESPONSES_FEATURES, SCAIGRID, THE_GRID, error_body
 
 
 def _absent(*patterns: str) -> Callable[[Incoming], ErrorSpec | None]:
@@ -24,14 +24,16 @@ def _absent(*patterns: str) -> Callable[[Incoming], ErrorSpec | None]:
     return decline
 
 
-def _absent_quirk(name: str, feature: str, patterns: tuple[str, ...], what: str, source: str) -> Quirk:
+def _absent_quirk(
+    name: str, feature: str, patterns: tuple[str, ...], what: str, source: str, also: tuple[str, ...] = ()
+) -> Quirk:
     return Quirk(
         f"endpoint.{name}_absent",
         "endpoints",
         f"No {what}: {', '.join('/v1/' + p for p in patterns)} answers 404 in the envelope.",
         source,
         Effects(decline_route=_absent(*patterns)),
-        detects={feature: UNSUPPORTED},
+        detects={feature: UNSUPPORTED, **dict.fromkeys(also, UNSUPPORTED)},
     )
 
 
@@ -62,6 +64,7 @@ TABLE: tuple[Quirk, ...] = (
         "Responses API",
         "https://github.com/ollama/ollama/issues/9659, https://github.com/iBUHub/AIStudioToAPI/issues/83; "
         f"{THE_GRID} (The Grid)",
+        also=RESPONSES_FEATURES,
     ),
     _absent_quirk(
         "completions", "endpoints.completions", ("completions",), "legacy completions", f"{THE_GRID} (The Grid)"
@@ -112,6 +115,7 @@ TABLE: tuple[Quirk, ...] = (
         # every unknown route answers so: the route-family features all see it (one root cause)
         detects={
             "endpoints.responses": UNSUPPORTED,
+            **dict.fromkeys(RESPONSES_FEATURES, UNSUPPORTED),
             "http.path.unknown_route": NONCONFORMANT,
             "http.path.trailing_slash": NONCONFORMANT,
             "http.path.misconfigured_base_url": NONCONFORMANT,
@@ -123,6 +127,11 @@ TABLE: tuple[Quirk, ...] = (
         "Responses carry usage without output_tokens_details (four of the five fields).",
         "https://github.com/ggml-org/llama.cpp/issues/22659",
         Effects(response=_responses_usage_details_missing),
-        detects={"endpoints.responses": NONCONFORMANT},
+        # the strict SDK reads every Response it is given: the features that send through it
+        detects={
+            "endpoints.responses": NONCONFORMANT,
+            "responses.create.shape": NONCONFORMANT,
+            "responses.text.json_schema": NONCONFORMANT,
+        },
     ),
 )
