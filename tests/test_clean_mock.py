@@ -25,7 +25,8 @@ def test_every_verdict_records_its_oracle_and_evidence(clean_run: RunResult) -> 
         assert result.outcome.oracle is not None, feature_id
         assert result.outcome.evidence, f"{feature_id} has no evidence"
         for exchange in result.outcome.evidence:
-            assert exchange["request"]["method"] in ("GET", "POST", "PUT")  # PUT: http.path.wrong_method
+            # PUT: http.path.wrong_method; DELETE: responses.retrieve deletes the response it stored
+            assert exchange["request"]["method"] in ("GET", "POST", "PUT", "DELETE")
             assert "response" in exchange
 
 
