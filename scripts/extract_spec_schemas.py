@@ -36,8 +36,10 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("POST", "/chat/completions", True),
     ("POST", "/completions", True),
     ("POST", "/embeddings", False),
-    ("POST", "/responses", False),
+    ("POST", "/responses", True),
     ("GET", "/responses/{response_id}", False),
+    ("DELETE", "/responses/{response_id}", False),
+    ("GET", "/responses/{response_id}/input_items", False),
     ("POST", "/images/generations", False),
     ("POST", "/audio/transcriptions", False),
     ("POST", "/audio/speech", False),  # binary audio: only its errors are JSON
