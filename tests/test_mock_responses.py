@@ -445,7 +445,14 @@ def test_a_background_response_is_queued_until_polled_and_cancellable(
         client.responses.cancel(synchronous.id)
 
 
+def require_resource(client: openai.OpenAI, name: str) -> None:
+    """The older SDK lines have no client for this route (the mock serves it all the same)."""
+    if not hasattr(client.responses, name):
+        pytest.skip(f"openai {openai.__version__} has no client.responses.{name}")
+
+
 def test_input_tokens_count_as_the_response_would(client: openai.OpenAI, model: str) -> None:
+    require_resource(client, "input_tokens")
     params: dict[str, Any] = {"model": model, "input": "Weather?", "instructions": "Be brief.", "tools": [WEATHER]}
     counted = client.responses.input_tokens.count(**params)
     assert counted.object == "response.input_tokens"
@@ -453,6 +460,7 @@ def test_input_tokens_count_as_the_response_would(client: openai.OpenAI, model: 
 
 
 def test_a_compacted_conversation_continues_the_same(client: openai.OpenAI, model: str) -> None:
+    require_resource(client, "compact")
     first, _ = create(client, model=model, input="Tell me a story.")
     compacted = client.responses.compact(model=model, previous_response_id=first.id)
     assert compacted.object == "response.compaction" and [item.type for item in compacted.output] == ["compaction"]
