@@ -21,6 +21,7 @@ import json
 import random
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -112,8 +113,19 @@ def _calls_plan(request: ChatRequest, calls: tuple[ToolCallPlan, ...]) -> Plan:
     return plan
 
 
+def _at_length(request: ChatRequest, sentence: Callable[[int], list[str]]) -> list[str]:
+    """Sentences until the words the prompt asked for are written (one sentence when it asked none)."""
+    tokens = sentence(0)
+    while len(tokens) < request.asked_words:
+        more = sentence(len(tokens))
+        tokens += [" " + more[0], *more[1:]]
+    return tokens
+
+
 def _content_tokens(request: ChatRequest, seed: bytes) -> list[str]:
-    words = generate_tokens(seed, request.banned_words)
+    words = _at_length(
+        request, lambda n: generate_tokens(seed + (n.to_bytes(4, "big") if n else b""), request.banned_words)
+    )
     kind = request.response_format.get("type")
     if kind == "text":
         return words
@@ -218,6 +230,9 @@ def _prose(request: ChatRequest, sampling: Sampling, rng: random.Random) -> list
         if tokens:
             sentence[0] = " " + sentence[0]
         tokens += sentence
+    while len(tokens) < request.asked_words:
+        sentence = generate_tokens(rng.randbytes(16), request.banned_words)
+        tokens += [" " + sentence[0], *sentence[1:]]
     return tokens
 
 

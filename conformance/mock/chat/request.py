@@ -108,6 +108,11 @@ class FunctionTool:
     strict: bool
 
 
+# an explicit length in the prompt, and the most the mock will write for one
+ASKED_LENGTH = re.compile(r"\b(\d{1,4})[- ]words?\b", re.IGNORECASE)
+MAX_ASKED_WORDS = 1000
+
+
 @dataclass(frozen=True)
 class ChatRequest:
     raw: dict[str, Any]
@@ -155,6 +160,13 @@ class ChatRequest:
     @property
     def last_role(self) -> str:
         return str(self.messages[-1].get("role"))
+
+    @property
+    def asked_words(self) -> int:
+        """The length the last message asks for ("a 300-word essay", "in 50 words"), 0 if none: a
+        model asked for length writes at length, so a small token limit cuts it."""
+        asked = ASKED_LENGTH.search(_text_of(self.messages[-1])) if self.messages else None
+        return min(int(asked.group(1)), MAX_ASKED_WORDS) if asked else 0
 
     def tool(self, name: str) -> FunctionTool | None:
         return next((t for t in self.tools if t.name == name), None)
