@@ -59,6 +59,8 @@ BASIC_MAX_TOKENS = 24
 # A reply long enough to cut (max_tokens) and to place stop sequences in.
 COUNT_PROMPT: Any = [{"role": "user", "content": "Count from 1 to 20, separated by single spaces, and nothing else."}]
 UNKNOWN_MODEL = "conformance-no-such-model-7f3a"
+# A body field no version of the API defines: what a newer SDK's field or a vendor extension is to a server.
+UNKNOWN_FIELD = "x_conformance_unknown"
 WRONG_KEY = "sk-conformance-wrong-key-0000000000000000"
 # The text embedded alone (the float reference) and first in the batch.
 EMBEDDING_SAMPLE = "The sea is calm tonight."

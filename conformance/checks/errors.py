@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from conformance.checks._common import SHORT_REPLY, UNKNOWN_MODEL, chat_body, compact
+from conformance.checks._common import SHORT_REPLY, UNKNOWN_FIELD, UNKNOWN_MODEL, chat_body, compact
 from conformance.checks._judges import error_body_of, judge_error
 from conformance.checks._requests import basic_completion, invalid_key, invalid_param, unknown_model
 from conformance.context import CheckContext, StatusError
@@ -43,10 +43,6 @@ def invalid_json(ctx: CheckContext) -> Outcome:
     response = ctx.wire.post("chat/completions", content=broken)
     judge_error(findings, error_body_of(response), status=400, what="a truncated JSON body")
     return findings.outcome("400 in the OpenAI envelope for a body that is not JSON", Oracle.WIRE)
-
-
-# A body field no version of the API defines: what a newer SDK's field or a vendor extension is to a server.
-UNKNOWN_FIELD = "x_conformance_unknown"
 
 
 def _expect_named(findings: Findings, body: ErrorBody, what: str, *, param: str, word: str) -> None:

@@ -16,12 +16,22 @@ from typing import Any
 
 import pydantic
 
-from conformance.checks._common import RESPONSES_PROMPT, WEATHER, compact, json_object, strict_sdk_json
+from conformance.checks._common import (
+    RESPONSES_PROMPT,
+    UNKNOWN_FIELD,
+    UNKNOWN_MODEL,
+    WEATHER,
+    compact,
+    json_object,
+    strict_sdk_json,
+)
+from conformance.checks._judges import error_body_of, judge_error
 from conformance.checks._requests import responses_text_stream
 from conformance.context import CheckContext
 from conformance.registry import check
 from conformance.sdk import oracle
 from conformance.verdict import Findings, Oracle, Outcome, StopCheck, nonconformant, skipped
+from conformance.wire import WireResponse
 
 PROMPT = RESPONSES_PROMPT
 MAX_OUTPUT = 64
@@ -181,6 +191,62 @@ def text_json_schema(ctx: CheckContext) -> Outcome:
         f"responses.parse(): output_parsed is {type(parsed.output_parsed).__name__}, expected the parsed object",
     )
     return findings.outcome(f"schema-valid JSON: {str(text)[:60]}", Oracle.BEHAVIOUR)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+UNKNOWN_RESPONSE_ID = "resp_conformance_no_such_response_7f3a"
+
+
+def _refusal(ctx: CheckContext, **fields: Any) -> WireResponse:
+    """POST /responses that the server must refuse. A 404 is also what a server without a Responses
+    API answers: then a valid request is sent, and its decline (unsupported) escapes for the engine."""
+    response = ctx.wire.post(
+        "responses", {"model": ctx.chat_model, "input": PROMPT, "max_output_tokens": CUT_AT, **fields}
+    )
+    if response.status == 404:
+        _create(ctx, input=PROMPT, max_output_tokens=CUT_AT)
+    return response
+
+
+@check("responses.errors.unknown_model")
+def errors_unknown_model(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    body = error_body_of(_refusal(ctx, model=UNKNOWN_MODEL))
+    judge_error(findings, body, status=404, what=f"POST /responses with model {UNKNOWN_MODEL!r}")
+    if findings.ok and body.code != "model_not_found":
+        findings.note(f"error.code is {body.code!r}; OpenAI sends 'model_not_found' (recommended)")
+    return findings.outcome("404 in the OpenAI envelope (NotFoundError) for an unknown model", Oracle.WIRE)
+
+
+@check("responses.unknown_parameter")
+def unknown_parameter(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    response = _refusal(ctx, **{UNKNOWN_FIELD: True})
+    if 200 <= response.status < 300:
+        return nonconformant(
+            f"{UNKNOWN_FIELD!r} was accepted and ignored (HTTP {response.status}): a misspelt field is dropped "
+            "unseen, where OpenAI's Responses API refuses it with 400 naming it",
+            Oracle.BEHAVIOUR,
+        )
+    judge_error(findings, error_body_of(response), status=400, param=UNKNOWN_FIELD, what=f"{UNKNOWN_FIELD}: true")
+    return findings.outcome(f"400 in the OpenAI envelope with param {UNKNOWN_FIELD!r}", Oracle.WIRE)
+
+
+@check("responses.previous_response_id.unknown")
+def previous_response_id_unknown(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    response = _refusal(ctx, previous_response_id=UNKNOWN_RESPONSE_ID)
+    if 200 <= response.status < 300:
+        return nonconformant(
+            f"previous_response_id {UNKNOWN_RESPONSE_ID!r}, which names no response, was answered HTTP "
+            f"{response.status}: the conversation the caller meant to continue was silently lost",
+            Oracle.BEHAVIOUR,
+        )
+    body = error_body_of(response)
+    status = body.status if body.status in (400, 404) else 400
+    judge_error(findings, body, status=status, param="previous_response_id", what="an unknown previous_response_id")
+    return findings.outcome(f"HTTP {body.status} in the OpenAI envelope with param 'previous_response_id'", Oracle.WIRE)
 
 
 # --- function calls ---------------------------------------------------------------------------

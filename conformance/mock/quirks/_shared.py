@@ -34,6 +34,8 @@ VALIDATION_FEATURES = (
     "errors.invalid_request.no_model",
     "errors.invalid_request.array_body",
     "embeddings.input.empty_string",
+    "responses.unknown_parameter",
+    "responses.previous_response_id.unknown",
 )
 AUTH_FEATURES = (
     "errors.auth.missing_key",
@@ -53,6 +55,7 @@ ERROR_FEATURES = (
     *AUTH_FEATURES,
     *ROUTE_FEATURES,
     "errors.unknown_model",
+    "responses.errors.unknown_model",
     "errors.oversized",
     "errors.rate_limit",
     "errors.rate_limit.stream",
@@ -143,6 +146,9 @@ RESPONSES_FEATURES = (
     "responses.tools.round_trip",
     "responses.previous_response_id",
     "responses.retrieve",
+    "responses.errors.unknown_model",
+    "responses.unknown_parameter",
+    "responses.previous_response_id.unknown",
     "responses.stream.event_lines",
     "responses.stream.lifecycle",
     "responses.stream.sequence_number",

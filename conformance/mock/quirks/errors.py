@@ -170,6 +170,7 @@ TABLE: tuple[Quirk, ...] = (
         detects=detected(
             (
                 "errors.unknown_model",
+                "responses.errors.unknown_model",
                 "responses.retrieve",
                 "models.retrieve.unknown",
                 "errors.sdk_exception",

@@ -157,7 +157,11 @@ TABLE: tuple[Quirk, ...] = (
         "`previous_response_id` is accepted and ignored: the earlier turn is not part of the input.",
         "https://github.com/youssofal/MTPLX/issues/193, https://github.com/ikawrakow/ik_llama.cpp/issues/1964",
         Effects(responses_body=_previous_ignored),
-        detects={"responses.previous_response_id": NONCONFORMANT},
+        # an id it never stored is ignored the same way: served 200 as a fresh conversation
+        detects={
+            "responses.previous_response_id": NONCONFORMANT,
+            "responses.previous_response_id.unknown": NONCONFORMANT,
+        },
     ),
     Quirk(
         "responses.stateless",
