@@ -464,3 +464,57 @@ def stream_sdk_helper(ctx: CheckContext) -> Outcome:
         f"get_final_response().output_text {final.output_text!r} != the streamed deltas {deltas!r}",
     )
     return findings.outcome(f"client.responses.stream() assembled {deltas[:40]!r}", Oracle.SDK)
+
+
+@check("responses.stream.function_call_arguments")
+def stream_function_call_arguments(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    body = {
+        "model": ctx.chat_model,
+        "input": WEATHER_INPUT,
+        "tools": [WEATHER_TOOL],
+        "tool_choice": "required",
+        "max_output_tokens": 96,
+        "temperature": 0,
+        "stream": True,
+    }
+    response = ctx.require_ok(ctx.wire.post("responses", body), decline_param=("tools", "tool_choice"))
+    events = [value for _, value in response.sse().json_chunks() if isinstance(value, dict)]
+    deltas: dict[Any, list[str]] = {}
+    done: dict[Any, Any] = {}
+    for event in events:
+        if event.get("type") == "response.function_call_arguments.delta":
+            deltas.setdefault(event.get("item_id"), []).append(str(event.get("delta")))
+        elif event.get("type") == "response.function_call_arguments.done":
+            done[event.get("item_id")] = event.get("arguments")
+    final = next((e.get("response") for e in reversed(events) if e.get("type") == "response.completed"), None)
+    calls = {item.get("id"): item.get("arguments") for item in _items(final, "function_call")} if final else {}
+    if not done:
+        raise StopCheck(
+            nonconformant(
+                f"no response.function_call_arguments.done event where tool_choice 'required' forces a call "
+                f"(function_call items in the final Response: {len(calls)})",
+                Oracle.BEHAVIOUR,
+            )
+        )
+    for item_id, arguments in done.items():
+        if item_id not in deltas:
+            findings.note(f"item {item_id!r}: the arguments came whole in .done, with no delta before it")
+        else:
+            streamed = "".join(deltas[item_id])
+            findings.expect(
+                streamed == arguments,
+                Oracle.BEHAVIOUR,
+                f"item {item_id!r}: the argument deltas {streamed!r} != the .done arguments {arguments!r}",
+            )
+        if final is not None:
+            findings.expect(
+                calls.get(item_id) == arguments,
+                Oracle.BEHAVIOUR,
+                f"item {item_id!r}: the completed Response's arguments {calls.get(item_id)!r} "
+                f"!= the .done arguments {arguments!r}",
+            )
+    findings.expect(final is not None, Oracle.BEHAVIOUR, "no response.completed event carried the final Response")
+    return findings.outcome(
+        f"{len(done)} call(s): the argument deltas, .done and the final item agree", Oracle.BEHAVIOUR
+    )

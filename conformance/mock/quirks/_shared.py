@@ -154,4 +154,5 @@ RESPONSES_FEATURES = (
     "responses.stream.sequence_number",
     "responses.stream.deltas",
     "responses.stream.sdk_helper",
+    "responses.stream.function_call_arguments",
 )

@@ -101,6 +101,17 @@ def _data_lines_only(frames: list[bytes]) -> list[bytes]:
     return [b"\n".join(line for line in frame.split(b"\n") if not line.startswith(b"event:")) for frame in frames]
 
 
+def _argument_delta_lost(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last argument delta of each function call dropped: the deltas no longer add up to ``.done``."""
+    last = {
+        event.get("item_id"): position
+        for position, event in enumerate(events)
+        if event["type"] == "response.function_call_arguments.delta"
+    }
+    lost = set(last.values())
+    return [event for position, event in enumerate(events) if position not in lost]
+
+
 STREAM_FIELDS = "https://github.com/ggml-org/llama.cpp/issues/20607, https://github.com/BerriAI/litellm/issues/20943"
 
 TABLE: tuple[Quirk, ...] = (
@@ -140,7 +151,7 @@ TABLE: tuple[Quirk, ...] = (
         "`tool_choice` 'required' or a named function is answered 501 Not Implemented.",
         "https://github.com/vllm-project/vllm/issues/53626",
         Effects(decline_route=_forced_tool_choice_501),
-        detects={"responses.tools.function": NONCONFORMANT},
+        detects={"responses.tools.function": NONCONFORMANT, "responses.stream.function_call_arguments": NONCONFORMANT},
     ),
     Quirk(
         "responses.tool_output_rejected",
@@ -192,6 +203,7 @@ TABLE: tuple[Quirk, ...] = (
             "responses.stream.lifecycle": NONCONFORMANT,
             "responses.stream.deltas": NONCONFORMANT,
             "responses.stream.sdk_helper": NONCONFORMANT,
+            "responses.stream.function_call_arguments": NONCONFORMANT,  # the call's events are gone too
         },
     ),
     Quirk(
@@ -201,5 +213,14 @@ TABLE: tuple[Quirk, ...] = (
         "https://github.com/tilesprivacy/tiles/pull/126",
         Effects(responses_frames=_data_lines_only),
         detects={"responses.stream.event_lines": NONCONFORMANT},
+    ),
+    Quirk(
+        "responses.stream_argument_deltas_mismatch",
+        "responses",
+        "A streamed function call's `response.function_call_arguments.delta` events do not concatenate to "
+        "the final arguments (in `.done` and the completed item).",
+        "https://github.com/MoonshotAI/kimi-code/issues/1455",
+        Effects(responses_events=_argument_delta_lost),
+        detects={"responses.stream.function_call_arguments": NONCONFORMANT},
     ),
 )
