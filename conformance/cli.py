@@ -422,7 +422,7 @@ class Progress:
     fail, skip: the policy's disposition of each verdict and level, before claims and known failures,
     which the summary applies) and an ETA from the mean time per feature so far. On a terminal one
     line rewritten in place, naming the feature in flight; elsewhere (CI logs, a pipe) a plain line as
-    each area starts and one at the end. Silent when quiet."""
+    each area first starts and one at the end. Silent when quiet."""
 
     def __init__(self, stream: TextIO, quiet: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream
@@ -431,7 +431,7 @@ class Progress:
         self.clock = clock
         self.started: float | None = None
         self.tally = {"ok": 0, "fail": 0, "skip": 0}
-        self._area = ""
+        self._areas: set[str] = set()  # areas already announced: features of several run at once
 
     def __call__(self, done: int, total: int, feature: Feature, result: FeatureResult | None) -> None:
         if self.quiet:
@@ -449,8 +449,8 @@ class Progress:
             if done == total and result is not None:
                 self.stream.write("\r" + " " * width + "\r")
             self.stream.flush()
-        elif result is None and feature.area != self._area:
-            self._area = feature.area
+        elif result is None and feature.area not in self._areas:
+            self._areas.add(feature.area)
             self.stream.write(f"{self.status(done, total, elapsed)} · {feature.area}\n")
             self.stream.flush()
         elif result is not None and done == total:

@@ -113,11 +113,9 @@ class Budget:
     def spent(self) -> Spend:
         return Spend(self.requests, self.meter.completion_tokens_requested)
 
-    def shortfall(self, planned: Spend, committed: Spend | None = None) -> str | None:
-        """Why ``planned`` more would exceed the budget (the reason a feature is skipped), or ``None``.
-
-        ``committed`` is set aside first: what features already in flight still plan to send."""
-        spent = self.spent + (committed or Spend())
+    def shortfall(self, planned: Spend) -> str | None:
+        """Why ``planned`` more would exceed the budget (the reason a feature is skipped), or ``None``."""
+        spent = self.spent
         if self.max_requests is not None and spent.requests + planned.requests > self.max_requests:
             left = self.max_requests - spent.requests
             return (

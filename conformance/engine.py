@@ -300,13 +300,13 @@ class Engine:
             result, _ = self._decide(feature, self.over_budget(feature))
         return result
 
-    def over_budget(self, feature: Feature, committed: Spend | None = None) -> str | None:
+    def over_budget(self, feature: Feature) -> str | None:
         """Why running ``feature`` now would exceed the budget (its plan, measured on the reference
-        mock, over what remains once ``committed``, the unspent plans of features in flight, is
-        set aside), or ``None``."""
+        mock, over what remains), or ``None``. A budgeted run goes one feature at a time, so what
+        remains is all the features before it left."""
         if self.budget is None:
             return None
-        return self.budget.shortfall(self.plan.get(feature.id, Spend()), committed or Spend())
+        return self.budget.shortfall(self.plan.get(feature.id, Spend()))
 
     def _decide(self, feature: Feature, over: str | None, trace: _Trace | None = None) -> tuple[FeatureResult, _Trace]:
         clock = time.monotonic()
@@ -655,16 +655,7 @@ class _Schedule:
 
     def _start(self, feature: Feature) -> None:
         engine = self.engine
-        # what the features in flight still plan to send: set aside, so that against the reference
-        # mock the same features are skipped whatever the concurrency (their plans are exact there)
-        committed = sum(
-            (
-                _unspent(engine.plan.get(r.feature.id, Spend()), spend_of(list(r.trace.own)))
-                for r in self._running.values()
-            ),
-            Spend(),
-        )
-        over = engine.over_budget(feature, committed)
+        over = engine.over_budget(feature)
         for running in self._running.values():
             running.crowded = True
         trace = _Trace()
@@ -743,7 +734,3 @@ class _Schedule:
             # preflight and the features, not the interpreter's start or the reports
             "wall_s": round(time.monotonic() - self.engine._created, 3),
         }
-
-
-def _unspent(planned: Spend, spent: Spend) -> Spend:
-    return Spend(max(planned.requests - spent.requests, 0), max(planned.completion_tokens - spent.completion_tokens, 0))

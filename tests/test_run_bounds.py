@@ -137,6 +137,12 @@ def test_the_deadline_ends_the_run_and_judges_nothing_it_cut() -> None:
     assert sum(r.outcome.reason.startswith(NOT_DECIDED) for r in run.results.values()) > 50
 
 
+def lists_models(ctx: CheckContext) -> Outcome:
+    """A stand-in check: the scheduling tests judge when features run, not what they find."""
+    ctx.require_ok(ctx.wire.get("models"))
+    return Findings().outcome("listed")
+
+
 def queueing_models(script: Script, request: Any, wfile: Any) -> None:
     """A server with one worker: each request waits for those before it, then takes 0.2 s."""
     with QUEUE:
@@ -150,10 +156,6 @@ QUEUE = threading.Lock()
 def test_a_feature_that_timed_out_under_load_is_judged_again_alone() -> None:
     catalog = load_catalog()
     chosen = catalog.select(["models", "chat"])[:6]
-
-    def lists_models(ctx: CheckContext) -> Outcome:
-        ctx.require_ok(ctx.wire.get("models"))
-        return Findings().outcome("listed")
 
     registry = {feature.id: CheckSpec(feature.id, lists_models) for feature in chosen}
     with Script({("GET", "/v1/models"): queueing_models}) as script:  # type: ignore[dict-item]
@@ -238,10 +240,6 @@ def test_a_429_under_load_halves_the_concurrency_and_the_run_still_decides_every
             send_json(wfile, 429, {"error": error}, {"retry-after": "0.2"})
             return
         models_ok(script, request, wfile)
-
-    def lists_models(ctx: CheckContext) -> Outcome:
-        ctx.require_ok(ctx.wire.get("models"))
-        return Findings().outcome("listed")
 
     registry = {feature.id: CheckSpec(feature.id, lists_models) for feature in chosen}
     with Script({("GET", "/v1/models"): throttling_models}) as script:  # type: ignore[dict-item]
