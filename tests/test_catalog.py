@@ -163,3 +163,10 @@ def test_run_wide_features_are_declared_and_run_after_the_rest() -> None:
     # a selection is ordered the same way, whatever order it came in
     chosen = [catalog["errors.rate_limit"], catalog["chat.basic"], catalog["models.list"]]
     assert [f.id for f in in_run_order(chosen)] == ["chat.basic", "models.list", "errors.rate_limit"]
+
+
+def test_the_packaged_catalog_is_the_top_level_one() -> None:
+    """``conformance/matrix.yaml`` (what an installed package reads) links to ``matrix.yaml`` (what
+    people edit): an editor that writes a copy in place of the link would let the two drift."""
+    top_level = DEFAULT_CATALOG_PATH.parent.parent / "matrix.yaml"
+    assert DEFAULT_CATALOG_PATH.is_symlink() and DEFAULT_CATALOG_PATH.resolve() == top_level.resolve()
