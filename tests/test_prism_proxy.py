@@ -4,7 +4,8 @@ Prism, in proxy mode in front of the reference mock, validates every response ag
 published spec (with its documented errata, conformance/openapi/errata.py) and reports violations in an
 ``sl-violations`` header. The whole catalog runs through it, and no mock response may violate the
 spec. Prism cannot validate a stream (it reads the SSE body as one JSON document), so each streamed
-chunk is validated here against the spec's chunk schema instead.
+chunk is validated here against the spec's chunk schema instead, and each Responses event against
+the schema of its type.
 
 Needs Prism (npm @stoplight/prism-cli, installed by .ci/run or ../shared/peers/prism.sh) and the spec
 in ../shared/data; skips with the reason otherwise. Both servers bind 127.0.0.1 on free ports and
@@ -18,6 +19,7 @@ import os
 import socket
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,8 +41,13 @@ from scripts.extract_spec_schemas import load_spec
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
 PRISM = Path(os.environ.get("CONFORMANCE_PRISM_BIN", CACHE / "conformance-peers/prism/node_modules/.bin/prism"))
-# streamed chunks per route, by the spec's schema for them
-CHUNK_SCHEMAS = {"/chat/completions": "CreateChatCompletionStreamResponse", "/completions": "CreateCompletionResponse"}
+# streamed chunks per route, by the spec's schema for them; a Responses event by the member of the
+# ResponseStreamEvent union its `type` names, so a violation is reported against that event's schema
+CHUNK_SCHEMAS = {
+    "/chat/completions": "CreateChatCompletionStreamResponse",
+    "/completions": "CreateCompletionResponse",
+    "/responses": "ResponseStreamEvent",
+}
 
 pytestmark = [
     pytest.mark.skipif(not PRISM.exists(), reason=f"Prism is not installed at {PRISM} (set CONFORMANCE_PRISM_BIN)"),
@@ -125,17 +132,27 @@ def test_no_mock_response_violates_the_published_spec(proxied_run: tuple[RunResu
 def test_every_streamed_chunk_matches_the_spec(proxied_run: tuple[RunResult, list], spec: dict[str, Any]) -> None:
     _, exchanges = proxied_run
     components = nullable_to_2020(spec["components"])
-    checked = 0
+    checked: Counter[str] = Counter()
     problems = []
     for exchange in exchanges:
         route = "/" + exchange.url.split("/", 3)[-1].split("?")[0]
         if not _is_stream(exchange) or exchange.status != 200 or route not in CHUNK_SCHEMAS:
             continue
-        schema = {"$ref": f"#/components/schemas/{CHUNK_SCHEMAS[route]}", "components": components}
-        validator = jsonschema.Draft202012Validator(schema)
         for event, chunk in parse_sse(bytes(exchange.body)).json_chunks():
             if isinstance(chunk, dict) and "error" not in chunk:
-                checked += 1
-                problems += [f"{route} line {event.line}: {e.message[:160]}" for e in validator.iter_errors(chunk)][:2]
-    assert checked > 50
+                name = _event_schema(components, chunk.get("type")) if route == "/responses" else CHUNK_SCHEMAS[route]
+                schema = {"$ref": f"#/components/schemas/{name}", "components": components}
+                checked[route] += 1
+                errors = jsonschema.Draft202012Validator(schema).iter_errors(chunk)
+                problems += [f"{route} line {event.line} ({name}): {e.message[:160]}" for e in errors][:2]
+    assert checked["/chat/completions"] > 50 and checked["/responses"] > 20, dict(checked)
     assert problems == []
+
+
+def _event_schema(components: dict[str, Any], event_type: Any) -> str:
+    """The member of the spec's ResponseStreamEvent union whose ``type`` is ``event_type``."""
+    for member in components["schemas"]["ResponseStreamEvent"]["anyOf"]:
+        name = member["$ref"].rsplit("/", 1)[-1]
+        if event_type in components["schemas"][name].get("properties", {}).get("type", {}).get("enum", ()):
+            return name
+    return "ResponseStreamEvent"  # an unknown type: the union's error says so

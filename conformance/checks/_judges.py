@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 
 from conformance.checks._common import compact
-from conformance.envelope import ErrorBody, decode_error_body, envelope_problems
+from conformance.envelope import ErrorBody, decode_error_body, envelope_problems, param_names
 from conformance.sdk import exception_name_for_status
 from conformance.verdict import Findings, Oracle
 from conformance.wire import WireResponse
@@ -56,6 +56,23 @@ def judge_error(
     findings.extend(Oracle.WIRE, [f"{what}: {p}" for p in envelope_problems(body)])
     if param is not ... and body.error is not None and body.param != param:
         findings.add(Oracle.WIRE, f"{what}: error.param: received {body.param!r}, expected {param!r}")
+
+
+def expect_named(findings: Findings, body: ErrorBody, what: str, *, param: str, word: str) -> None:
+    """A refusal must say what is wrong: ``error.param`` names the field, or the message mentions it.
+
+    OpenAI itself sets ``param`` for most invalid fields but leaves it null for some (an unrecognized
+    argument, a missing model) and names the field in the message instead; either tells the user.
+    """
+    if body.error is None or body.status < 400:
+        return  # the status or the envelope is already reported
+    message = body.message or ""
+    if not (param_names(body.param, param) or word.lower() in message.lower()):
+        findings.add(
+            Oracle.WIRE,
+            f"{what}: the error names no field (param {body.param!r}, message {message[:80]!r}): "
+            f"expected param {param!r} or a message about {word!r}",
+        )
 
 
 # --- usage --------------------------------------------------------------------------------------

@@ -7,11 +7,11 @@ from dataclasses import replace
 from typing import Any
 
 from conformance.checks._common import SHORT_REPLY, UNKNOWN_FIELD, UNKNOWN_MODEL, chat_body, compact
-from conformance.checks._judges import error_body_of, judge_error
+from conformance.checks._judges import error_body_of, expect_named, judge_error
 from conformance.checks._requests import basic_completion, invalid_key, invalid_param, unknown_model
 from conformance.context import CheckContext, StatusError
 from conformance.cost import IMPOSSIBLE_MAX_TOKENS
-from conformance.envelope import ErrorBody, decode_error_body, envelope_problems, param_names
+from conformance.envelope import ErrorBody, decode_error_body, envelope_problems
 from conformance.registry import check
 from conformance.sdk import exception_class_for_status, exception_name_for_status
 from conformance.verdict import Findings, Oracle, Outcome, skipped
@@ -45,23 +45,6 @@ def invalid_json(ctx: CheckContext) -> Outcome:
     return findings.outcome("400 in the OpenAI envelope for a body that is not JSON", Oracle.WIRE)
 
 
-def _expect_named(findings: Findings, body: ErrorBody, what: str, *, param: str, word: str) -> None:
-    """A refusal must say what is wrong: ``error.param`` names the field, or the message mentions it.
-
-    OpenAI itself sets ``param`` for most invalid fields but leaves it null for some (an unrecognized
-    argument, a missing model) and names the field in the message instead; either tells the user.
-    """
-    if body.error is None or body.status < 400:
-        return  # the status or the envelope is already reported
-    message = body.message or ""
-    if not (param_names(body.param, param) or word.lower() in message.lower()):
-        findings.add(
-            Oracle.WIRE,
-            f"{what}: the error names no field (param {body.param!r}, message {message[:80]!r}): "
-            f"expected param {param!r} or a message about {word!r}",
-        )
-
-
 def _refused(
     findings: Findings, response: WireResponse, what: str, *, accepted: str, param: str | None, word: str = ""
 ) -> None:
@@ -72,7 +55,7 @@ def _refused(
     body = error_body_of(response)
     judge_error(findings, body, status=400, what=what)
     if param is not None:
-        _expect_named(findings, body, what, param=param, word=word or param)
+        expect_named(findings, body, what, param=param, word=word or param)
 
 
 @check("errors.unknown_parameter")
@@ -92,7 +75,7 @@ def unknown_parameter(ctx: CheckContext) -> Outcome:
         )
     except StatusError as error:
         judge_error(findings, error.body, status=400, what=what)
-        _expect_named(findings, error.body, what, param=UNKNOWN_FIELD, word=UNKNOWN_FIELD)
+        expect_named(findings, error.body, what, param=UNKNOWN_FIELD, word=UNKNOWN_FIELD)
         return findings.outcome(f"refused: 400 in the OpenAI envelope naming {UNKNOWN_FIELD!r}", Oracle.WIRE)
     findings.note(f"{UNKNOWN_FIELD!r} was accepted and ignored (200); OpenAI refuses it with 400 naming it")
     return findings.outcome("accepted and ignored (200), which is honest", Oracle.WIRE)
