@@ -284,11 +284,23 @@ def _validation_summary(exc: openai.APIResponseValidationError) -> str:
     errors = getattr(cause, "errors", None)
     if callable(errors):
         parts = []
-        for item in errors()[:4]:
+        for item in _matching_union_member(errors())[:4]:
             loc = ".".join(str(p) for p in item.get("loc", ()))
             parts.append(f"{loc}: {item.get('msg')}")
         return "; ".join(parts)
     return str(cause or exc)
+
+
+def _matching_union_member(errors: list[Any]) -> list[Any]:
+    """A stream event fails against every member of the SDK's event union; the members whose ``type``
+    literal it does not match say nothing about it, so only the member its ``type`` names is shown."""
+    mismatched = {
+        item["loc"][0]
+        for item in errors
+        if len(item.get("loc", ())) == 2 and item["loc"][1] == "type" and item.get("type") == "literal_error"
+    }
+    kept = [item for item in errors if not item.get("loc") or item["loc"][0] not in mismatched]
+    return kept or errors
 
 
 def _raised_inside_sdk(exc: BaseException) -> bool:

@@ -6,12 +6,16 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import httpx
+import openai
+import pydantic
 import pytest
+from openai.types.responses import ResponseStreamEvent
 
 import conformance.checks
 from conformance.catalog import load_catalog
 from conformance.checks._requests import SHARED_REQUESTS
-from conformance.context import CheckContext, RunState
+from conformance.context import CheckContext, RunState, _validation_summary
 from conformance.registry import load_checks
 from conformance.target import Secret, Target
 from conformance.verdict import Findings, Oracle, Status, StopCheck, skipped
@@ -77,3 +81,16 @@ def test_fail_here_never_returns_supported() -> None:
     findings.add(Oracle.WIRE, "status: received 200, expected 400")
     assert findings.fail().status is Status.NONCONFORMANT
     assert findings.outcome("never used", Oracle.WIRE).status is Status.NONCONFORMANT
+
+
+def test_a_stream_event_the_sdk_rejects_is_explained_by_the_member_its_type_names() -> None:
+    """The SDK's event union fails on every member; the summary shows the one the event's type names."""
+    event = {"type": "response.output_text.delta", "sequence_number": 3, "delta": "Hi"}  # no item_id, indexes
+    with pytest.raises(pydantic.ValidationError) as raised:
+        pydantic.TypeAdapter(ResponseStreamEvent).validate_python(event)
+    request = httpx.Request("POST", "http://127.0.0.1/v1/responses")
+    exc = openai.APIResponseValidationError(response=httpx.Response(200, request=request), body=event)
+    exc.__cause__ = raised.value
+    summary = _validation_summary(exc)
+    assert summary.startswith("ResponseTextDeltaEvent.") and "item_id: Field required" in summary
+    assert "Audio" not in summary
