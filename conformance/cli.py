@@ -134,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_list_and_diff_commands(commands)
 
     coverage = commands.add_parser(
-        "coverage", help="which SDK chat fields the catalog exercises; exits 1 when one is in neither list"
+        "coverage",
+        help="which fields of the SDK's chat and Responses types the catalog exercises; exits 1 when one is in "
+        "neither list",
     )
     coverage.add_argument("--json", action="store_true", help="machine-readable output")
     coverage.add_argument("--missing-only", action="store_true", help="list only the fields in neither list")

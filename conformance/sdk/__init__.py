@@ -8,7 +8,8 @@
                  TypeGraph
     live.py      the installed SDK's classes as a TypeGraph (``conformance coverage``)
     surface/     a stored surface as a TypeGraph: extract, diff, render (``conformance sdk``)
-    coverage.py  which fields of the chat types the catalog exercises, and why the others not
+    coverage.py  which fields of the chat and Responses types the catalog exercises, and why the
+                 others not
 
 A pin bump, or a change to the path grammar, lands here. The names below are what the rest of the
 project imports from ``conformance.sdk``. Those of :mod:`~conformance.sdk.client` load on first

@@ -1,16 +1,25 @@
-"""Which fields of the pinned SDK's chat types the catalog exercises, and why the others are not.
+"""Which fields of the pinned SDK's chat and Responses types the catalog exercises, and why the others are not.
 
-Every field of the chat request params, of ``ChatCompletion`` and of ``ChatCompletionChunk`` (and
-of every type nested in them) must be either crossed by some feature's ``sdk_fields`` path or
+Every field of the chat request params, of ``ChatCompletion`` and of ``ChatCompletionChunk``, of the
+Responses request params, of ``Response`` and of every event of its stream (``ResponseStreamEvent``),
+and of every type nested in them, must be either crossed by some feature's ``sdk_fields`` path or
 listed under ``not_covered`` in ``matrix.yaml`` with a reason. A pin bump that adds a field leaves
 it in neither list, and ``conformance coverage`` (run by a test) fails until someone decides.
 
+The create params are the ``...CreateParamsBase`` TypedDict that the SDK's streaming and
+non-streaming variants both extend: the variants differ only in ``stream``, a field of the
+``create()`` call (``CALL_FIELDS``). ``ResponseStreamEvent`` is a union, not a class: its members,
+each a class the SDK exports, are the roots, so a path names the event (``ResponseTextDeltaEvent.delta``).
+A root the installed SDK line does not have is skipped and named in the report.
+
 Paths resolve on the installed SDK's classes (:mod:`conformance.sdk.live`); a ``not_covered`` path
-the installed line lacks is excused when a newer shipped surface has it (:mod:`conformance.sdk.surface`).
+the installed line lacks is no error when another shipped surface has it (:mod:`conformance.sdk.surface`):
+a newer line's field, or one an older supported line still has.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +27,55 @@ from typing import Any
 from conformance.catalog import Catalog
 from conformance.sdk.live import LIVE, type_label
 from conformance.sdk.paths import Pair, UnresolvedField, root_fields, subtree, walk
-from conformance.sdk.surface.model import newer_than_installed
+from conformance.sdk.surface.model import other_line_with
+from conformance.sdk.types import locate, sdk_class
 
-COVERAGE_ROOTS = ("ChatCompletionCreateParams", "ChatCompletion", "ChatCompletionChunk")
+COVERAGE_ROOTS = (
+    "ChatCompletionCreateParams",
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "ResponseCreateParams",
+    "Response",
+    "ResponseStreamEvent",
+)
+# Roots that are unions, not classes: where the SDK defines the alias. No path starts at a union (a
+# stored surface holds no entry for one), so its members are the roots.
+UNION_ROOTS: dict[str, tuple[str, str]] = {
+    "ResponseStreamEvent": ("openai.types.responses.response_stream_event", "ResponseStreamEvent"),
+}
+
+
+@dataclass
+class Roots:
+    """The coverage roots as the installed SDK line has them."""
+
+    names: dict[str, list[str]] = field(default_factory=dict)  # root -> the class names walked from it
+    skipped: dict[str, str] = field(default_factory=dict)  # root -> why this line has none
+    problems: list[str] = field(default_factory=list)
+
+
+def resolve_roots(roots: tuple[str, ...] | None = None) -> Roots:
+    """Each root's classes on the installed SDK: itself, or a union's members. A root this line does
+    not define is skipped, not an error: the SDK-line sessions run the report under older lines."""
+    found = Roots()
+    for root in COVERAGE_ROOTS if roots is None else roots:
+        try:
+            if root not in UNION_ROOTS:
+                sdk_class(root)
+                found.names[root] = [root]
+                continue
+            module, alias = UNION_ROOTS[root]
+            union = getattr(importlib.import_module(module), alias)
+        except (LookupError, ImportError, AttributeError):
+            found.skipped[root] = "not defined by this SDK line"
+            continue
+        found.names[root] = []
+        for member in LIVE.members(union):
+            if locate(member.__name__) == (member.__module__, member.__name__):
+                found.names[root].append(member.__name__)
+            else:  # no catalog path could name it, so no entry could account for its fields
+                found.problems.append(f"{root}: member {member.__module__}.{member.__name__} is not exported by name")
+    return found
 
 
 @dataclass
@@ -40,6 +95,7 @@ class CoverageReport:
     sdk_version: str
     types: list[TypeCoverage]
     problems: list[str]  # not_covered entries that do not resolve
+    roots: Roots = field(default_factory=Roots)
 
     @property
     def missing(self) -> int:
@@ -60,7 +116,9 @@ class CoverageReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "sdk_version": self.sdk_version,
-            "roots": list(COVERAGE_ROOTS),
+            "roots": list(self.roots.names),
+            "union_members": {root: names for root, names in self.roots.names.items() if names != [root]},
+            "skipped_roots": self.roots.skipped,
             "totals": self.totals(),
             "problems": self.problems,
             "types": [
@@ -70,11 +128,13 @@ class CoverageReport:
         }
 
 
-def compute_coverage(catalog: Catalog, sdk_version: str) -> CoverageReport:
+def compute_coverage(catalog: Catalog, sdk_version: str, roots: Roots | None = None) -> CoverageReport:
+    roots = resolve_roots() if roots is None else roots
     fields: dict[Pair[Any], str] = {}
-    for root in COVERAGE_ROOTS:  # one root at a time: a shared type is named by the first root's path
-        for pair, path in root_fields(LIVE, [root]).items():
-            fields.setdefault(pair, path)
+    for names in roots.names.values():
+        for name in names:  # one root at a time: a shared type is named by the first root's path
+            for pair, path in root_fields(LIVE, [name]).items():
+                fields.setdefault(pair, path)
 
     covered: dict[Pair[Any], list[str]] = defaultdict(list)
     for feature in catalog:
@@ -88,13 +148,13 @@ def compute_coverage(catalog: Catalog, sdk_version: str) -> CoverageReport:
                     covered[pair].append(feature.id)
 
     reasons: dict[Pair[Any], str] = {}
-    problems: list[str] = []
+    problems: list[str] = list(roots.problems)
     for path, reason in catalog.not_covered.items():
         try:
             for pair in subtree(LIVE, path):
                 reasons.setdefault(pair, reason)
         except UnresolvedField as error:
-            if not newer_than_installed(path):  # a field of the pinned SDK this older line lacks is fine
+            if not other_line_with(path):  # a field another supported line has (newer, or since dropped) is fine
                 problems.append(f"not_covered entry does not resolve: {error}")
 
     names = [getattr(tp, "__name__", str(tp)) for tp, _ in fields]
@@ -108,11 +168,17 @@ def compute_coverage(catalog: Catalog, sdk_version: str) -> CoverageReport:
             entry.not_covered[name] = reasons[(tp, name)]
         else:
             entry.missing[name] = path
-    return CoverageReport(sdk_version, list(by_type.values()), problems)
+    return CoverageReport(sdk_version, list(by_type.values()), problems, roots)
 
 
 def render_coverage(report: CoverageReport, *, verbose: bool = True) -> str:
-    lines = [f"openai {report.sdk_version}: coverage of {', '.join(COVERAGE_ROOTS)} and the types nested in them", ""]
+    named = [
+        root if names == [root] else f"{root} (a union of {len(names)} types)"
+        for root, names in report.roots.names.items()
+    ]
+    lines = [f"openai {report.sdk_version}: coverage of {', '.join(named)} and the types nested in them"]
+    lines += [f"skipped: {root}, {why}" for root, why in report.roots.skipped.items()]
+    lines.append("")
     for entry in report.types:
         lines.append(
             f"{entry.label} ({entry.total} fields: {len(entry.covered)} covered, "

@@ -2,7 +2,7 @@
 
 A type here is the class itself: a pydantic model (its fields under their wire aliases), a
 TypedDict (request params), or an annotated class (the exceptions). Reading classes is fast (the
-coverage report walks every chat type in well under a second), so ``conformance coverage`` and the
+coverage report walks every chat and Responses type in under a second), so ``conformance coverage`` and the
 catalog test resolve paths here; :mod:`conformance.sdk.surface` resolves the same paths on a stored
 surface when the SDK line is not the installed one.
 
@@ -97,6 +97,9 @@ class LiveTypes:
 
     def name(self, key: Any) -> str:
         return getattr(key, "__name__", str(key))
+
+    def class_name(self, key: Any) -> str:
+        return self.name(key)
 
 
 LIVE = LiveTypes()

@@ -3,7 +3,10 @@
 A path starts at a root type (:func:`conformance.sdk.types.locate`) and follows field names; ``[]``
 steps into list items: ``ChatCompletion.choices[].message.content``. Unions are followed into every
 member that has the field (message params are a union by role), so a path resolves when any member
-has it. A *field* is a pair (declaring type, field name): the unit coverage reports and diffs count.
+has it. A segment that is a class name (fields never start with a capital) keeps only that member of
+the union the path stands on: ``Response.output[].McpCall.server_label``, where ``output[].server_label``
+would name the field in every item type that has one. A *field* is a pair (declaring type, field
+name): the unit coverage reports and diffs count.
 
 The grammar is parsed here once and walked here once, over a :class:`TypeGraph`. There are two
 graphs, because their speed differs: the installed SDK's classes (:mod:`conformance.sdk.live`, a
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -40,7 +43,8 @@ class TypeGraph(Protocol[K]):
     the graph hands out and reads back (an annotation, a schema): the walk never looks inside."""
 
     def root(self, name: str) -> K:
-        """The type a root name stands for (:func:`~conformance.sdk.types.locate`)."""
+        """The type a root name stands for (:func:`~conformance.sdk.types.locate`); a LookupError
+        when there is none."""
         ...
 
     def fields(self, key: K) -> Mapping[str, Any]:
@@ -63,6 +67,10 @@ class TypeGraph(Protocol[K]):
         """A type's name, for messages."""
         ...
 
+    def class_name(self, key: K) -> str:
+        """The bare name of a type's class, as a member segment names it."""
+        ...
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -78,12 +86,9 @@ class FieldPath:
 
 
 def parse(path: str) -> FieldPath:
-    """A path's root and segments; :class:`UnresolvedField` for an unknown root or a bad segment."""
+    """A path's root and segments; :class:`UnresolvedField` for a bad segment. The root is the
+    graph's to resolve (:func:`root_of`): a stored surface knows classes the installed SDK lacks."""
     root, _, rest = path.partition(".")
-    if locate(root) is None:
-        raise UnresolvedField(
-            f"{path}: unknown root type {root!r} (the SDK exports no class by that name; pinned: {', '.join(ROOTS)})"
-        )
     segments = []
     for segment in rest.split(".") if rest else []:
         match = _SEGMENT.match(segment)
@@ -91,6 +96,18 @@ def parse(path: str) -> FieldPath:
             raise UnresolvedField(f"{path}: bad segment {segment!r}")
         segments.append(Segment(match.group("name"), bool(match.group("list"))))
     return FieldPath(path, root, tuple(segments))
+
+
+def root_of(graph: TypeGraph[K], path: FieldPath) -> K:
+    """The type a path starts from; :class:`UnresolvedField` when the graph has no type by that name
+    (a class the installed SDK does not export, or a stored surface does not hold)."""
+    try:
+        return graph.root(path.root)
+    except (LookupError, ImportError, AttributeError):
+        why = "the SDK exports no class by that name" if locate(path.root) is None else "this SDK line lacks it"
+        raise UnresolvedField(
+            f"{path.text}: unknown root type {path.root!r} ({why}; pinned: {', '.join(ROOTS)})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -101,9 +118,17 @@ class _Step:
 
 
 def _steps(graph: TypeGraph[K], path: FieldPath) -> Iterator[_Step]:
-    current = [graph.root(path.root)]
+    current = [root_of(graph, path)]
     dead_end = ""  # what the path stands on when no type with fields is left, for the message
     for index, segment in enumerate(path.segments):
+        if segment.name[:1].isupper():  # a union member by its class name: the path goes on from it alone
+            chosen = list(dict.fromkeys(key for key in current if graph.class_name(key) == segment.name))
+            if not chosen or segment.is_list:
+                where = ", ".join(graph.name(key) for key in current) or dead_end
+                raise UnresolvedField(f"{path.text}: no member {segment.name!r} in {where}")
+            current = chosen
+            yield _Step([], current, [])
+            continue
         crossed: list[Pair[K]] = []
         members: list[K] = []
         items: list[K] = []
@@ -138,7 +163,7 @@ def walk(graph: TypeGraph[K], path: str) -> tuple[list[K], list[Pair[K]]]:
     """The types at the end of ``path`` and every field it crosses; :class:`UnresolvedField` if a
     segment names a field no type there has."""
     parsed = parse(path)
-    end: list[K] = [graph.root(parsed.root)]
+    end: list[K] = [root_of(graph, parsed)]
     crossed: list[Pair[K]] = []
     for step in _steps(graph, parsed):
         crossed += step.crossed
@@ -148,14 +173,32 @@ def walk(graph: TypeGraph[K], path: str) -> tuple[list[K], list[Pair[K]]]:
 
 def subtree(graph: TypeGraph[K], path: str) -> set[Pair[K]]:
     """The field a path ends on, and every field nested under it (under its list's items too when
-    the path ends on a list without ``[]``)."""
+    the path ends on a list without ``[]``), short of another pinned root (:func:`foreign_roots`)."""
     parsed = parse(path)
     steps = list(_steps(graph, parsed))
+    stop = foreign_roots(graph, parsed.root)
     if not steps:
-        return set(reachable(graph, [(path, graph.root(parsed.root))]))
+        return set(reachable(graph, [(path, root_of(graph, parsed))], stop))
     last = steps[-1]
     starts = [(path, key) for key in last.reached] + [(f"{path}[]", item) for item in last.items]
-    return set(last.crossed) | set(reachable(graph, starts))
+    return set(last.crossed) | set(reachable(graph, starts, stop))
+
+
+def foreign_roots(graph: TypeGraph[K], root: str) -> set[K]:
+    """The pinned root types (``ROOTS``) other than ``root``'s: what is nested under a path stops
+    there. A stream event holds a whole ``Response``: the event's path names the field that holds
+    it, while the Response's own fields are decided at ``Response``."""
+    found = set()
+    for name in ROOTS:
+        try:
+            found.add(graph.root(name))
+        except (LookupError, ImportError, AttributeError):  # a root this SDK line does not have
+            continue
+    try:
+        found.discard(graph.root(root))
+    except (LookupError, ImportError, AttributeError):
+        pass
+    return found
 
 
 def root_fields(graph: TypeGraph[K], roots: Sequence[str]) -> dict[Pair[K], str]:
@@ -179,15 +222,15 @@ def children(graph: TypeGraph[K], node: Any) -> Iterator[tuple[str, K]]:
         yield "{}", value
 
 
-def reachable(graph: TypeGraph[K], starts: Iterable[tuple[str, K]]) -> dict[Pair[K], str]:
+def reachable(graph: TypeGraph[K], starts: Iterable[tuple[str, K]], stop: Collection[K] = ()) -> dict[Pair[K], str]:
     """Every field of the types reachable from (path, type) starting points, with the first path
-    that reaches it."""
+    that reaches it; the types in ``stop`` are not entered."""
     found: dict[Pair[K], str] = {}
     queue = deque(starts)
     seen: set[K] = set()
     while queue:
         path, key = queue.popleft()
-        if key in seen:
+        if key in seen or key in stop:
             continue
         seen.add(key)
         for name, node in graph.fields(key).items():

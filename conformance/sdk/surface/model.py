@@ -14,14 +14,14 @@ import functools
 import gzip
 import json
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from conformance.sdk.paths import UnresolvedField, children, reachable, root_fields, walk
-from conformance.sdk.types import PRESENCE_ROOTS, catalog_roots, locate
+from conformance.sdk.paths import UnresolvedField, children, foreign_roots, reachable, root_fields, walk
+from conformance.sdk.types import EXPORTED_FROM, PRESENCE_ROOTS, catalog_roots, locate
 
 FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "sdk"
 EXCEPTION_PREFIX = "exception:"
@@ -93,11 +93,28 @@ class Surface:
     def root(self, name: str) -> str:
         located = locate(name)
         if located is None:
-            raise KeyError(name)
+            return self._exported(name)
         module, attr = located
         if module == "openai":
             return EXCEPTION_PREFIX + attr
         return f"{module}.{attr}"
+
+    def _exported(self, name: str) -> str:
+        """A class the installed SDK does not export (an older line than this surface's): the one of
+        that name defined right under a package the SDK exports its types from, searched in the
+        same order as :func:`~conformance.sdk.types.locate`."""
+        for package in EXPORTED_FROM:
+            for key in self._by_name.get(name, ()):
+                if key.rsplit(".", 2)[0] == package:
+                    return key
+        raise KeyError(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for key in sorted(self.types):
+            found.setdefault(key.rpartition(".")[2], []).append(key)
+        return found
 
     def fields(self, key: str) -> dict[str, Any]:
         if key.startswith(EXCEPTION_PREFIX):
@@ -144,6 +161,9 @@ class Surface:
     def name(self, key: str) -> str:
         return short_name(key)
 
+    def class_name(self, key: str) -> str:
+        return key.removeprefix(EXCEPTION_PREFIX).rpartition(".")[2]
+
     # --- types and fields, as a diff compares them ---------------------------------------------
     def schema(self, key: str) -> dict[str, Any]:
         entry = self.types.get(key)
@@ -162,13 +182,13 @@ class Surface:
     def _attributes(self, key: str) -> list[str]:
         return list(self.exceptions["classes"].get(key.removeprefix(EXCEPTION_PREFIX), {}).get("attributes", []))
 
-    def closure(self, keys: Iterable[str]) -> set[str]:
-        """The types reachable from ``keys`` (themselves included)."""
+    def closure(self, keys: Iterable[str], stop: Collection[str] = ()) -> set[str]:
+        """The types reachable from ``keys`` (themselves included), not entering those in ``stop``."""
         seen: set[str] = set()
         queue = deque(keys)
         while queue:
             key = queue.popleft()
-            if key in seen or key not in self.types:
+            if key in seen or key not in self.types or key in stop:
                 continue
             seen.add(key)
             queue.extend(child for node in self.fields(key).values() for _, child in children(self, node))
@@ -182,13 +202,17 @@ class Surface:
             self.root(r) for r, (module, _) in catalog_roots().items() if module != "openai" and r not in PRESENCE_ROOTS
         ]
         shallow = {self.root(r) for r in PRESENCE_ROOTS} & set(self.types)
-        return self.closure(deep) | shallow
+        # a deep root that holds a presence root (a stream event holds a Response) does not pull in
+        # what the presence root nests
+        return self.closure(deep, stop=shallow) | shallow
 
     def covered(self, path: str) -> set[Pair]:
         """Every field a catalog path exercises: those it crosses and everything nested under the types
-        it ends on (not under a list's items unless the path steps into them)."""
+        it ends on (not under a list's items unless the path steps into them), short of another
+        pinned root (:func:`~conformance.sdk.paths.foreign_roots`)."""
         end, crossed = walk(self, path)
-        return set(crossed) | set(reachable(self, [(path, key) for key in end]))
+        stop = foreign_roots(self, path.partition(".")[0])
+        return set(crossed) | set(reachable(self, [(path, key) for key in end], stop))
 
     @cached_property
     def paths(self) -> dict[Pair, str]:
@@ -282,6 +306,28 @@ def newer_than_installed(path: str) -> str | None:
 
     for version in reversed(shipped_versions()):
         if version_key(version) <= version_key(SDK_VERSION):
+            break
+        surface = shipped_surface(version)
+        try:
+            if surface is not None:
+                walk(surface, path)
+                return version
+        except UnresolvedField:
+            continue
+    return None
+
+
+def other_line_with(path: str) -> str | None:
+    """The shipped SDK line, other than the installed one, that has a catalog path the installed
+    SDK lacks: a newer line (:func:`newer_than_installed`), else an older supported one, whose field
+    a newer line dropped and the catalog still excuses for the sessions that run that line."""
+    from conformance.sdk.client import SDK_VERSION
+
+    newer = newer_than_installed(path)
+    if newer is not None:
+        return newer
+    for version in shipped_versions():
+        if version_key(version) >= version_key(SDK_VERSION):
             break
         surface = shipped_surface(version)
         try:
