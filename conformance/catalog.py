@@ -90,6 +90,7 @@ class DocsRow:
     label: str
     features: tuple[str, ...]
     extensions: str | None = None  # list the vendor extension fields seen under this prefix
+    consequence: str | None = None  # what users lose when the row is No or Broken
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,47 @@ class DocsSection:
             "rows": [
                 {"id": r.id, "label": r.label, "features": list(r.features)}
                 | ({"extensions": r.extensions} if r.extensions else {})
+                | ({"consequence": r.consequence} if r.consequence else {})
                 for r in self.rows
             ],
+        }
+
+
+@dataclass(frozen=True)
+class OpenResponsesTest:
+    """A test of the Open Responses compliance suite and what answers for it here: the features that
+    together cover it (passing them all implies passing it), or why none does."""
+
+    id: str
+    name: str
+    checks: str  # what it sends and requires
+    features: tuple[str, ...] = ()
+    not_covered: str | None = None  # no feature tests what it sends
+    not_applicable: str | None = None  # it needs what open implementations do not serve
+
+    def to_json(self) -> dict[str, Any]:
+        why = {"not_covered": self.not_covered, "not_applicable": self.not_applicable}
+        return (
+            {"id": self.id, "name": self.name, "checks": self.checks}
+            | ({"features": list(self.features)} if self.features else {})
+            | {key: value for key, value in why.items() if value}
+        )
+
+
+@dataclass(frozen=True)
+class OpenResponses:
+    """The Open Responses alias table (conformance/open_responses.py scores a run against it)."""
+
+    source: str
+    tests: tuple[OpenResponsesTest, ...]
+    # OpenAI-only surfaces outside the score, and why: not applicable to open implementations
+    not_applicable: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "tests": [test.to_json() for test in self.tests],
+            "not_applicable": dict(self.not_applicable),
         }
 
 
@@ -124,6 +164,7 @@ class Catalog:
     aliases: dict[str, str] = field(default_factory=dict)
     troubleshooting: tuple[Troubleshooting, ...] = ()
     docs: tuple[DocsSection, ...] = ()
+    open_responses: OpenResponses | None = None
 
     def troubleshooting_for(self, feature_id: str) -> list[Troubleshooting]:
         return [entry for entry in self.troubleshooting if feature_id in entry.features]
@@ -241,7 +282,7 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
             section["title"],
             section["column"],
             tuple(
-                DocsRow(row["id"], row["label"], tuple(row["features"]), row.get("extensions"))
+                DocsRow(row["id"], row["label"], tuple(row["features"]), row.get("extensions"), row.get("consequence"))
                 for row in section["rows"]
             ),
         )
@@ -254,7 +295,35 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
         unknown = [f for f in row.features if f not in features]
         if unknown:
             raise CatalogError(f"docs row {row.id!r} names unknown features {unknown}")
-    return Catalog(areas, features, document.get("not_covered", {}) or {}, aliases, troubleshooting, docs)
+    open_responses = _open_responses(document.get("open_responses"), features)
+    return Catalog(
+        areas, features, document.get("not_covered", {}) or {}, aliases, troubleshooting, docs, open_responses
+    )
+
+
+def _open_responses(section: dict[str, Any] | None, features: dict[str, Feature]) -> OpenResponses | None:
+    if section is None:
+        return None
+    tests = tuple(
+        OpenResponsesTest(
+            id=entry["id"],
+            name=entry["name"],
+            checks=_one_line(entry["checks"]),
+            features=tuple(entry.get("features", ())),
+            not_covered=_one_line(entry["not_covered"]) if entry.get("not_covered") else None,
+            not_applicable=_one_line(entry["not_applicable"]) if entry.get("not_applicable") else None,
+        )
+        for entry in section["tests"]
+    )
+    ids = [test.id for test in tests]
+    if len(ids) != len(set(ids)):
+        raise CatalogError("duplicate open_responses test id in matrix.yaml")
+    for test in tests:
+        unknown = [f for f in test.features if f not in features]
+        if unknown:
+            raise CatalogError(f"open_responses test {test.id!r} names unknown features {unknown}")
+    not_applicable = {surface: _one_line(why) for surface, why in (section.get("not_applicable") or {}).items()}
+    return OpenResponses(section["source"], tests, not_applicable)
 
 
 def _one_line(text: str) -> str:

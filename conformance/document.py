@@ -23,6 +23,8 @@ from conformance.catalog import Catalog
 from conformance.causes import find_causes
 from conformance.engine import FeatureResult, RunResult
 from conformance.expectations import Expectations
+from conformance.open_responses import FeatureStatus
+from conformance.open_responses import score as open_responses_score
 from conformance.openapi.published import judge_evidence, spec_source
 from conformance.policy import (
     EntryState,
@@ -105,6 +107,8 @@ def build_results(
         "features": features,
         # the docs page's layout travels with the verdicts, so `conformance docs` needs nothing else
         "docs": [section.to_json() for section in catalog.docs],
+        # and so does the Open Responses alias table: judge_document scores the run against it
+        **({"open_responses": catalog.open_responses.to_json()} if catalog.open_responses else {}),
         # features the budget skipped were not run: a budgeted run that skipped any is partial, never certified
         "selection": Selection(
             len(run.results) - len(_skipped_for_budget(run)), len(catalog), tuple(patterns)
@@ -196,6 +200,7 @@ def judge_document(
             results["certified"] = run_gate.certified
             results["certification"] = run_gate.certification_json()
             results["gate"] = {"passes": run_gate.passes, "failures": list(run_gate.failures), "reading": gate.value}
+            _score_open_responses(results, verdicts, gate)
     # compatible first, then strict, however they were added
     results["readings"] = {r.value: run_readings[r.value] for r in Reading}
     for entry in features.values():
@@ -207,6 +212,26 @@ def judge_document(
         for feature_id in cause.features:
             features[feature_id]["cause"] = cause.id
     return results
+
+
+def _score_open_responses(results: dict[str, Any], verdicts: dict[str, FeatureVerdict], reading: Reading) -> None:
+    """What the Open Responses suite would find, in the gate's reading, from the alias table the
+    document carries (an earlier score carries it too, and is replaced)."""
+    table = results.get("open_responses")
+    if not table:
+        return
+    features: dict[str, dict[str, Any]] = results["features"]
+    found = {
+        feature_id: FeatureStatus(verdict.status, _why(features[feature_id], verdict))
+        for feature_id, verdict in verdicts.items()
+    }
+    results["open_responses"] = open_responses_score(table, found, reading.value)
+
+
+def _why(entry: dict[str, Any], verdict: FeatureVerdict) -> str:
+    """The reason for a feature's verdict: the strict oracle's first finding where only it fails the feature."""
+    strict = [str(problem.get("message")) for problem in _strict_findings(entry)] if verdict.strict_only else []
+    return strict[0] if strict else str(entry["reason"])
 
 
 def _strict_findings(entry: dict[str, Any]) -> list[Any]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.open_responses import FeatureStatus, score
+from conformance.verdict import Status
+
 EXCHANGE = {
     "request": {
         "method": "POST",
@@ -98,6 +101,32 @@ def sample_results() -> dict[str, Any]:
     }
 
 
+# an Open Responses alias table over the sample's features: one test passes, one fails, one is not
+# tested (its feature skipped), one is not covered and one not applicable (neither counted)
+OPEN_RESPONSES_TABLE: dict[str, Any] = {
+    "source": "https://github.com/openresponses/openresponses/blob/main/src/lib/compliance-tests.ts",
+    "tests": [
+        {"id": "basic-response", "name": "Basic Text Response", "checks": "one message", "features": ["chat.basic"]},
+        {
+            "id": "streaming-response",
+            "name": "Streaming Response",
+            "checks": "the same, streamed",
+            "features": ["chat.basic", "chat.stream.done_sentinel"],
+        },
+        {"id": "image-input", "name": "Image Input", "checks": "an image", "features": ["embeddings.basic"]},
+        {"id": "file-input", "name": "File Input", "checks": "a PDF", "not_covered": "no feature sends files"},
+        {"id": "file-search", "name": "File Search", "checks": "a hosted tool", "not_applicable": "a hosted tool"},
+    ],
+    "not_applicable": {"POST /responses/compact": "OpenAI's own compaction"},
+}
+
+
+def open_responses_score(results: dict[str, Any], table: dict[str, Any] = OPEN_RESPONSES_TABLE) -> dict[str, Any]:
+    """The score judge_document would give the document's features (their compatible verdicts)."""
+    verdicts = {f: FeatureStatus(Status(v["status"]), v["reason"]) for f, v in results["features"].items()}
+    return score(table, verdicts, "compatible")
+
+
 def docs_results() -> dict[str, Any]:
     """``sample_results()`` with a docs layout, extension fields and a vendor's claims: what the docs
     page, the comparison and the step summary are pinned with."""
@@ -158,4 +187,5 @@ def docs_results() -> dict[str, Any]:
             ],
         },
     ]
+    results["open_responses"] = open_responses_score(results)
     return results

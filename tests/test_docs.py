@@ -10,6 +10,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from conformance.cli import main
+from conformance.open_responses import FeatureStatus, score
 from conformance.report.docs import (
     BROKEN,
     NO,
@@ -22,8 +23,10 @@ from conformance.report.docs import (
     row_verdicts,
     slug,
 )
+from conformance.report.markdown import open_responses_line, render_matrix
 from conformance.report.results import validate_results
-from tests.sample_results import docs_results
+from conformance.verdict import Status
+from tests.sample_results import OPEN_RESPONSES_TABLE, docs_results, open_responses_score
 
 
 def test_the_hand_made_document_is_valid() -> None:
@@ -112,3 +115,75 @@ def test_a_run_writes_the_step_summary_in_github_actions(tmp_path: Path, monkeyp
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     assert main(["run", "--out", str(tmp_path / "out"), "--quiet", "--select", "models"]) == 0
     assert "**CI gate: passes**" in summary.read_text()
+
+
+# --- Open Responses compliance: N/M ---------------------------------------------------------------
+
+
+def states(scored: dict) -> dict[str, str]:
+    return {test["id"]: test["state"] for test in scored["tests"]}
+
+
+def test_open_responses_all_pass() -> None:
+    verdicts = {f: FeatureStatus(Status.SUPPORTED, "works") for f in ("chat.basic", "chat.stream.done_sentinel")}
+    verdicts["embeddings.basic"] = FeatureStatus(Status.SUPPORTED, "works")
+    scored = score(OPEN_RESPONSES_TABLE, verdicts, "compatible")
+    # the test no feature covers and the one that is not applicable count in neither number
+    assert (scored["passed"], scored["applicable"], scored["decided"]) == (3, 3, 3)
+    assert states(scored)["file-input"] == "not covered" and states(scored)["file-search"] == "not applicable"
+
+
+def test_open_responses_one_failed_names_the_feature_and_why() -> None:
+    results = docs_results()
+    scored = results["open_responses"]
+    assert (scored["passed"], scored["applicable"]) == (1, 3)
+    assert states(scored) == {
+        "basic-response": "passed",
+        "streaming-response": "failed",  # chat.basic passes, chat.stream.done_sentinel is broken
+        "image-input": "not tested",  # its feature was skipped: not passed, still counted
+        "file-input": "not covered",
+        "file-search": "not applicable",
+    }
+    failed = next(test for test in scored["tests"] if test["id"] == "streaming-response")
+    assert failed["because"] == [
+        {
+            "feature": "chat.stream.done_sentinel",
+            "status": "nonconformant",
+            "reason": results["features"]["chat.stream.done_sentinel"]["reason"],
+        }
+    ]
+    assert open_responses_line(results) == "Open Responses compliance: **1/3** (fails: streaming-response)"
+    page = render_docs_page(results, report="vendor.html")
+    assert "Open Responses compliance: **1/3** (fails: streaming-response)" in page
+    assert "| `streaming-response` Streaming Response | Fails | `chat.stream.done_sentinel` nonconformant:" in page
+    assert "- **POST /responses/compact**: OpenAI's own compaction" in page
+    assert "- Open Responses compliance: **1/3** (fails: streaming-response)" in render_matrix(results)
+
+
+def test_open_responses_a_declined_feature_fails_its_tests() -> None:
+    results = docs_results()
+    results["features"]["chat.basic"]["status"] = "unsupported"
+    scored = open_responses_score(results)
+    assert (scored["passed"], scored["applicable"]) == (0, 3)
+    assert states(scored)["basic-response"] == states(scored)["streaming-response"] == "failed"
+
+
+def test_open_responses_a_stored_score_scores_again_alike() -> None:
+    # judge_document scores the table a stored document carries: its earlier score carries it too
+    results = docs_results()
+    assert open_responses_score(results, results["open_responses"]) == results["open_responses"]
+
+
+def test_no_open_responses_score_without_its_features() -> None:
+    # a run of chat features only (--select chat): the table's features were not run
+    results = docs_results()
+    unrun = [
+        {**test, "features": ["responses.create.shape"]} if "features" in test else test
+        for test in OPEN_RESPONSES_TABLE["tests"]
+    ]
+    results["open_responses"] = open_responses_score(results, {**OPEN_RESPONSES_TABLE, "tests": unrun})
+    assert set(states(results["open_responses"]).values()) == {"not tested", "not covered", "not applicable"}
+    assert results["open_responses"]["decided"] == 0
+    validate_results(results)
+    assert open_responses_line(results) is None
+    assert "Open Responses" not in render_docs_page(results) + render_matrix(results) + render_step_summary(results)

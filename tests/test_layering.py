@@ -82,7 +82,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("wire", ("wire",)),
     ("sdk", ("sdk", "envelope", "cost", "bounds", "openapi")),
     ("checking", ("context", "registry", "checks", "engine")),
-    ("deciding", ("policy", "document", "causes", "regressions")),
+    ("deciding", ("policy", "document", "causes", "regressions", "open_responses")),
     ("writing", ("report",)),
     ("front ends", ("cli", "plugin", "embedded", "__main__", "preflight", "plugin_session", "planning")),
 )

@@ -14,14 +14,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from conformance.catalog import load_catalog
 from conformance.document import build_results
 from conformance.engine import Engine
-from conformance.mock.profiles import VENDOR_PROFILES, Profile
+from conformance.mock.profiles import RESPONSES_API_ROWS, VENDOR_PROFILES, Profile
+from conformance.mock.quirks import QUIRKS
+from conformance.mock.routes import ROUTES
 from conformance.mock.server import MockServer
-from conformance.report.docs import BROKEN, render_docs_page, row_verdicts
+from conformance.report.docs import BROKEN, NO, render_docs_page, row_verdicts
 from conformance.report.markdown import cell
 from conformance.report.results import validate_results
 from conformance.target import Secret, Target
@@ -125,3 +128,79 @@ def test_scaigrid_error_frames_do_not_reach_an_sdk_user() -> None:
 def test_the_seed_table_parser() -> None:
     text = "| A | ✓ | x |\n|---|---|---|\n| B | Via X | |\nC | No | n\nD | Partial | p\n## What's supported\n* E\n"
     assert seed_table(text) == {"A": "Yes", "B": "No", "C": "No", "D": "Partial", "E": "Yes"}
+
+
+# --- the Responses API: served by ScaiGrid, absent from The Grid --------------------------------------
+
+RESPONSES_ABSENT = ("endpoint.responses_absent", "endpoint.responses_absent_detail")
+
+
+def responses_features() -> set[str]:
+    return {"endpoints.responses"} | {f.id for f in load_catalog() if f.area == "responses"}
+
+
+@pytest.mark.parametrize("quirk_id", RESPONSES_ABSENT)
+def test_without_the_responses_api_every_responses_feature_reads_unsupported(quirk_id: str) -> None:
+    # the quirk names what it must move: every feature of the area, however many the catalog grows
+    detects = QUIRKS[quirk_id].detects
+    assert {f for f in responses_features() if detects.get(f) != "unsupported"} == set()
+
+
+@pytest.mark.parametrize("quirk_id", RESPONSES_ABSENT)
+def test_without_the_responses_api_every_route_of_it_is_absent(quirk_id: str) -> None:
+    routes = [route for route in ROUTES if route.path.startswith("/responses")]
+    assert {"/responses/compact", "/responses/input_tokens"} <= {route.path for route in routes}
+    found = []
+    for quirks in ((), (quirk_id,)):
+        with (
+            MockServer(quirks=quirks) as server,
+            httpx.Client(base_url=server.base_url, headers={"authorization": f"Bearer {server.api_key}"}) as client,
+        ):
+            for route in routes:
+                path = re.sub(r"\(\?P<\w+>[^)]*\)", "resp_absent", route.path).lstrip("/")
+                answer = client.request(route.method, path, json={"model": "m", "input": "hi"})
+                absent = answer.status_code == 404 and (
+                    "Invalid URL" in answer.text or answer.json() == {"detail": "Not Found"}
+                )
+                found.append((quirks, route.method, path, absent))
+    # the clean mock serves each route; with the quirk, each answers as a route the server lacks
+    assert [f for f in found if f[3] != bool(f[0])] == []
+
+
+def test_the_profiles_map_every_responses_api_row() -> None:
+    # a vendor's one line about /responses answers for every row of the page's Responses API table
+    section = next(section for section in load_catalog().docs if section.title == "Responses API")
+    assert RESPONSES_API_ROWS == tuple(row.id for row in section.rows)
+
+
+def test_scaigrid_serves_the_responses_api() -> None:
+    # seed 000 lists POST /responses and GET /responses/{id} as supported, with no caveat
+    features = profile_results("scaigrid")["features"]
+    assert {f: features[f]["status"] for f in responses_features() if features[f]["status"] != "supported"} == {}
+    score = profile_results("scaigrid")["open_responses"]
+    assert score["passed"] == score["applicable"] > 0
+
+
+def test_the_grid_page_says_which_tools_will_not_work() -> None:
+    # seed 001: "Codex ... and any tool that calls client.responses.create() ... don't work with The Grid yet"
+    results = profile_results("thegrid")
+    catalog, models = load_catalog(), results["target"]["models"]
+    # every feature declined, but those needing a model the vendor has not (vision: skipped, as for chat)
+    unmodelled = {f for f in responses_features() if set(catalog[f].needs) - set(models)}
+    assert {f: results["features"][f]["status"] for f in unmodelled} == dict.fromkeys(unmodelled, "skipped")
+    assert {f for f in responses_features() - unmodelled if results["features"][f]["status"] != "unsupported"} == set()
+    rows = {row.id: row for _, _, section in row_verdicts(results) for row in section}
+    endpoint = rows["endpoint.responses"]
+    consequence = next(
+        row["consequence"]
+        for section in results["docs"]
+        for row in section["rows"]
+        if row["id"] == "endpoint.responses"
+    )
+    assert endpoint.status == NO and endpoint.notes.endswith(consequence)
+    assert "Codex" in consequence and "client.responses.create()" in consequence
+    page = render_docs_page(results)
+    assert f"| {cell(endpoint.label, 120)} | No | {cell(endpoint.notes, 300)} |" in page
+    score = results["open_responses"]
+    assert score["passed"] == 0 and score["decided"] == score["applicable"] > 0
+    assert f"Open Responses compliance: **0/{score['applicable']}**" in page

@@ -18,7 +18,7 @@ the features the strict reading alone finds fault with.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from conformance.policy import Reading, gate_reading, reading_status
@@ -30,6 +30,7 @@ from conformance.report.markdown import (
     claims_section,
     has_strict_reading,
     literal,
+    open_responses_line,
     reading_line,
     strict_oracle_name,
     strict_problems,
@@ -101,6 +102,13 @@ def row_verdicts(results: dict[str, Any]) -> list[tuple[str, str, list[RowVerdic
 
 
 def _row(row: dict[str, Any], present: list[str], features: dict[str, dict[str, Any]]) -> RowVerdict:
+    verdict = _judged_row(row, present, features)
+    if row.get("consequence") and verdict.status in (NO, BROKEN):  # which tools stop working, from the catalog
+        return replace(verdict, notes=f"{verdict.notes} {row['consequence']}")
+    return verdict
+
+
+def _judged_row(row: dict[str, Any], present: list[str], features: dict[str, dict[str, Any]]) -> RowVerdict:
     statuses = {f: features[f]["status"] for f in present}
     decided = {f: s for f, s in statuses.items() if s not in ("skipped", "error")}
     broken = [f for f, s in decided.items() if s == "nonconformant"]
@@ -161,6 +169,9 @@ def render_docs_page(results: dict[str, Any], *, report: str | None = None) -> s
     line = reading_line(results)
     if line:
         lines += [f"{line}.", ""]
+    score = open_responses_line(results)
+    if score:
+        lines += [f"{score} ([below](#open-responses-compliance)).", ""]
     lines += _configure_section(results)
     lines += [STATUS_LEGEND, ""]
     for title_, column, rows in row_verdicts(results):
@@ -171,12 +182,67 @@ def render_docs_page(results: dict[str, Any], *, report: str | None = None) -> s
                 notes += f" ([evidence]({report}#ev-{row.evidence}))"
             lines.append(f"| {cell(row.label, 120)} | {row.status} | {notes} |")
         lines.append("")
+    lines += _open_responses_section(results, report)
     lines += claims_section(results)
     lines += _strict_section(results, report)
     security = results.get("security_findings") or []
     if security:
         lines += ["## Security findings", ""] + [f"- {cell(s['finding'])}" for s in security] + [""]
     return "\n".join(lines)
+
+
+OPEN_RESPONSES_STATES = {
+    "passed": "Passes",
+    "failed": "Fails",
+    "not tested": "Not tested",
+    "not covered": "Not covered",
+    "not applicable": "Not applicable",
+}
+
+
+def _open_responses_section(results: dict[str, Any], report: str | None) -> list[str]:
+    """The Open Responses suite's tests as the run's verdicts score them (``results["open_responses"]``)."""
+    score = results.get("open_responses") or {}
+    if not score.get("decided"):
+        return []
+    source = f"[{score['suite']}]({score['source']})" if score.get("source") else score["suite"]
+    lines = [
+        "## Open Responses compliance",
+        "",
+        f"{score['passed']} of the {score['applicable']} tests of the {source} compliance suite that this suite "
+        f"covers would pass, read from this run's verdicts ({score['reading']} reading): a test passes when every "
+        "feature covering it is supported. Tests not covered or not applicable count in neither number.",
+        "",
+        "| Open Responses test | Result | Why |",
+        "|---|---|---|",
+    ]
+    for test in score["tests"]:
+        why = _open_responses_why(test)
+        because = test.get("because") or ()
+        if report and because and test["state"] == "failed":
+            why += f" ([evidence]({report}#ev-{because[0]['feature']}))"
+        name = f"`{test['id']}` {cell(test['name'], 60)}"
+        lines.append(f"| {name} | {OPEN_RESPONSES_STATES[test['state']]} | {why} |")
+    lines.append("")
+    surfaces = score.get("not_applicable") or {}
+    if surfaces:
+        lines += ["Not applicable to open implementations, so never counted as unsupported:", ""]
+        lines += [f"- **{cell(surface, 120)}**: {cell(why, 300)}" for surface, why in surfaces.items()]
+        lines.append("")
+    return lines
+
+
+def _open_responses_why(test: dict[str, Any]) -> str:
+    if test["state"] in ("not covered", "not applicable"):
+        return cell(test.get("not_covered") or test.get("not_applicable") or "", 300)
+    if test["state"] == "passed":
+        return "Covered by " + ", ".join(f"`{feature}`" for feature in test.get("features") or ())
+    # features failed by the same answer (a 404 for the whole route) are named together, the answer once
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for because in test.get("because") or ():
+        grouped.setdefault((because["status"], because["reason"]), []).append(f"`{because['feature']}`")
+    parts = [f"{', '.join(named)} {status}: {reason}" for (status, reason), named in grouped.items()]
+    return cell("; ".join(parts), 300)
 
 
 def _strict_section(results: dict[str, Any], report: str | None) -> list[str]:
@@ -242,6 +308,7 @@ def render_step_summary(results: dict[str, Any]) -> str:
         f"{verdict_line(results)} · openai {results['sdk']['version']} · {results['requests']} requests",
         "",
         *([f"{line}.", ""] if (line := reading_line(results)) else []),
+        *([f"{score}.", ""] if (score := open_responses_line(results)) else []),
         f"**CI gate: {'passes' if gate.get('passes', True) else 'fails'}** ({gate_reading(results).value} reading)",
         "",
     ]

@@ -89,6 +89,19 @@ def verdict_line(results: dict[str, Any]) -> str:
     return f"{state}: {counts}"
 
 
+def open_responses_line(results: dict[str, Any]) -> str | None:
+    """The line "Open Responses compliance: N/M" and the tests that fail, from the score results.json
+    carries; None when the run decided none of its tests."""
+    score = results.get("open_responses") or {}
+    if not score.get("decided"):
+        return None
+    failed = [test["id"] for test in score["tests"] if test["state"] == "failed"]
+    line = f"Open Responses compliance: **{score['passed']}/{score['applicable']}**"
+    if len(failed) > 4:
+        failed = [*failed[:3], f"{len(failed) - 3} more"]
+    return line + (f" (fails: {', '.join(failed)})" if failed else "")
+
+
 def has_strict_reading(results: dict[str, Any]) -> bool:
     """Whether the document was judged in the strict reading too (documents older than readings were not)."""
     return "strict" in (results.get("readings") or {})
@@ -168,6 +181,9 @@ def render_matrix(results: dict[str, Any]) -> str:
     line = reading_line(results)
     if line:
         lines.append(f"- {line}")
+    score = open_responses_line(results)
+    if score:
+        lines.append(f"- {score}")
     backoffs = (results.get("politeness") or {}).get("backoffs") or []
     if backoffs:
         lines.append(f"- Rate limits: backed off {len(backoffs)} time(s) on 429, honouring Retry-After")

@@ -54,13 +54,16 @@ def _responses_usage_details_missing(response: MockResponse) -> MockResponse:
     return response
 
 
+# every route of the Responses API: create, retrieve, delete, cancel, input_items, input_tokens, compact
+RESPONSES_ROUTES = (r"responses(/.*)?",)
+
 SEEDS = f"{SCAIGRID} (ScaiGrid: 'via ScaiMind/ScaiDrive/ScaiCore'), {THE_GRID} (The Grid), {FLEXAI} (FlexAI)"
 
 TABLE: tuple[Quirk, ...] = (
     _absent_quirk(
         "responses",
         "endpoints.responses",
-        (r"responses", r"responses/[^/]+"),
+        RESPONSES_ROUTES,
         "Responses API",
         "https://github.com/ollama/ollama/issues/9659, https://github.com/iBUHub/AIStudioToAPI/issues/83; "
         f"{THE_GRID} (The Grid)",
@@ -111,7 +114,7 @@ TABLE: tuple[Quirk, ...] = (
         'No Responses API, and the absent route answers FastAPI\'s `404 {"detail": "Not Found"}`: the SDK still raises '
         "NotFoundError (unsupported when compatible), but the body breaks OpenAI's error contract (strict).",
         "https://github.com/xtekky/gpt4free/issues/2980",
-        Effects(decline_route=_absent("responses"), error=_route_detail_404),
+        Effects(decline_route=_absent(*RESPONSES_ROUTES), error=_route_detail_404),
         # every unknown route answers so: the route-family features all see it (one root cause)
         detects={
             "endpoints.responses": UNSUPPORTED,
