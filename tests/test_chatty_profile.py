@@ -90,6 +90,22 @@ def test_the_five_runs_really_are_a_chatty_model() -> None:
         for run in runs
     }
     assert len(replies) == len(SEEDS)
+    # and the Responses API is the same model: five different Responses to the same request
+    responses = {
+        json.dumps(run["features"]["responses.create.shape"]["evidence"][0]["response"]["body"]["output"])
+        for run in runs
+    }
+    assert len(responses) == len(SEEDS)
+
+
+def test_a_streamed_response_the_model_runs_past_the_budget_is_not_the_servers_fault() -> None:
+    """Seed 11's model writes past the 64 output tokens of the suite's streamed Response: the stream ends
+    with ``response.incomplete``, where the lifecycle, the deltas and the SDK's helper (asked again with
+    a larger budget) must judge the server, not the reply's length."""
+    results = chatty_results(11)
+    assert nonconformant(results) == {}
+    lifecycle = results["features"]["responses.stream.lifecycle"]
+    assert "response.incomplete" in " ".join(lifecycle["notes"] or ()), lifecycle  # not vacuous: it was cut
 
 
 def test_the_mock_seed_from_the_command_line_and_the_plugin(tmp_path: Path) -> None:

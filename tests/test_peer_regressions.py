@@ -7,6 +7,9 @@ the suite once, replayed by a scripted server, must now get the verdict they des
   cut (skipped); LiteLLM's five-word reply with usage 20 tokens and "stop" is (nonconformant).
 - Prism's 401 is RFC 9457 problem details, which the envelope judge called FastAPI-style.
 - Prism accepts max_tokens=10^9: the run reported a billion completion tokens requested.
+- Prism answers a Responses stream request with its JSON example too: responses.stream.event_lines
+  passed over zero events. Its bare 200 to DELETE /responses/{id} (what the spec declares and the
+  SDK expects) was called "not JSON".
 
 The model's choices judged as the server's contract, and server faults the suite missed (the
 classes found against real small models; each recording's provenance is in the test that uses it):
@@ -316,3 +319,49 @@ def test_tool_call_markup_left_in_content_under_auto_is_an_unparsed_call() -> No
     assert "`<tool_call>` tool-call markup" in outcome.outcome.reason
     assert "did not parse" in outcome.outcome.reason
     assert len(outcome.outcome.evidence) == 1  # a server fault seen once decides: no trial repeated
+
+
+# --- Prism's static Responses example -----------------------------------------------------------------
+
+PRISM_RESPONSE = "prism-response.json"  # POST /responses, the spec's example whatever was asked
+
+
+def _prism_responses(script: Script, request: Request, wfile: Any) -> None:
+    """Prism's answers to the Responses routes: the example Response to every POST (`stream: true`
+    included) and GET, its example input_items list, and a bare 200 with no body to DELETE."""
+    if request.method == "DELETE":
+        wfile.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+        wfile.flush()
+    elif request.path.endswith("/input_items"):
+        send_json(wfile, 200, _recording("prism-response-input-items.json"))
+    else:
+        send_json(wfile, 200, _recording(PRISM_RESPONSE))
+
+
+def run_against_prism_responses(*features: str) -> RunResult:
+    catalog = load_catalog()
+    routes = {("GET", "/v1/models"): models_ok, ("*", "*"): _prism_responses}
+    with Script(routes) as script:
+        target = Target(script.base_url, Secret("sk-test"), {"chat": "m", "tools": "m"}, timeouts=TEST_TIMEOUTS)
+        with Engine(target, catalog) as engine:
+            return engine.run(catalog.select(list(features)))
+
+
+def test_a_json_answer_to_a_responses_stream_fails_event_lines_and_passes_nothing_vacuously() -> None:
+    details = ("responses.stream.lifecycle", "responses.stream.sequence_number", "responses.stream.deltas")
+    run = run_against_prism_responses("responses.stream.event_lines", *details)
+    event_lines = run.results["responses.stream.event_lines"].outcome
+    assert event_lines.status is Status.NONCONFORMANT
+    assert "Content-Type received 'application/json'" in " ".join(p.message for p in event_lines.problems)
+    for feature_id in details:
+        outcome = run.results[feature_id].outcome
+        assert outcome.status is Status.SKIPPED and "no Responses event to judge" in outcome.reason, feature_id
+
+
+def test_a_bare_200_to_delete_is_what_the_spec_and_the_sdk_expect() -> None:
+    # Prism's DELETE /responses/{id}: 200, no body (the spec declares no content; the SDK returns None)
+    outcome = run_against_prism_responses("responses.retrieve").results["responses.retrieve"].outcome
+    problems = [p.message for p in outcome.problems]
+    assert not any(m.startswith("DELETE") or "not JSON" in m for m in problems), problems
+    # what remains is Prism's, not ours: it keeps no state, so the response is still there after DELETE
+    assert outcome.status is Status.NONCONFORMANT and any("GET after DELETE: HTTP 200" in m for m in problems)

@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 
 from conformance.checks._common import compact
-from conformance.envelope import ErrorBody, decode_error_body, envelope_problems, param_names
+from conformance.envelope import ErrorBody, decode_error_body, envelope_problems, judge_decline, param_names
 from conformance.sdk import exception_name_for_status
 from conformance.verdict import Findings, Oracle
 from conformance.wire import WireResponse
@@ -73,6 +73,22 @@ def expect_named(findings: Findings, body: ErrorBody, what: str, *, param: str, 
             f"{what}: the error names no field (param {body.param!r}, message {message[:80]!r}): "
             f"expected param {param!r} or a message about {word!r}",
         )
+
+
+def judge_out_of_range(findings: Findings, field: str, bad: Any, refusal: ErrorBody | None) -> None:
+    """An out-of-range sampling value (``refusal``: the error it got, None when it was served) must be
+    refused with 400 naming the field, not clamped or ignored: one rule for every API that takes it."""
+    if refusal is None:
+        findings.add(
+            Oracle.BEHAVIOUR,
+            f"{field}={bad!r} is out of range and was accepted (silently clamped or "
+            f"ignored), expected 400 with param '{field}'",
+        )
+        return
+    _, problems = judge_decline(refusal, param=field)
+    if refusal.status in (403, 404):  # an honest "no" elsewhere, but a bad value is a 400
+        problems.insert(0, f"HTTP {refusal.status}, expected 400")
+    findings.extend(Oracle.WIRE, [f"{field}={bad!r}: {p}" for p in problems])
 
 
 # --- usage --------------------------------------------------------------------------------------

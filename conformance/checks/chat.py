@@ -17,10 +17,9 @@ from conformance.checks._common import (
     reply_outcome,
     strict_sdk_json,
 )
-from conformance.checks._judges import unreported_cut, usage_problems
+from conformance.checks._judges import judge_out_of_range, unreported_cut, usage_problems
 from conformance.checks._requests import basic_completion, count_reference
 from conformance.context import CheckContext, StatusError
-from conformance.envelope import judge_decline
 from conformance.registry import check
 from conformance.sdk import oracle
 from conformance.verdict import Findings, Oracle, Outcome, skipped, unsupported
@@ -274,17 +273,10 @@ def _accepts_and_bounds(ctx: CheckContext, field: str, good: list[Any], bad: Any
     findings = Findings()
     try:
         complete(ctx, messages=SHORT_REPLY, max_tokens=4, **{field: bad})
+        refusal = None
     except StatusError as error:
-        _, problems = judge_decline(error.body, param=field)
-        if error.body.status in (403, 404):  # an honest "no" elsewhere, but a bad value is a 400
-            problems.insert(0, f"HTTP {error.body.status}, expected 400")
-        findings.extend(Oracle.WIRE, [f"{field}={bad!r}: {p}" for p in problems])
-    else:
-        findings.add(
-            Oracle.BEHAVIOUR,
-            f"{field}={bad!r} is out of range and was accepted (silently clamped or "
-            "ignored), expected 400 with param '" + field + "'",
-        )
+        refusal = error.body
+    judge_out_of_range(findings, field, bad, refusal)
     return findings.outcome(
         f"{field} {', '.join(map(str, good))} accepted; {bad} rejected with 400 param {field!r}", Oracle.BEHAVIOUR
     )

@@ -11,6 +11,7 @@ arguments of a non-strict call) is never judged.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -21,15 +22,20 @@ from conformance.checks._common import (
     UNKNOWN_FIELD,
     UNKNOWN_MODEL,
     WEATHER,
+    Decision,
+    Trial,
     compact,
+    fixture_bytes,
     json_object,
+    run_trials,
     strict_sdk_json,
 )
-from conformance.checks._judges import error_body_of, judge_error
+from conformance.checks._judges import error_body_of, expect_named, judge_error, judge_out_of_range
 from conformance.checks._requests import responses_text_stream
-from conformance.context import CheckContext
+from conformance.context import CheckContext, StatusError
+from conformance.envelope import envelope_problems
 from conformance.registry import check
-from conformance.sdk import oracle
+from conformance.sdk import exception_name_for_status, oracle
 from conformance.verdict import Findings, Oracle, Outcome, StopCheck, nonconformant, skipped
 from conformance.wire import WireResponse
 
@@ -193,6 +199,209 @@ def text_json_schema(ctx: CheckContext) -> Outcome:
     return findings.outcome(f"schema-valid JSON: {str(text)[:60]}", Oracle.BEHAVIOUR)
 
 
+# --- request fields ---------------------------------------------------------------------------
+
+INSTRUCTIONS = "You are a terse assistant. Answer in one short sentence."
+METADATA = {"suite": "openai-conformance", "feature": "responses.metadata"}
+# a multi-turn history: every role, content as a string, as input_text parts, and the explicit item form
+HISTORY: Any = [
+    {"role": "system", "content": "You are a terse assistant."},
+    {"role": "developer", "content": [{"type": "input_text", "text": "Answer in one short sentence."}]},
+    {"role": "user", "content": "My favourite colour is blue."},
+    {"role": "assistant", "content": "Noted: blue."},
+    {
+        "type": "message",
+        "role": "user",
+        "content": [
+            {"type": "input_text", "text": "Reply with one short sentence"},
+            {"type": "input_text", "text": "about my favourite colour."},
+        ],
+    },
+]
+IMAGE_QUESTION = "What colour is this square? Answer in one word."
+
+
+def _expect_text(findings: Findings, body: dict[str, Any]) -> str:
+    """The reply text; none (no assistant message with output_text) is a problem, unless the model spent
+    the whole max_output_tokens before writing any (a reasoning model may): that is its choice."""
+    text = _text(body)
+    if not (text and text.strip()) and body.get("status") == "incomplete":
+        findings.note(f"max_output_tokens {MAX_OUTPUT} ran out before any reply text (the model's choice)")
+        return ""
+    findings.expect(
+        bool(text and text.strip()),
+        Oracle.BEHAVIOUR,
+        f"output: received {compact(body.get('output'), 100)}, expected an assistant message with text",
+    )
+    return text or ""
+
+
+def _input_tokens(body: dict[str, Any]) -> Any:
+    usage = body.get("usage")
+    return usage.get("input_tokens") if isinstance(usage, dict) else None
+
+
+def _expect_read(findings: Findings, what: str, with_it: dict[str, Any], without: dict[str, Any]) -> None:
+    """``what`` reached the model: the input it counts (usage.input_tokens) grows with it. A server
+    that reports no usage is not measured here (responses.create.shape judges usage)."""
+    after, before = _input_tokens(with_it), _input_tokens(without)
+    if not (isinstance(after, int) and isinstance(before, int)):
+        findings.note(f"usage.input_tokens not reported ({after!r}, {before!r}): whether {what} was read is unknown")
+        return
+    findings.expect(
+        after > before,
+        Oracle.BEHAVIOUR,
+        f"usage.input_tokens {after} with {what}, {before} without: {what} never reached the model",
+    )
+
+
+@check("responses.instructions")
+def instructions(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    body = _create(
+        ctx, input=PROMPT, instructions=INSTRUCTIONS, max_output_tokens=MAX_OUTPUT, decline_param="instructions"
+    )
+    text = _expect_text(findings, body)
+    if "instructions" not in body:
+        findings.add(Oracle.SCHEMA, "the Response has no `instructions` (OpenAI's Response always carries it)")
+    elif body["instructions"] is None:
+        findings.add(Oracle.BEHAVIOUR, f"instructions: received None (none given, it says), expected {INSTRUCTIONS!r}")
+    else:
+        findings.expect(
+            body["instructions"] == INSTRUCTIONS,
+            Oracle.BEHAVIOUR,
+            f"instructions: received {compact(body['instructions'], 80)}, expected {INSTRUCTIONS!r}",
+        )
+    _expect_read(findings, "the instructions", body, _create(ctx, input=PROMPT, max_output_tokens=CUT_AT))
+    return findings.outcome(f"answered {text[:40]!r}; the Response echoes the instructions", Oracle.BEHAVIOUR)
+
+
+@check("responses.input.items")
+def input_items(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    body = _create(ctx, input=HISTORY, max_output_tokens=MAX_OUTPUT, decline_param="input")
+    text = _expect_text(findings, body)
+    return findings.outcome(
+        f"a history of system, developer, user and assistant items answered: {text[:40]!r}", Oracle.BEHAVIOUR
+    )
+
+
+def _same_number(received: Any, sent: float) -> bool:
+    return isinstance(received, (int, float)) and not isinstance(received, bool) and abs(received - sent) < 1e-6
+
+
+def _sampled(ctx: CheckContext, field: str, good: list[float], bad: float) -> Outcome:
+    """In-range values are honoured (200) and echoed by the Response; an out-of-range value is a 400
+    naming the field: chat's rule (``judge_out_of_range``). Nothing else is sampled, so that a server
+    refusing temperature and top_p together is not provoked."""
+
+    def send(value: float, decline_param: str | None) -> dict[str, Any]:
+        request = {"model": ctx.chat_model, "input": PROMPT, "max_output_tokens": CUT_AT, field: value}
+        return json_object(ctx.require_ok(ctx.wire.post("responses", request), decline_param=decline_param))
+
+    findings = Findings()
+    for value in good:
+        body = send(value, field)
+        echoed = repr(body[field]) if field in body else "nothing"
+        findings.expect(
+            _same_number(body.get(field), value),
+            Oracle.BEHAVIOUR,
+            f"{field}: the Response reports {echoed} for a request sampled at {value}",
+        )
+    try:
+        send(bad, None)
+        refusal = None
+    except StatusError as error:
+        refusal = error.body
+    judge_out_of_range(findings, field, bad, refusal)
+    return findings.outcome(
+        f"{field} {', '.join(map(str, good))} accepted and echoed; {bad} rejected with 400 param {field!r}",
+        Oracle.BEHAVIOUR,
+    )
+
+
+@check("responses.params.temperature")
+def params_temperature(ctx: CheckContext) -> Outcome:
+    return _sampled(ctx, "temperature", [0, 1.5], 2.5)
+
+
+@check("responses.params.top_p")
+def params_top_p(ctx: CheckContext) -> Outcome:
+    return _sampled(ctx, "top_p", [0.5], 1.5)
+
+
+@check("responses.metadata")
+def metadata(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    body = _create(ctx, input=PROMPT, metadata=METADATA, max_output_tokens=CUT_AT, decline_param="metadata")
+    findings.expect(
+        body.get("metadata") == METADATA,
+        Oracle.BEHAVIOUR,
+        f"metadata: received {compact(body.get('metadata'), 100)}, expected {METADATA}",
+    )
+    response_id = body.get("id")
+    if not isinstance(response_id, str) or not response_id:  # responses.create.shape judges the id
+        findings.note("the Response has no id: the stored metadata was not read")
+        return findings.outcome("metadata echoed in the Response", Oracle.BEHAVIOUR)
+    kept = ctx.wire.get(f"responses/{response_id}")
+    again = kept.json_or_none() if 200 <= kept.status < 300 else None
+    if isinstance(again, dict) and again.get("id") == response_id:
+        findings.expect(
+            again.get("metadata") == METADATA,
+            Oracle.BEHAVIOUR,
+            f"GET /responses/{{id}}: metadata {compact(again.get('metadata'), 100)}, expected {METADATA}",
+        )
+    else:  # whether responses are kept is responses.retrieve's business
+        findings.note(f"GET /responses/{{id}} answered HTTP {kept.status}: the stored metadata was not read")
+    return findings.outcome("metadata echoed in the Response", Oracle.BEHAVIOUR)
+
+
+@check("responses.store_false")
+def store_false(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    body = _create(ctx, input=PROMPT, store=False, max_output_tokens=CUT_AT, decline_param="store")
+    response_id = body.get("id")
+    if not isinstance(response_id, str) or not response_id:
+        raise StopCheck(nonconformant(f"id: received {response_id!r}, expected the response's id", Oracle.BEHAVIOUR))
+    kept = ctx.wire.get(f"responses/{response_id}")
+    if 200 <= kept.status < 300:
+        again = kept.json_or_none()
+        if isinstance(again, dict) and again.get("id") == response_id:
+            return nonconformant(
+                f"GET /responses/{{id}} returns the response created with store: false (HTTP {kept.status}): "
+                "it was kept although the caller asked that it not be",
+                Oracle.BEHAVIOUR,
+            )
+        findings.add(
+            Oracle.WIRE,
+            f"GET /responses/{{id}} of a response created with store: false answered HTTP {kept.status} "
+            f"({kept.body[:80]!r}), expected 404",
+        )
+    elif kept.status != 404:
+        findings.add(
+            Oracle.SDK,
+            f"GET /responses/{{id}} of a response created with store: false: HTTP {kept.status} makes the SDK "
+            f"raise {exception_name_for_status(kept.status)}, expected 404 (NotFoundError)",
+        )
+    elif problems := envelope_problems(error_body_of(kept)):
+        findings.note(f"the 404 is not in OpenAI's error envelope: {problems[0]}")
+    return findings.outcome("not kept: GET /responses/{id} answers 404", Oracle.BEHAVIOUR)
+
+
+@check("responses.image_input")
+def image_input(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    png = base64.b64encode(fixture_bytes("images/red-square.png")).decode()
+    question = {"type": "input_text", "text": IMAGE_QUESTION}
+    image = {"type": "input_image", "image_url": f"data:image/png;base64,{png}", "detail": "low"}
+    with_image, text_only = [{"role": "user", "content": [question, image]}], [{"role": "user", "content": [question]}]
+    body = _create(ctx, model=ctx.vision_model, input=with_image, max_output_tokens=MAX_OUTPUT)
+    text = _expect_text(findings, body)
+    alone = _create(ctx, model=ctx.vision_model, input=text_only, max_output_tokens=CUT_AT)
+    _expect_read(findings, "the image", body, alone)
+    return findings.outcome(f"an input_image part (data URL) answered: {text[:40]!r}", Oracle.BEHAVIOUR)
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 UNKNOWN_RESPONSE_ID = "resp_conformance_no_such_response_7f3a"
@@ -221,16 +430,20 @@ def errors_unknown_model(ctx: CheckContext) -> Outcome:
 
 @check("responses.unknown_parameter")
 def unknown_parameter(ctx: CheckContext) -> Outcome:
+    """Judged as chat's ``errors.unknown_parameter`` judges it: ignoring an unknown field (200) and
+    refusing it (400 naming it, as OpenAI does) are both honest; 422, 5xx or a nameless refusal is not."""
+    what = f"{UNKNOWN_FIELD}: true"
     findings = Findings()
     response = _refusal(ctx, **{UNKNOWN_FIELD: True})
     if 200 <= response.status < 300:
-        return nonconformant(
-            f"{UNKNOWN_FIELD!r} was accepted and ignored (HTTP {response.status}): a misspelt field is dropped "
-            "unseen, where OpenAI's Responses API refuses it with 400 naming it",
-            Oracle.BEHAVIOUR,
+        findings.note(
+            f"{UNKNOWN_FIELD!r} was accepted and ignored ({response.status}); OpenAI refuses it with 400 naming it"
         )
-    judge_error(findings, error_body_of(response), status=400, param=UNKNOWN_FIELD, what=f"{UNKNOWN_FIELD}: true")
-    return findings.outcome(f"400 in the OpenAI envelope with param {UNKNOWN_FIELD!r}", Oracle.WIRE)
+        return findings.outcome("accepted and ignored (200), which is honest", Oracle.WIRE)
+    body = error_body_of(response)
+    judge_error(findings, body, status=400, what=what)
+    expect_named(findings, body, what, param=UNKNOWN_FIELD, word=UNKNOWN_FIELD)
+    return findings.outcome(f"refused: 400 in the OpenAI envelope naming {UNKNOWN_FIELD!r}", Oracle.WIRE)
 
 
 @check("responses.previous_response_id.unknown")
@@ -247,6 +460,34 @@ def previous_response_id_unknown(ctx: CheckContext) -> Outcome:
     status = body.status if body.status in (400, 404) else 400
     judge_error(findings, body, status=status, param="previous_response_id", what="an unknown previous_response_id")
     return findings.outcome(f"HTTP {body.status} in the OpenAI envelope with param 'previous_response_id'", Oracle.WIRE)
+
+
+# What a server must refuse in `input`, how the refusal must name it, and what serving it means. The
+# unknown role comes before a valid turn: a server that drops what it does not know still has a
+# prompt and answers 200, which is how the silent loss shows.
+INVALID_INPUTS: Any = (
+    (
+        'an input item with role "wizard"',
+        [{"role": "wizard", "content": "You are a wizard."}, {"role": "user", "content": "Say hi."}],
+        "role",
+        "the unknown role was dropped or reinterpreted, and the caller never learns it",
+    ),
+    ("input: 42", 42, "input", "an input that is neither a string nor a list of items was served"),
+)
+
+
+@check("responses.errors.invalid_input")
+def errors_invalid_input(ctx: CheckContext) -> Outcome:
+    findings = Findings()
+    for what, value, word, accepted in INVALID_INPUTS:
+        response = _refusal(ctx, input=value)
+        if 200 <= response.status < 300:
+            findings.add(Oracle.BEHAVIOUR, f"{what} was answered HTTP {response.status}: {accepted}")
+            continue
+        body = error_body_of(response)
+        judge_error(findings, body, status=400, what=what)
+        expect_named(findings, body, what, param="input", word=word)
+    return findings.outcome("400 in the OpenAI envelope naming `input` (an unknown role, a wrong type)", Oracle.WIRE)
 
 
 # --- function calls ---------------------------------------------------------------------------
@@ -361,11 +602,14 @@ def retrieve(ctx: CheckContext) -> Outcome:
         Oracle.BEHAVIOUR,
         f"GET /responses/{{id}}/input_items: received {compact(data, 100)}, expected the one user message",
     )
-    deleted = json_object(ctx.require_ok(ctx.wire.request("DELETE", f"responses/{response_id}")))
+    # OpenAI's spec gives DELETE a bare 200 and the SDK returns None whatever the body: an empty body is
+    # as good as OpenAI's {"id", "object", "deleted": true}, but a body that says it was not deleted is not
+    deleted = ctx.require_ok(ctx.wire.request("DELETE", f"responses/{response_id}"))
+    said = deleted.json_or_none()
     findings.expect(
-        deleted.get("deleted") is True and deleted.get("id") == response_id,
+        not isinstance(said, dict) or said.get("deleted") is not False,
         Oracle.BEHAVIOUR,
-        f"DELETE /responses/{{id}}: received {compact(deleted, 100)}",
+        f"DELETE /responses/{{id}}: received {compact(said, 100)}",
     )
     gone = ctx.wire.get(f"responses/{response_id}")
     findings.expect(gone.status == 404, Oracle.BEHAVIOUR, f"GET after DELETE: HTTP {gone.status}, expected 404")
@@ -379,6 +623,14 @@ def retrieve(ctx: CheckContext) -> Outcome:
 def stream_event_lines(ctx: CheckContext) -> Outcome:
     findings = Findings()
     stream = responses_text_stream(ctx)
+    content_type = stream.response.content_type
+    findings.expect(
+        content_type.lower().startswith("text/event-stream"),
+        Oracle.WIRE,
+        f"`stream: true`: Content-Type received {content_type or 'none'!r}, expected text/event-stream",
+    )
+    if not any(True for _ in stream.sse.data_events()):
+        findings.add(Oracle.WIRE, "`stream: true` was answered with no event")
     for event in stream.sse.data_events():
         data = event.json() if event.data.strip().startswith("{") else None
         kind = data.get("type") if isinstance(data, dict) else None
@@ -390,24 +642,84 @@ def stream_event_lines(ctx: CheckContext) -> Outcome:
     return findings.outcome("every event's `event:` line names its data's type", Oracle.WIRE)
 
 
+# the events that end a stream with its final Response: a reply cut by max_output_tokens (the model
+# wrote past the suite's budget) ends incomplete, which is as final
+FINISHED = ("response.completed", "response.incomplete")
+
+
 def _events(ctx: CheckContext) -> list[dict[str, Any]]:
-    events = [value for _, value in responses_text_stream(ctx).sse.json_chunks() if isinstance(value, dict)]
+    """The typed events of the shared stream. None at all is responses.stream.event_lines' failure:
+    the features that judge the events' details have nothing to judge (as for chat's chunks)."""
+    stream = responses_text_stream(ctx)
+    events = [value for _, value in stream.sse.json_chunks() if isinstance(value, dict)]
     if not events:
-        raise StopCheck(nonconformant("the stream held no JSON event", Oracle.WIRE))
+        content_type = stream.response.content_type or "none"
+        raise StopCheck(skipped(f"no Responses event to judge: `stream: true` was answered {content_type}"))
     return events
 
 
 @check("responses.stream.lifecycle")
 def stream_lifecycle(ctx: CheckContext) -> Outcome:
     findings = Findings()
-    kinds = [str(event.get("type")) for event in _events(ctx)]
+    events = _events(ctx)
+    kinds = [str(event.get("type")) for event in events]
     findings.expect(
         kinds[:2] == ["response.created", "response.in_progress"], Oracle.BEHAVIOUR, f"first events: {kinds[:2]}"
     )
-    findings.expect(kinds[-1] == "response.completed", Oracle.BEHAVIOUR, f"last event: {kinds[-1]!r}")
+    findings.expect(kinds[-1] in FINISHED, Oracle.BEHAVIOUR, f"last event: {kinds[-1]!r}, expected one of {FINISHED}")
+    if kinds[-1] == "response.incomplete":
+        findings.note(f"the reply was cut by max_output_tokens {MAX_OUTPUT} (the model's length): response.incomplete")
     for needed in ("response.output_item.added", "response.content_part.added", "response.output_text.delta"):
         findings.expect(needed in kinds, Oracle.BEHAVIOUR, f"no {needed} event in {compact(sorted(set(kinds)), 160)}")
-    return findings.outcome(f"{len(kinds)} events, created → in_progress → … → completed", Oracle.BEHAVIOUR)
+    findings.extend(Oracle.BEHAVIOUR, _addressing_problems(events)[:3])
+    return findings.outcome(
+        f"{len(kinds)} events, created → in_progress → … → {kinds[-1]}, each addressed to its item and part",
+        Oracle.BEHAVIOUR,
+    )
+
+
+# events about one output item (they carry item_id and output_index), and those about one of its
+# content parts (content_index too); the item's own added/done events carry output_index and the item
+PART_EVENTS = ("response.content_part.", "response.output_text.", "response.refusal.")
+ITEM_EVENTS = (*PART_EVENTS, "response.function_call_arguments.")
+
+
+def _addressing_problems(events: list[dict[str, Any]]) -> list[str]:
+    """Where each item event points: the ``output_index`` of an item added before it, that item's id
+    as ``item_id``, and for a part's events the ``content_index`` of a part added before them. A
+    client places every delta by these (the Vercel AI SDK drops an event without ``output_index``)."""
+    problems: list[str] = []
+    items: dict[int, Any] = {}  # output_index -> the added item's id
+    parts: set[tuple[int, int]] = set()
+    for event in events:
+        kind, at = str(event.get("type")), f"{event.get('type')} (sequence_number {event.get('sequence_number')})"
+        index: Any = event.get("output_index")
+        if kind in ("response.output_item.added", "response.output_item.done"):
+            item = event.get("item")
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(index, int):
+                problems.append(f"{at}: output_index {index!r}, expected the item's integer position")
+            elif kind.endswith(".added"):
+                items[index] = item_id
+            elif index in items and items[index] != item_id:
+                problems.append(f"{at}: item.id {item_id!r} at output_index {index}, added as {items[index]!r}")
+            continue
+        if not kind.startswith(ITEM_EVENTS):
+            continue
+        if not isinstance(index, int) or index not in items:
+            problems.append(f"{at}: output_index {index!r} names no item added before it (added: {sorted(items)})")
+            continue
+        if event.get("item_id") != items[index]:
+            problems.append(
+                f"{at}: item_id {event.get('item_id')!r}, but the item at output_index {index} is {items[index]!r}"
+            )
+        if kind.startswith(PART_EVENTS):
+            part: Any = event.get("content_index")
+            if kind == "response.content_part.added" and isinstance(part, int):
+                parts.add((index, part))
+            elif (index, part) not in parts:
+                problems.append(f"{at}: content_index {part!r} names no content part added to item {index}")
+    return problems
 
 
 @check("responses.stream.sequence_number")
@@ -427,43 +739,57 @@ def stream_deltas(ctx: CheckContext) -> Outcome:
     events = _events(ctx)
     deltas = "".join(str(e.get("delta")) for e in events if e.get("type") == "response.output_text.delta")
     done = [e.get("text") for e in events if e.get("type") == "response.output_text.done"]
-    final = [e.get("response") for e in events if e.get("type") == "response.completed"]
+    final = [e.get("response") for e in events if e.get("type") in FINISHED]
     final_text = _text(final[-1]) if final and isinstance(final[-1], dict) else None
     findings.expect(bool(deltas), Oracle.BEHAVIOUR, "no response.output_text.delta carried text")
     findings.expect(
         done == [deltas], Oracle.BEHAVIOUR, f"output_text.done {compact(done, 80)} != the deltas {deltas!r}"
     )
-    findings.expect(
-        final_text == deltas, Oracle.BEHAVIOUR, f"the completed response's text {final_text!r} != the deltas"
-    )
+    findings.expect(final_text == deltas, Oracle.BEHAVIOUR, f"the final response's text {final_text!r} != the deltas")
     return findings.outcome(f"deltas, done text and final text agree: {deltas[:40]!r}", Oracle.BEHAVIOUR)
 
 
 @check("responses.stream.sdk_helper")
 def stream_sdk_helper(ctx: CheckContext) -> Outcome:
-    findings = Findings()
     client = ctx.sdk(strict=True)
 
-    def run() -> tuple[str, Any]:
-        deltas = []
-        with client.responses.stream(
-            model=ctx.chat_model, input=PROMPT, max_output_tokens=MAX_OUTPUT, temperature=0
-        ) as stream:
-            for event in stream:
-                if event.type == "response.output_text.delta":
-                    deltas.append(event.delta)
-            return "".join(deltas), stream.get_final_response()
+    def attempt(budget: int) -> Trial:
+        def run() -> tuple[str, Any]:
+            deltas, cut = [], False
+            with client.responses.stream(
+                model=ctx.chat_model, input=PROMPT, max_output_tokens=budget, temperature=0
+            ) as stream:
+                for event in stream:
+                    if event.type == "response.output_text.delta":
+                        deltas.append(event.delta)
+                    cut = cut or event.type == "response.incomplete"
+                # get_final_response() wants response.completed, by design: a reply cut by the suite's
+                # budget (response.incomplete) says nothing about the server
+                return "".join(deltas), None if cut else stream.get_final_response()
 
-    try:
-        deltas, final = ctx.call_sdk(run)
-    except RuntimeError as error:  # the helper's own complaint: an event it needs never came
-        return nonconformant(f"client.responses.stream(): {error}", Oracle.SDK)
-    findings.expect(
-        final.output_text == deltas and deltas != "",
-        Oracle.SDK,
-        f"get_final_response().output_text {final.output_text!r} != the streamed deltas {deltas!r}",
+        try:
+            deltas, final = ctx.call_sdk(run)
+        except RuntimeError as error:  # the helper's own complaint: an event it needs never came
+            raise StopCheck(nonconformant(f"client.responses.stream(): {error}", Oracle.SDK)) from None
+        findings = Findings()
+        if final is None:
+            return Trial(findings, f"{len(deltas)} characters, then response.incomplete", cut=True)
+        findings.expect(
+            final.output_text == deltas and deltas != "",
+            Oracle.SDK,
+            f"get_final_response().output_text {final.output_text!r} != the streamed deltas {deltas!r}",
+        )
+        return Trial(findings, f"assembled {deltas[:40]!r}", value=deltas)
+
+    trials = run_trials(ctx, attempt, budget=MAX_OUTPUT, repeat=False)
+    if trials.decision is Decision.BUDGET:
+        return skipped(
+            f"the reply ended with response.incomplete at max_output_tokens {MAX_OUTPUT}, then at "
+            f"{trials.runs[-1][0]}: get_final_response() needs response.completed, and the budget is the suite's"
+        )
+    return trials.outcome(
+        f"client.responses.stream() assembled {str(trials.last.value)[:40]!r}", Oracle.SDK, model_fails=False
     )
-    return findings.outcome(f"client.responses.stream() assembled {deltas[:40]!r}", Oracle.SDK)
 
 
 @check("responses.stream.function_call_arguments")
@@ -487,7 +813,7 @@ def stream_function_call_arguments(ctx: CheckContext) -> Outcome:
             deltas.setdefault(event.get("item_id"), []).append(str(event.get("delta")))
         elif event.get("type") == "response.function_call_arguments.done":
             done[event.get("item_id")] = event.get("arguments")
-    final = next((e.get("response") for e in reversed(events) if e.get("type") == "response.completed"), None)
+    final = next((e.get("response") for e in reversed(events) if e.get("type") in FINISHED), None)
     calls = {item.get("id"): item.get("arguments") for item in _items(final, "function_call")} if final else {}
     if not done:
         raise StopCheck(
@@ -497,8 +823,26 @@ def stream_function_call_arguments(ctx: CheckContext) -> Outcome:
                 Oracle.BEHAVIOUR,
             )
         )
+    # the SDK's stream helper places each delta in the item output_item.added announced at its
+    # output_index (a delta before it raises), and takes the finished call from output_item.done
+    findings.extend(Oracle.BEHAVIOUR, _addressing_problems(events)[:3])
+    finished_items = {
+        event["item"].get("id"): event["item"].get("arguments")
+        for event in events
+        if event.get("type") == "response.output_item.done"
+        and isinstance(event.get("item"), dict)
+        and event["item"].get("type") == "function_call"
+    }
     for item_id, arguments in done.items():
+        findings.expect(
+            finished_items.get(item_id) == arguments,
+            Oracle.BEHAVIOUR,
+            f"item {item_id!r}: response.output_item.done carried arguments {finished_items.get(item_id)!r}, "
+            f"expected the .done arguments {arguments!r}",
+        )
         if item_id not in deltas:
+            # OpenAI's own models do this (gpt-5.3-codex-spark: BerriAI/litellm#27144), so clients must
+            # read .done: a note, though Open Responses' streamed tool-calling test asks for a delta
             findings.note(f"item {item_id!r}: the arguments came whole in .done, with no delta before it")
         else:
             streamed = "".join(deltas[item_id])
@@ -514,7 +858,102 @@ def stream_function_call_arguments(ctx: CheckContext) -> Outcome:
                 f"item {item_id!r}: the completed Response's arguments {calls.get(item_id)!r} "
                 f"!= the .done arguments {arguments!r}",
             )
-    findings.expect(final is not None, Oracle.BEHAVIOUR, "no response.completed event carried the final Response")
+    findings.expect(final is not None, Oracle.BEHAVIOUR, f"none of {FINISHED} carried the final Response")
     return findings.outcome(
         f"{len(done)} call(s): the argument deltas, .done and the final item agree", Oracle.BEHAVIOUR
     )
+
+
+@check("responses.stream.default_json")
+def stream_default_json(ctx: CheckContext) -> Outcome:
+    """POST /responses without ``stream`` (as the SDK sends ``create()`` without stream=True): one
+    Response as JSON, since ``stream`` defaults to false."""
+    findings = Findings()
+    body = {"model": ctx.chat_model, "input": PROMPT, "max_output_tokens": MAX_OUTPUT, "temperature": 0}
+    response = ctx.require_ok(ctx.wire.post("responses", body))
+    content_type = response.content_type
+    if content_type.lower().startswith("text/event-stream") or response.body.lstrip().startswith((b"event:", b"data:")):
+        return nonconformant(
+            f"a request without `stream` was answered with an event stream ({content_type or 'no content-type'}), "
+            "where `stream` defaults to false: client.responses.create() without stream=True gets the raw SSE "
+            "text as a str instead of a Response",
+            Oracle.WIRE,
+        )
+    findings.expect(
+        content_type.split(";")[0].strip().lower().endswith("json"),
+        Oracle.WIRE,
+        f"Content-Type: received {content_type!r}, expected application/json",
+    )
+    value = json_object(response)
+    findings.expect(
+        value.get("object") == "response", Oracle.WIRE, f"object: received {value.get('object')!r}, expected 'response'"
+    )
+    return findings.outcome(f"without `stream`: one Response, {content_type}", Oracle.WIRE)
+
+
+def _stream_error_problems(event: Any, value: dict[str, Any]) -> list[str]:
+    """What keeps one error-reporting event from being one of OpenAI's typed stream errors."""
+    at = f"line {event.line}"
+    kind = value.get("type")
+    if kind == "error":
+        problems = [f"{at}: the error event {p}" for p in oracle.validate(value, "ResponseErrorEvent")]
+        if not (isinstance(value.get("message"), str) and value["message"]):
+            problems.append(f"{at}: the error event {compact(value, 100)} carries no top-level message")
+        return problems
+    if kind == "response.failed":
+        response = value.get("response")
+        error = response.get("error") if isinstance(response, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("message"), str) and error["message"]:
+            return []
+        return [f"{at}: response.failed without response.error {{code, message}} ({compact(error, 100)})"]
+    if kind is None and "error" in value:
+        return [
+            f"{at}: the error came as the HTTP error envelope {compact(value, 100)} in a data frame, not as a "
+            "typed event: Responses clients dispatch on `type`, and OpenAI's stream has no such event "
+            "(openai-python raises it only because it looks for data.error)"
+        ]
+    return [f"{at}: `event: error` whose data {compact(value, 100)} is not a typed `error` event"]
+
+
+@check("responses.stream.error_event")
+def stream_error_event(ctx: CheckContext) -> Outcome:
+    """A streamed request the server must refuse (``temperature: "hot"``): refused before streaming, or
+    reported inside the stream as a typed ``error`` event or ``response.failed``."""
+    findings = Findings()
+    what = 'stream: true with temperature: "hot"'
+    body = {"model": ctx.chat_model, "input": PROMPT, "max_output_tokens": CUT_AT, "temperature": "hot"}
+    response = ctx.wire.post("responses", {**body, "stream": True})
+    if response.status >= 300:
+        # a server that streams no Responses (a 404, or a 400 naming `stream`) declines a valid stream
+        # too: that decline escapes for the engine (unsupported); the stream is shared, so seldom resent
+        responses_text_stream(ctx)
+        judge_error(findings, error_body_of(response), status=400, param="temperature", what=what)
+        return findings.outcome("refused before streaming: 400 in the OpenAI envelope (BadRequestError)", Oracle.WIRE)
+    events = [(event, value) for event, value in response.sse().json_chunks() if isinstance(value, dict)]
+    reported = [
+        (event, value)
+        for event, value in events
+        if event.event == "error"
+        or value.get("type") in ("error", "response.failed")
+        or ("type" not in value and "error" in value)
+    ]
+    kinds = [value.get("type") for _, value in events]
+    if not reported:
+        if any(kind in FINISHED for kind in kinds):
+            findings.add(
+                Oracle.BEHAVIOUR,
+                f"{what} was answered 200 with an ordinary stream: the invalid request is silently accepted",
+            )
+        else:
+            findings.add(
+                Oracle.WIRE,
+                f"the 200 stream ended after {len(events)} event(s) ({compact(kinds, 100)}) with no terminal event "
+                "and no error: the client is left with a cut stream and nothing to raise",
+            )
+        return findings.fail()
+    for event, value in reported:
+        findings.extend(Oracle.WIRE, _stream_error_problems(event, value))
+    typed = f"`{reported[0][1].get('type')}` event"
+    if findings.ok:
+        findings.note(f"the error came after a 200, as a {typed}, which openai-python yields rather than raises")
+    return findings.outcome(f"refused in the stream, with a typed {typed}", Oracle.WIRE)

@@ -56,6 +56,8 @@ class Effects:
     responses_events: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
     # Responses: the rendered SSE frames of a streamed Response
     responses_frames: Callable[[list[bytes]], list[bytes]] | None = None
+    # Responses: whether POST /responses is answered as a stream, from what the request asked and its raw body
+    responses_streams: Callable[[bool, dict[str, Any]], bool] | None = None
     # a non-streamed chat completion body
     completion: Callable[[dict[str, Any], ChatRequest], dict[str, Any]] | None = None
     # the chunk objects of a streamed chat completion, in order
@@ -192,6 +194,11 @@ class Pipeline:
         for function in self._hooks(lambda e: e.responses_frames):
             frames = function(frames)
         return frames
+
+    def responses_streams(self, asked: bool, raw: dict[str, Any]) -> bool:
+        for function in self._hooks(lambda e: e.responses_streams):
+            asked = function(asked, raw)
+        return asked
 
     # --- models: mock/handlers/models.py ------------------------------------------------------
     def models(self, body: dict[str, Any]) -> Any:

@@ -68,13 +68,14 @@ async def create(state: MockState, incoming: Incoming, match: re.Match[str]) -> 
         answer_=answer(pipeline, request, chat),
     )
     final = pipeline.responses_answer(final, request.raw)
+    streamed = pipeline.responses_streams(request.stream, request.raw)
     if request.previous_response_id is not None:  # continuing a background response waited for it to run
         state.responses.previous(request.previous_response_id).queued = False
     if request.store:
         # a background response streamed as it ran has run: only an unwatched one waits in the queue
-        queued = request.background and not request.stream
+        queued = request.background and not streamed
         state.responses.put(StoredResponse(final, list(request.input_items), history, queued=queued))
-    if request.stream:
+    if streamed:
         return _streamed(state, stream_events(final, queued=request.background))
     return json_response(200, unanswered(final, "queued") if request.background else final)
 

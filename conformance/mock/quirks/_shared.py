@@ -36,6 +36,10 @@ VALIDATION_FEATURES = (
     "embeddings.input.empty_string",
     "responses.unknown_parameter",
     "responses.previous_response_id.unknown",
+    "responses.stream.error_event",
+    "responses.params.temperature",
+    "responses.params.top_p",
+    "responses.errors.invalid_input",
 )
 AUTH_FEATURES = (
     "errors.auth.missing_key",
@@ -142,6 +146,14 @@ RESPONSES_FEATURES = (
     "responses.create.shape",
     "responses.max_output_tokens",
     "responses.text.json_schema",
+    "responses.instructions",
+    "responses.input.items",
+    "responses.params.temperature",
+    "responses.params.top_p",
+    "responses.metadata",
+    "responses.store_false",
+    "responses.image_input",
+    "responses.errors.invalid_input",
     "responses.tools.function",
     "responses.tools.round_trip",
     "responses.previous_response_id",
@@ -155,4 +167,6 @@ RESPONSES_FEATURES = (
     "responses.stream.deltas",
     "responses.stream.sdk_helper",
     "responses.stream.function_call_arguments",
+    "responses.stream.default_json",
+    "responses.stream.error_event",
 )

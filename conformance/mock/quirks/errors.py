@@ -166,12 +166,14 @@ TABLE: tuple[Quirk, ...] = (
         "https://github.com/SillyTavern/SillyTavern/issues/5945",
         Effects(error=_not_found_as_200),
         # a stored completion that does not exist is not-found too: the base URL with /chat/completions
-        # appended reaches GET /chat/completions/models, answered 200 here; so is a deleted response
+        # appended reaches GET /chat/completions/models, answered 200 here; so is a deleted response, and
+        # one created with store: false
         detects=detected(
             (
                 "errors.unknown_model",
                 "responses.errors.unknown_model",
                 "responses.retrieve",
+                "responses.store_false",
                 "models.retrieve.unknown",
                 "errors.sdk_exception",
                 "http.path.misconfigured_base_url",

@@ -128,9 +128,14 @@ def _reject_stream_options(request: ChatRequest) -> ErrorSpec | None:
     return None
 
 
+def _chat_stream(incoming: Incoming) -> bool:
+    """A request for a chat stream (the Responses stream's errors are mock/quirks/responses.py's)."""
+    return incoming.asks_to_stream() and not incoming.path.startswith("/v1/responses")
+
+
 def _error_event_frame(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     """ScaiGrid (seed 000): a failing stream request gets a 200, an `event: error` frame, then [DONE]."""
-    if not incoming.asks_to_stream() or spec.kind not in ("validation", "not_found"):
+    if not _chat_stream(incoming) or spec.kind not in ("validation", "not_found"):
         return response
     frame = json.dumps({"code": "BACKEND_ERROR", "message": spec.message})
     return sse_body(response, [f"event: error\ndata: {frame}\n\n", "data: [DONE]\n\n"])
@@ -138,7 +143,7 @@ def _error_event_frame(response: MockResponse, spec: ErrorSpec, incoming: Incomi
 
 def _error_data_event(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -> MockResponse:
     """OpenRouter, Anthropic's layer: a 200 stream carrying `data: {"error": {...}}`, then close."""
-    if not incoming.asks_to_stream() or spec.kind not in ("validation", "not_found"):
+    if not _chat_stream(incoming) or spec.kind not in ("validation", "not_found"):
         return response
     frame = json.dumps(spec.envelope())
     return sse_body(response, [f"data: {frame}\n\n"])
