@@ -348,7 +348,12 @@ def run_against_prism_responses(*features: str) -> RunResult:
 
 
 def test_a_json_answer_to_a_responses_stream_fails_event_lines_and_passes_nothing_vacuously() -> None:
-    details = ("responses.stream.lifecycle", "responses.stream.sequence_number", "responses.stream.deltas")
+    details = (
+        "responses.stream.lifecycle",
+        "responses.stream.sequence_number",
+        "responses.stream.deltas",
+        "responses.stream.function_call_arguments",
+    )
     run = run_against_prism_responses("responses.stream.event_lines", *details)
     event_lines = run.results["responses.stream.event_lines"].outcome
     assert event_lines.status is Status.NONCONFORMANT

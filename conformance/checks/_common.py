@@ -311,6 +311,7 @@ class Trials:
     decision: Decision
     limit: int
     first_budget: int = 0
+    budget_field: str = "max_tokens"  # the request field the budget was sent as (max_output_tokens: Responses)
 
     @property
     def last(self) -> Trial:
@@ -339,7 +340,8 @@ class Trials:
             merged.extensions += [e for e in trial.findings.extensions if e not in merged.extensions]
         if len(self.runs) > 1:
             listed = "; ".join(
-                f"{number}) {trial.summary}" + (f" (max_tokens {budget})" if budget != self.first_budget else "")
+                f"{number}) {trial.summary}"
+                + (f" ({self.budget_field} {budget})" if budget != self.first_budget else "")
                 for number, (budget, trial) in enumerate(self.runs, 1)
             )
             upto = f" (up to {self.limit} trials where the model decides)" if self.limit > 1 else ""
@@ -380,7 +382,14 @@ class Trials:
         return findings.outcome(supported, oracle)
 
 
-def run_trials(ctx: CheckContext, attempt: Callable[[int], Trial], *, budget: int, repeat: bool = True) -> Trials:
+def run_trials(
+    ctx: CheckContext,
+    attempt: Callable[[int], Trial],
+    *,
+    budget: int,
+    repeat: bool = True,
+    budget_field: str = "max_tokens",
+) -> Trials:
     """Ask (``attempt(max_tokens)`` sends one request and judges the answer) until the answers decide.
 
     A cut answer is asked again once with ``BUDGET_FACTOR`` times the budget (``Decision.BUDGET`` when
@@ -414,7 +423,7 @@ def run_trials(ctx: CheckContext, attempt: Callable[[int], Trial], *, budget: in
         elif len(judged) >= limit:
             decision = Decision.UNDECIDED
         if decision is not None:
-            return Trials(runs, decision, limit, first)
+            return Trials(runs, decision, limit, first, budget_field)
 
 
 def _sent_so_far(ctx: CheckContext) -> list[RecordedExchange]:

@@ -781,7 +781,7 @@ def stream_sdk_helper(ctx: CheckContext) -> Outcome:
         )
         return Trial(findings, f"assembled {deltas[:40]!r}", value=deltas)
 
-    trials = run_trials(ctx, attempt, budget=MAX_OUTPUT, repeat=False)
+    trials = run_trials(ctx, attempt, budget=MAX_OUTPUT, repeat=False, budget_field="max_output_tokens")
     if trials.decision is Decision.BUDGET:
         return skipped(
             f"the reply ended with response.incomplete at max_output_tokens {MAX_OUTPUT}, then at "
@@ -806,6 +806,10 @@ def stream_function_call_arguments(ctx: CheckContext) -> Outcome:
     }
     response = ctx.require_ok(ctx.wire.post("responses", body), decline_param=("tools", "tool_choice"))
     events = [value for _, value in response.sse().json_chunks() if isinstance(value, dict)]
+    if not events:  # responses.stream.event_lines judges a stream with no event at all
+        raise StopCheck(
+            skipped(f"no Responses event to judge: `stream: true` was answered {response.content_type or 'none'}")
+        )
     deltas: dict[Any, list[str]] = {}
     done: dict[Any, Any] = {}
     for event in events:
