@@ -63,9 +63,28 @@ def _deciding_error(feature: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return found
 
 
+def _streamed_body(lines: list[Any]) -> Any:
+    """The error a streamed request got, from its recorded lines: a plain body (a 404 to a stream
+    request) or the first ``data:`` line's JSON (an envelope sent as an event), else the text."""
+    text = "\n".join(str(line) for line in lines).strip()
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    for line in lines:
+        if str(line).startswith("data:"):
+            try:
+                return json.loads(str(line)[5:].strip())
+            except ValueError:
+                break
+    return text
+
+
 def _body_shape(response: Mapping[str, Any]) -> tuple[str, str]:
-    """(signature part, human summary) of an error body."""
+    """(signature part, human summary) of an error body, sent whole or as stream lines."""
     body = response.get("body", response.get("body_text"))
+    if body is None and isinstance(response.get("sse"), list):
+        body = _streamed_body(response["sse"])
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
         message = error.get("message") if isinstance(error.get("message"), str) else ""

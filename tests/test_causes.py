@@ -57,3 +57,18 @@ def test_causes_are_numbered_in_catalog_order_and_name_an_example() -> None:
     order = list(features())
     assert [order.index(c.features[0]) for c in causes] == sorted(order.index(c.features[0]) for c in causes)
     assert all(c.example == c.features[0] for c in causes)
+
+
+def test_an_error_answered_to_a_stream_request_is_read_from_its_recorded_lines() -> None:
+    # as the peers answered streamed requests: llama-cpp-python's 404 body (recorded as the stream's one
+    # line) and LiteLLM's 500 with the envelope sent as a data line
+    def failing(status: int, lines: list[str]) -> dict[str, Any]:
+        return {"status": "nonconformant", "evidence": [{"response": {"status": status, "sse": lines}}]}
+
+    not_found = signature(failing(404, ['{"detail":"Not Found"}']))
+    assert (
+        not_found is not None and not_found[1] == '404 with {"detail": "Not Found"} instead of OpenAI\'s error envelope'
+    )
+    envelope = ['data: {"error": {"message": "Error processing stream start", "type": "internal_server_error"}}', ""]
+    crashed = signature(failing(500, [*envelope, "data: [DONE]", ""]))
+    assert crashed is not None and crashed[1] == '500 with internal_server_error: "Error processing stream start"'

@@ -370,3 +370,33 @@ def test_a_bare_200_to_delete_is_what_the_spec_and_the_sdk_expect() -> None:
     assert not any(m.startswith("DELETE") or "not JSON" in m for m in problems), problems
     # what remains is Prism's, not ours: it keeps no state, so the response is still there after DELETE
     assert outcome.status is Status.NONCONFORMANT and any("GET after DELETE: HTTP 200" in m for m in problems)
+
+
+def test_a_schema_breach_inside_a_tagged_union_is_named_on_the_branch_its_type_names() -> None:
+    # Prism's example Response: its output_text part lacks `logprobs`. The spec's output items and
+    # content parts are unions tagged by `type`; the breach was reported on a file-search call
+    # ("'queries' is a required property") and then on a refusal part, branches it never claimed.
+    from conformance.openapi.published import judge_evidence
+    from conformance.sdk import oracle
+
+    base_url = "http://127.0.0.1:9"
+    evidence = [
+        {
+            "request": {"method": "POST", "url": f"{base_url}/responses"},
+            "response": {
+                "status": 200,
+                "headers": {"content-type": "application/json"},
+                "body": _recording(PRISM_RESPONSE),
+            },
+        }
+    ]
+    messages = [problem.message for problem in judge_evidence(evidence, base_url)]
+    assert "POST /responses → 200: Response $.output[0].content[0]: 'logprobs' is a required property" in messages
+    assert not any("queries" in m or "refusal" in m for m in messages), messages
+    # the nullable `usage` of a LiteLLM Response: the breach inside it, not "is not of type 'null'"
+    usage = {"input_tokens": 36, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 87, "total_tokens": 123}
+    usage["output_tokens_details"] = {"reasoning_tokens": 0}
+    broken = {**_recording(PRISM_RESPONSE), "usage": usage}
+    assert oracle.validate(broken, "Response") == [
+        "$.usage.input_tokens_details: 'cache_write_tokens' is a required property"
+    ]

@@ -47,7 +47,8 @@ def judge_error(
             Oracle.WIRE,
             f"{what}: answered HTTP {body.status} (no exception in the SDK), expected {status} ({expected_exc})",
         )
-    elif body.status != status:
+        return  # a success body is no error envelope: reading one there (a Response's `error: null`) says nothing more
+    if body.status != status:
         findings.add(
             Oracle.SDK,
             f"{what}: HTTP {body.status} makes the SDK raise "

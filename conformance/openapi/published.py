@@ -124,13 +124,30 @@ def _where(error: jsonschema.ValidationError) -> str:
     return out
 
 
-def _leaf(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    """For anyOf/oneOf failures, the most specific cause rather than 'is not valid under any'."""
-    if error.context:
-        best = jsonschema.exceptions.best_match(error.context)
-        if best is not None and best is not error:
-            return _leaf(best)
-    return error
+def most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For anyOf/oneOf failures, the most specific cause rather than 'is not valid under any'.
+
+    A union of typed objects (output items, stream events) is tagged by ``type``: the branches whose
+    ``type`` the value does not carry say nothing about it, so the cause is sought among the others
+    (a message part missing ``logprobs``, not a file-search call missing ``queries``)."""
+    if not error.context:
+        return error
+    branches: dict[Any, list[jsonschema.ValidationError]] = {}
+    for cause in error.context:
+        branches.setdefault(cause.schema_path[0] if cause.schema_path else None, []).append(cause)
+    tagged_otherwise = {  # another tag, or another kind of value altogether (the `null` of a nullable)
+        branch
+        for branch, causes in branches.items()
+        if any(
+            (c.validator in ("const", "enum") and list(c.relative_path) == ["type"])
+            or (c.validator == "type" and not c.relative_path)
+            for c in causes
+        )
+    }
+    candidates = [c for branch, causes in branches.items() if branch not in tagged_otherwise for c in causes]
+    # jsonschema's ranking, one level at a time (its best_match would descend without the filter)
+    best = max(candidates or error.context, key=jsonschema.exceptions.relevance)
+    return most_specific(best)
 
 
 def schema_errors(instance: Any, schema: Mapping[str, Any]) -> list[str]:
@@ -138,7 +155,7 @@ def schema_errors(instance: Any, schema: Mapping[str, Any]) -> list[str]:
     lines: list[str] = []
     validator = _validator(json.dumps(schema, sort_keys=True))
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
-        leaf = _leaf(error)
+        leaf = most_specific(error)
         message = leaf.message if len(leaf.message) <= MESSAGE_CHARS else leaf.message[: MESSAGE_CHARS - 1] + "…"
         line = f"{_where(leaf)}: {message}"
         if line not in lines:

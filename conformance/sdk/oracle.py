@@ -14,6 +14,7 @@ from typing import Any
 
 import jsonschema
 
+from conformance.openapi.published import most_specific
 from conformance.sdk.types import schema_for
 
 MAX_REPORTED = 8
@@ -31,24 +32,15 @@ def _path(error: jsonschema.ValidationError) -> str:
     return out
 
 
-def _leaf_errors(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
-    """For anyOf/oneOf failures, report the most specific cause instead of 'is not valid'."""
-    if error.context:
-        best = jsonschema.exceptions.best_match(error.context)
-        if best is not None and best is not error:
-            return _leaf_errors(best)
-    return [error]
-
-
 def validate(instance: Any, name: str) -> list[str]:
     """Problems of ``instance`` against the SDK type ``name``, as ``$.path: message`` lines."""
     problems: list[str] = []
     for error in sorted(_validator(name).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
-        for leaf in _leaf_errors(error):
-            message = leaf.message if len(leaf.message) <= 200 else leaf.message[:199] + "…"
-            line = f"{_path(leaf)}: {message}"
-            if line not in problems:
-                problems.append(line)
+        leaf = most_specific(error)
+        message = leaf.message if len(leaf.message) <= 200 else leaf.message[:199] + "…"
+        line = f"{_path(leaf)}: {message}"
+        if line not in problems:
+            problems.append(line)
     if len(problems) > MAX_REPORTED:
         problems = problems[:MAX_REPORTED] + [f"... and {len(problems) - MAX_REPORTED} more schema errors"]
     return problems
