@@ -12,7 +12,7 @@ from typing import Any
 
 from conformance.mock.effects import Effects
 from conformance.mock.messages import ErrorSpec, Incoming, MockError, MockResponse, unknown_route
-from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
+from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk, detected
 from conformance.mock.quirks._shared import error_body
 from conformance.mock.responses.events import sse_response
 
@@ -298,6 +298,13 @@ def _failed_event(response: MockResponse, spec: ErrorSpec, incoming: Incoming) -
 STREAM_FIELDS = "https://github.com/ggml-org/llama.cpp/issues/20607, https://github.com/BerriAI/litellm/issues/20943"
 # the Responses stream's own error: OpenAI's typed event (Llama Stack's fix), and what it replaced
 STREAM_ERROR_EVENT = "https://github.com/ogx-ai/ogx/issues/5224"
+# the features whose Response the strict SDK reads: created, parsed, or streamed whole
+READ_STRICTLY = (
+    "responses.create.shape",
+    "responses.text.json_schema",
+    "responses.stream.sdk_helper",
+    "endpoints.responses",
+)
 
 TABLE: tuple[Quirk, ...] = (
     Quirk(
@@ -319,13 +326,7 @@ TABLE: tuple[Quirk, ...] = (
         "them unset; the SDK requires `tools` and `tool_choice`, and the schema none of them null.",
         "https://github.com/ogx-ai/ogx/issues/4988",
         Effects(responses_answer=_unset_fields_null),
-        # the strict SDK reads the Response wherever it is given one: created, parsed, or streamed whole
-        detects={
-            "responses.create.shape": NONCONFORMANT,
-            "responses.text.json_schema": NONCONFORMANT,
-            "responses.stream.sdk_helper": NONCONFORMANT,
-            "endpoints.responses": NONCONFORMANT,
-        },
+        detects=detected(READ_STRICTLY),
     ),
     Quirk(
         "responses.reasoning_item_without_id",
@@ -333,13 +334,7 @@ TABLE: tuple[Quirk, ...] = (
         "The output begins with a `reasoning` item that has no `id`, which every output item must carry.",
         "https://github.com/Oaklight/llm-rosetta/issues/406",
         Effects(responses_answer=_reasoning_item_without_id),
-        # the strict SDK reads the Response wherever it is given one: created, parsed, or streamed whole
-        detects={
-            "responses.create.shape": NONCONFORMANT,
-            "responses.text.json_schema": NONCONFORMANT,
-            "responses.stream.sdk_helper": NONCONFORMANT,
-            "endpoints.responses": NONCONFORMANT,
-        },
+        detects=detected(READ_STRICTLY),
     ),
     Quirk(
         "responses.incomplete_as_completed",

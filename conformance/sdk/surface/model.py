@@ -307,14 +307,21 @@ def newer_than_installed(path: str) -> str | None:
     for version in reversed(shipped_versions()):
         if version_key(version) <= version_key(SDK_VERSION):
             break
-        surface = shipped_surface(version)
-        try:
-            if surface is not None:
-                walk(surface, path)
-                return version
-        except UnresolvedField:
-            continue
+        if _resolves_in(version, path):
+            return version
     return None
+
+
+def _resolves_in(version: str, path: str) -> bool:
+    """Whether a catalog path names a field of the shipped surface of ``version``."""
+    surface = shipped_surface(version)
+    try:
+        if surface is not None:
+            walk(surface, path)
+            return True
+    except UnresolvedField:
+        pass
+    return False
 
 
 def other_line_with(path: str) -> str | None:
@@ -329,11 +336,6 @@ def other_line_with(path: str) -> str | None:
     for version in shipped_versions():
         if version_key(version) >= version_key(SDK_VERSION):
             break
-        surface = shipped_surface(version)
-        try:
-            if surface is not None:
-                walk(surface, path)
-                return version
-        except UnresolvedField:
-            continue
+        if _resolves_in(version, path):
+            return version
     return None
