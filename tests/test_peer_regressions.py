@@ -400,3 +400,49 @@ def test_a_schema_breach_inside_a_tagged_union_is_named_on_the_branch_its_type_n
     assert oracle.validate(broken, "Response") == [
         "$.usage.input_tokens_details: 'cache_write_tokens' is a required property"
     ]
+
+
+def test_a_200_where_an_error_was_due_is_one_problem_not_also_an_error_body() -> None:
+    # Prism serves an unknown model 200 with its example Response, whose own `error: null` was read
+    # as an error body ("'error' is a NoneType") beside the real problem
+    outcome = run_against_prism_responses("responses.errors.unknown_model").results["responses.errors.unknown_model"]
+    problems = [p.message for p in outcome.outcome.problems]
+    assert outcome.outcome.status is Status.NONCONFORMANT and len(problems) == 1, problems
+    assert "answered HTTP 200 (no exception in the SDK), expected 404" in problems[0]
+
+
+def _served(body: dict[str, Any], seen: list[dict[str, Any]]) -> Any:
+    def answer(script: Script, request: Request, wfile: Any) -> None:
+        seen.append(json.loads(request.body) if request.body else {})
+        send_json(wfile, 200, body)
+
+    return answer
+
+
+def _run_responses(body: dict[str, Any], models: dict[str, str], *features: str) -> tuple[RunResult, list[Any]]:
+    seen: list[dict[str, Any]] = []
+    catalog = load_catalog()
+    routes = {("GET", "/v1/models"): models_ok, ("*", "*"): _served(body, seen)}
+    with Script(routes) as script:
+        target = Target(script.base_url, Secret("sk-test"), models, timeouts=TEST_TIMEOUTS)
+        with Engine(target, catalog) as engine:
+            return engine.run(catalog.select(list(features))), seen
+
+
+def test_the_responses_tool_features_send_the_tools_model() -> None:
+    # they sent the chat model: on LiteLLM, gpt-mock (no tool calls) in place of gpt-mock-tools
+    features = ("responses.tools.function", "responses.tools.round_trip", "responses.stream.function_call_arguments")
+    _, seen = _run_responses(_recording(PRISM_RESPONSE), {"chat": "chat-m", "tools": "tools-m"}, *features)
+    assert seen and {body.get("model") for body in seen} == {"tools-m"}
+
+
+def test_a_response_the_strict_sdk_rejects_is_not_blamed_again_for_its_output_text() -> None:
+    # LiteLLM's Response: usage without cache_write_tokens. The strict parse failed, and the check then
+    # also reported "response.output_text: received None" from the object it never got
+    usage = {"input_tokens": 36, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 87, "total_tokens": 123}
+    body = {**_recording(PRISM_RESPONSE), "usage": {**usage, "output_tokens_details": {"reasoning_tokens": 0}}}
+    run, _ = _run_responses(body, {"chat": "m"}, "responses.create.shape")
+    outcome = run.results["responses.create.shape"].outcome
+    messages = [p.message for p in outcome.problems]
+    assert outcome.status is Status.NONCONFORMANT and any("cache_write_tokens" in m for m in messages)
+    assert not any("output_text" in m for m in messages), messages
