@@ -28,6 +28,8 @@ from conformance.mock.quirks import QUIRKS
 QUIRKS_UNDER_TEST = ("path.redirect_cross_origin", "rl.retry_after_missing", "stream.done_missing")
 OWN_TEST_COUNT = 8  # the vendor's own tests, in the same session
 
+pytestmark = pytest.mark.plumbing  # the SDK-line sessions leave it out (.ci/run)
+
 
 @dataclass(frozen=True)
 class Session:
