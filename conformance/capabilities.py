@@ -95,6 +95,15 @@ CAPABILITIES: tuple[Capability, ...] = (
         "mock-speech",
         probed_when_absent=True,
     ),
+    Capability(
+        "moderation",
+        "moderation-model",
+        "a moderation model (moderations are skipped without)",
+        "moderation",
+        "a moderation model",
+        "mock-moderation",
+        probed_when_absent=True,
+    ),
 )
 
 BY_NAME: dict[str, Capability] = {capability.name: capability for capability in CAPABILITIES}

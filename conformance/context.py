@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,9 @@ class RunState:
     # others wait for its answer), and one for the tables above
     locks: dict[SharedRequest, threading.RLock] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # the run's deadline (a ``time.monotonic()`` instant; None: none): a check that waits for the
+    # server (a batch to finish) waits no longer than this
+    deadline_at: float | None = None
 
     def lock_for(self, send: SharedRequest) -> threading.RLock:
         with self.lock:
@@ -149,6 +153,12 @@ class CheckContext:
     @property
     def vision_model(self) -> str:
         return self.target.models["vision"]
+
+    @property
+    def seconds_left(self) -> float | None:
+        """How long the run may still take (``--deadline``); None when it has no deadline."""
+        at = self._state.deadline_at
+        return None if at is None else max(at - time.monotonic(), 0.0)
 
     @property
     def trials(self) -> int:
@@ -249,14 +259,15 @@ class CheckContext:
         memo = self._state.memo
         with self._state.lock_for(send):  # another feature sending it now: wait for its answer
             if send not in memo:
-                start = len(self._scope)
+                start, cited = len(self._scope), len(self._borrowed)
                 value: Any = None
                 error: BaseException | None = None
                 try:
                     value = send(self)
                 except (StatusError, TransportProblem, TransportFailure, StopCheck) as exc:
                     error = exc
-                memo[send] = (value, error, list(self._scope[start:]))
+                # its evidence: what it sent, and what the shared requests it built on had sent
+                memo[send] = (value, error, [*self._borrowed[cited:], *self._scope[start:]])
             else:
                 self.cite(memo[send][2])
                 self.waited = max(self.waited, len(memo[send][2]))

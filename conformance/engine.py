@@ -181,7 +181,7 @@ class Engine:
         )
         self.redactor = Redactor([secret.reveal() for secret in target.secrets()])  # the key, credential headers
         self.wire = WireClient(target, self.recorder)
-        self.state = RunState()
+        self.state = RunState(deadline_at=self._deadline_at)
         self.started_at = dt.datetime.now(dt.UTC)
         self._clock = time.monotonic()
         if concurrency > 1 and self.budget is None:

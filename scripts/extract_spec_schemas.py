@@ -42,9 +42,18 @@ OPERATIONS: tuple[tuple[str, str, bool], ...] = (
     ("GET", "/responses/{response_id}/input_items", False),
     ("POST", "/images/generations", False),
     ("POST", "/audio/transcriptions", False),
+    ("POST", "/audio/translations", False),
     ("POST", "/audio/speech", False),  # binary audio: only its errors are JSON
+    ("POST", "/moderations", False),
     ("GET", "/batches", False),
+    ("POST", "/batches", False),
+    ("GET", "/batches/{batch_id}", False),
+    ("POST", "/batches/{batch_id}/cancel", False),
     ("GET", "/files", False),
+    ("POST", "/files", False),
+    ("GET", "/files/{file_id}", False),
+    ("DELETE", "/files/{file_id}", False),
+    ("GET", "/files/{file_id}/content", False),  # the file's bytes: only its errors are JSON
     ("GET", "/fine_tuning/jobs", False),
     ("GET", "/assistants", False),
 )

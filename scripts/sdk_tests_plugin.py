@@ -2,9 +2,10 @@
 
 Loaded into the SDK's own test run (``-p sdk_tests_plugin``): it starts the reference mock before
 the SDK's conftest reads ``TEST_API_BASE_URL``, and before every test it restores the fixture data
-those tests name (the models, the stored completion ``completion_id``, the stored responses), because
-they were written for a stateless server: they delete the same model, completion and response again
-and again, and cancel a response that must still be running (a background one, not yet polled).
+those tests name (the models, the stored completion ``completion_id``, the stored responses, the
+files and the batch), because they were written for a stateless server: they delete the same model,
+completion, response and file again and again, and cancel a response and a batch that must still be
+running (a background response not yet polled, a batch not yet run).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 
 from conformance.mock.served import DEFAULT_MODELS, MockModel
 from conformance.mock.server import MockServer
-from conformance.mock.state import StoredResponse
+from conformance.mock.state import StoredBatch, StoredFile, StoredResponse
 
 API_KEY = "My API Key"  # what the SDK's tests send
 # the model names and ids the generated tests use
@@ -30,6 +31,10 @@ FIXTURE_MODELS = (
     MockModel("text-embedding-3-small", "embeddings"),
     MockModel("ft:gpt-4o-mini:acemeco:suffix:abc123", "chat", owner="acemeco", deletable=True),
     MockModel("model", "chat"),  # POST /responses/input_tokens names it
+    MockModel("gpt-image-2.5-flare", "images"),
+    MockModel("gpt-4o-transcribe", "transcription"),
+    MockModel("whisper-1", "transcription"),
+    MockModel("omni-moderation-2024-09-26", "moderation"),
 )
 COMPLETION = {
     "id": "completion_id",
@@ -49,6 +54,24 @@ COMPLETION = {
 MESSAGES = [{"role": "assistant", "content": "A stored reply."}]
 # the response ids the generated tests retrieve, delete, cancel, list the input items of and continue
 RESPONSE_IDS = ("resp_677efb5139a88190b512bc3fef8e535d", "response_id", "resp_123", "previous_response_id")
+
+# the file and batch ids the generated tests retrieve, download, delete, run and cancel: a batch input
+# of one chat request, and a batch of it not yet run (so that it can be cancelled)
+BATCH_INPUT = (
+    b'{"custom_id": "request-1", "method": "POST", "url": "/v1/chat/completions", '
+    b'"body": {"model": "gpt-6-astra", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 8}}\n'
+)
+FILE_IDS = ("file_id", "input_file_id")
+BATCH = {
+    "id": "batch_id",
+    "object": "batch",
+    "endpoint": "/v1/chat/completions",
+    "input_file_id": "input_file_id",
+    "completion_window": "24h",
+    "status": "validating",
+    "created_at": 1_700_000_000,
+    "request_counts": {"total": 0, "completed": 0, "failed": 0},
+}
 
 _server: MockServer | None = None
 _stored_response: StoredResponse | None = None
@@ -87,6 +110,9 @@ def pytest_runtest_setup(item: Any) -> None:
     for response_id in RESPONSE_IDS:
         response = {**_stored_response.response, "id": response_id}
         state.responses.put(dataclasses.replace(_stored_response, response=response, queued=True))
+    for file_id in FILE_IDS:
+        state.files.put(StoredFile(file_id, f"{file_id}.jsonl", "batch", BATCH_INPUT, 1_700_000_000))
+    state.batches.put(StoredBatch(copy.deepcopy(BATCH)))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -27,7 +27,7 @@ from conformance.target import DEFAULT_TRIALS, with_trials
 from tests.scripted import Script, send_json
 
 # a full default run against the reference mock (the figures every other test pins too)
-FULL_RUN = {"requests": 139, "completion_tokens": 1704}
+FULL_RUN = {"requests": 171, "completion_tokens": 1704}
 # plan --select chat.basic chat.stream.sdk_helper: preflight + one request each; the helper may ask again at 4x
 TOTAL_ROW = ["3", "48", "4", "144"]
 
@@ -146,7 +146,7 @@ def test_a_token_budget_is_never_exceeded(tmp_path: Path) -> None:
 
 
 def test_a_budget_the_plan_fits_skips_nothing(tmp_path: Path) -> None:
-    main(["run", "--quiet", "--out", str(tmp_path), "--max-requests", "139", "--max-completion-tokens", "1704"])
+    main(["run", "--quiet", "--out", str(tmp_path), "--max-requests", "171", "--max-completion-tokens", "1704"])
     run = results(tmp_path)
     assert run["budget"]["skipped_for_budget"] == []
     assert run["budget"]["spent"] == run["budget"]["planned"] == FULL_RUN

@@ -113,6 +113,7 @@ KIND_REQUESTS: dict[str, Callable[[str], tuple[str, dict[str, Any]]]] = {
         "audio/speech",
         {"json": {"model": model, "input": "hello", "voice": "alloy", "response_format": "wav"}},
     ),
+    "moderation": lambda model: ("moderations", {"json": {"model": model, "input": "hello"}}),
 }
 
 

@@ -204,3 +204,30 @@ def test_the_grid_page_says_which_tools_will_not_work() -> None:
     score = results["open_responses"]
     assert score["passed"] == 0 and score["decided"] == score["applicable"] > 0
     assert f"Open Responses compliance: **0/{score['applicable']}**" in page
+
+
+# --- the Batch and Files APIs: ScaiGrid serves batches without a Files API, FlexAI neither ----------
+
+
+def area_features(*areas: str) -> set[str]:
+    return {f.id for f in load_catalog() if f.area in areas}
+
+
+def test_scaigrid_runs_no_batch_without_a_files_api() -> None:
+    # seed 000 lists POST /batches, GET /batches/{id} and POST /batches/{id}/cancel, but POST /files only
+    # "via ScaiDrive": a batch cannot be given its input there, so the batch features are skipped and
+    # say why, while the page's /v1/batches row reads Yes (the Batch API answers) and /v1/files No
+    features = profile_results("scaigrid")["features"]
+    batches = area_features("batches")
+    assert {f: features[f]["status"] for f in batches} == dict.fromkeys(batches, "skipped")
+    assert all("no batch input could be uploaded" in features[f]["reason"] for f in batches)
+    assert features["endpoints.batches"]["status"] == "supported"
+    assert {f for f in area_features("files") if features[f]["status"] != "unsupported"} == set()
+    rows = {row.id: row for _, _, section in row_verdicts(profile_results("scaigrid")) for row in section}
+    assert (rows["endpoint.batches"].status, rows["endpoint.files"].status) == ("Yes", NO)
+
+
+def test_flexai_declines_files_and_batches() -> None:
+    # seed 004: POST /v1/batches and GET /v1/files are not supported
+    features = profile_results("flexai")["features"]
+    assert {f for f in area_features("files", "batches") if features[f]["status"] != "unsupported"} == set()

@@ -14,9 +14,11 @@ request helpers); on no check module.
 from __future__ import annotations
 
 import functools
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import openai
 
@@ -40,12 +42,13 @@ from conformance.checks._common import (
     compact,
     complete,
     first_choice,
+    fixture_bytes,
     json_object,
     raw_stream,
 )
 from conformance.context import CheckContext, StatusError
-from conformance.envelope import ErrorBody, decode_error_body
-from conformance.verdict import Oracle, StopCheck, nonconformant
+from conformance.envelope import ErrorBody, decode_error_body, param_names
+from conformance.verdict import Oracle, StopCheck, nonconformant, skipped
 from conformance.wire import WireResponse
 
 T = TypeVar("T")
@@ -181,6 +184,268 @@ def float_embedding(ctx: CheckContext) -> Any:
             model=ctx.embedding_model, input=EMBEDDING_SAMPLE, encoding_format="float"
         )
     )
+
+
+# --- images, audio, moderations -------------------------------------------------------------------
+
+IMAGE_PROMPT = "a red square"
+IMAGE_SIZE = "1024x1024"  # a size every image model serves (DALL-E 2 and 3, the GPT image models)
+SPEECH_INPUT = "Hello."
+SPEECH_VOICE = "alloy"
+AUDIO_FIXTURE = "audio/tone.wav"  # a one-second tone: what is heard in it is the model's
+MODERATION_SAMPLE = "I would like to bake a cake for my friend's birthday."
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """The answer to an image request through the strict SDK, raw response kept."""
+
+    raw: Any
+    # a 400 naming response_format, after which the request was sent again without the field
+    refused_format: ErrorBody | None = None
+
+
+def audio_upload() -> tuple[str, bytes, str]:
+    """The fixture WAV as the SDK uploads a file: (name, bytes, content type)."""
+    return ("conformance.wav", fixture_bytes(AUDIO_FIXTURE), "audio/wav")
+
+
+@shared_request
+def image_b64(ctx: CheckContext) -> GeneratedImage:
+    """POST /images/generations through the strict SDK, raw response kept: one ``IMAGE_SIZE`` image
+    of ``IMAGE_PROMPT`` as ``b64_json``. A 400 naming ``response_format`` (the GPT image models refuse
+    the field and answer b64_json anyway) is followed by the same request without it. Judged by
+    endpoints.images and images.b64_json; images.errors.size reads it to know the endpoint is there."""
+    generate = ctx.sdk(strict=True).images.with_raw_response.generate
+    fields: Any = {"model": ctx.target.models["images"], "prompt": IMAGE_PROMPT, "n": 1, "size": IMAGE_SIZE}
+    try:
+        return GeneratedImage(ctx.call_sdk(lambda: generate(**fields, response_format="b64_json")))
+    except StatusError as error:
+        if error.body.status != 400 or not param_names(error.body.param, "response_format"):
+            raise
+        return GeneratedImage(ctx.call_sdk(lambda: generate(**fields)), error.body)
+
+
+@shared_request
+def transcription_json(ctx: CheckContext) -> Any:
+    """POST /audio/transcriptions through the strict SDK, raw response kept: the fixture WAV, no
+    ``response_format`` (json). Judged by endpoints.audio.transcriptions and audio.transcriptions.formats."""
+    create = ctx.sdk(strict=True).audio.transcriptions.with_raw_response.create
+    return ctx.call_sdk(lambda: create(model=ctx.target.models["transcription"], file=audio_upload()))
+
+
+@shared_request
+def speech_wav(ctx: CheckContext) -> Any:
+    """POST /audio/speech through the strict SDK, raw response kept: ``SPEECH_INPUT`` in ``SPEECH_VOICE``
+    as ``wav``. Judged by endpoints.audio.speech and audio.speech.formats; audio.speech.errors.voice
+    reads it to know the endpoint is there."""
+    create = ctx.sdk(strict=True).audio.speech.with_raw_response.create
+    return ctx.call_sdk(
+        lambda: create(model=ctx.target.models["speech"], voice=SPEECH_VOICE, input=SPEECH_INPUT, response_format="wav")
+    )
+
+
+@shared_request
+def speech_mp3_streamed(ctx: CheckContext) -> tuple[str, bytes]:
+    """POST /audio/speech as ``mp3`` (the default format), read as users stream it:
+    ``client.audio.speech.with_streaming_response.create(...)`` and ``iter_bytes()``. Returns the
+    Content-Type and the bytes. Judged by audio.speech.formats (mp3) and audio.speech.stream."""
+    client = ctx.sdk(strict=True)
+
+    def stream() -> tuple[str, bytes]:
+        with client.audio.speech.with_streaming_response.create(
+            model=ctx.target.models["speech"], voice=SPEECH_VOICE, input=SPEECH_INPUT, response_format="mp3"
+        ) as response:
+            return response.headers.get("content-type", ""), b"".join(response.iter_bytes())
+
+    return ctx.call_sdk(stream, decline_param="response_format")
+
+
+@shared_request
+def speech_pcm_sse(ctx: CheckContext) -> WireResponse:
+    """POST /audio/speech as ``pcm`` with ``stream_format: "sse"`` (raw client), answered whatever its
+    status: events, raw audio (a model without SSE) or a refusal. Judged by audio.speech.stream;
+    audio.speech.formats reads its pcm from the events, or sends a plain pcm request when there are none."""
+    body = {
+        "model": ctx.target.models["speech"],
+        "voice": SPEECH_VOICE,
+        "input": SPEECH_INPUT,
+        "response_format": "pcm",
+        "stream_format": "sse",
+    }
+    return ctx.wire.post("audio/speech", body)
+
+
+@shared_request
+def moderation_single(ctx: CheckContext) -> Any:
+    """POST /moderations through the strict SDK, raw response kept: ``MODERATION_SAMPLE`` alone.
+    Judged by moderations.shape; moderations.batch finds its result in the batch's."""
+    create = ctx.sdk(strict=True).moderations.with_raw_response.create
+    return ctx.call_sdk(lambda: create(model=ctx.target.models["moderation"], input=MODERATION_SAMPLE))
+
+
+# --- files and batches ----------------------------------------------------------------------------
+
+BATCH_FILENAME = "conformance-batch.jsonl"
+BATCH_ENDPOINT: Literal["/v1/chat/completions"] = "/v1/chat/completions"
+BATCH_WINDOW: Literal["24h"] = "24h"
+BATCH_METADATA = {"suite": "openai-conformance"}
+BATCH_MAX_TOKENS = 16
+# how long a check waits for a batch to end: OpenAI allows 24 h (completion_window), a server that
+# runs two short requests at once needs seconds; one still running then is skipped, never failed
+BATCH_WAIT_S = 30.0
+# the polls' pauses grow to this; no poll is sent closer than this to the run's deadline
+BATCH_POLL_MAX_S = 4.0
+DEADLINE_MARGIN_S = 5.0
+BATCH_FINISHED = ("completed", "failed", "expired", "cancelled")
+# what each answered line of the batch asks: a short reply each, told apart by its custom_id
+BATCH_PROMPTS = {"conformance-1": "Say hello in three words.", "conformance-2": "Name a colour in one word."}
+# and the line every server must refuse (it has no messages): a failed request, for the error file
+BATCH_REFUSED = "conformance-bad"
+
+
+def batch_line(ctx: CheckContext, custom_id: str, prompt: str | None) -> dict[str, Any]:
+    """One request of a batch input file; ``prompt`` None leaves ``messages`` out (a request every
+    server refuses with 400)."""
+    body: dict[str, Any] = {"model": ctx.chat_model, "max_tokens": BATCH_MAX_TOKENS}
+    if prompt is not None:
+        body["messages"] = [{"role": "user", "content": prompt}]
+    return {"custom_id": custom_id, "method": "POST", "url": BATCH_ENDPOINT, "body": body}
+
+
+def jsonl(lines: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the suite uploaded: the bytes it sent, and the SDK's raw answer."""
+
+    content: bytes
+    raw: Any
+
+    def body(self) -> Any:
+        try:
+            return json.loads(self.raw.http_response.content)
+        except ValueError:
+            return None
+
+
+def upload_jsonl(ctx: CheckContext, content: bytes, *, filename: str = BATCH_FILENAME, strict: bool = True) -> Upload:
+    """POST /files (multipart, ``purpose`` batch) through the SDK, raw response kept."""
+    create = ctx.sdk(strict=strict).files.with_raw_response.create
+    return Upload(content, ctx.call_sdk(lambda: create(file=(filename, content, "application/jsonl"), purpose="batch")))
+
+
+@shared_request
+def batch_input_file(ctx: CheckContext) -> Upload:
+    """POST /files (multipart, ``purpose`` batch) through the strict SDK, raw response kept: a JSONL
+    of three chat completions requests, two answerable (``BATCH_PROMPTS``, ``max_tokens`` 16) and one
+    without ``messages`` (``BATCH_REFUSED``). Judged by files.upload; files.retrieve, files.content and
+    files.list read the file back, and the batch runs it."""
+    lines = [batch_line(ctx, cid, prompt) for cid, prompt in BATCH_PROMPTS.items()]
+    return upload_jsonl(ctx, jsonl([*lines, batch_line(ctx, BATCH_REFUSED, None)]))
+
+
+def uploaded_id(upload: Upload) -> str:
+    """The id of an uploaded file; an answer without one leaves nothing to read back (files.upload
+    judges the answer)."""
+    body = upload.body()
+    file_id = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(file_id, str) or not file_id:
+        raise StopCheck(
+            skipped(f"the upload was answered without a file id ({compact(body, 100)}): nothing to read back")
+        )
+    return file_id
+
+
+@shared_request
+def batches_listed(ctx: CheckContext) -> Any:
+    """GET /batches (``limit`` 1) through the lax SDK, raw response kept: sent only when no batch
+    input could be uploaded, to tell a server without the Batch API (its decline escapes:
+    unsupported) from one without the Files API (the batch features are skipped)."""
+    return ctx.call_sdk(lambda: ctx.sdk(strict=False).batches.with_raw_response.list(limit=1))
+
+
+def batch_input_id(ctx: CheckContext, upload: Callable[[CheckContext], Upload]) -> str:
+    """The id of a batch input file the suite uploaded. Without one no batch can run: the batch
+    features are skipped, unless the server has no Batch API either (then they are unsupported)."""
+    try:
+        sent = upload(ctx)
+    except StatusError as error:
+        batches_listed(ctx)
+        raise StopCheck(
+            skipped(f"POST /files answered {error.body.summary()}, so no batch input could be uploaded")
+        ) from None
+    return uploaded_id(sent)
+
+
+@shared_request
+def created_batch(ctx: CheckContext) -> Any:
+    """POST /batches through the strict SDK, raw response kept: the file of :func:`batch_input_file`,
+    ``endpoint`` /v1/chat/completions, ``completion_window`` 24h, ``metadata``. Judged by
+    batches.create; :func:`finished_batch` polls it."""
+    file_id = batch_input_id(ctx, batch_input_file)
+    create = ctx.sdk(strict=True).batches.with_raw_response.create
+    return ctx.call_sdk(
+        lambda: create(
+            input_file_id=file_id, endpoint=BATCH_ENDPOINT, completion_window=BATCH_WINDOW, metadata=BATCH_METADATA
+        )
+    )
+
+
+def created_batch_id(ctx: CheckContext) -> str:
+    try:
+        body = json.loads(created_batch(ctx).http_response.content)
+    except ValueError:
+        body = None
+    batch_id = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(batch_id, str) or not batch_id:
+        raise StopCheck(skipped(f"POST /batches was answered without a batch id ({compact(body, 100)})"))
+    return batch_id
+
+
+@dataclass(frozen=True)
+class Polled:
+    """A batch polled until it ended: the Batch object it ended with, and each poll's status."""
+
+    batch: dict[str, Any]
+    statuses: tuple[Any, ...]
+    seconds: float
+
+
+def poll_batch(ctx: CheckContext, batch_id: str, ended: tuple[str, ...] = BATCH_FINISHED) -> Polled:
+    """GET /batches/{id} (raw client) until its status is one of ``ended``: at once, then after pauses
+    that double up to ``BATCH_POLL_MAX_S``, for at most ``BATCH_WAIT_S`` and never past the run's
+    deadline. Still running then: the check is skipped (the server may be slow, not wrong)."""
+    start = time.monotonic()
+    left = ctx.seconds_left
+    wait = BATCH_WAIT_S if left is None else min(BATCH_WAIT_S, left - DEADLINE_MARGIN_S)
+    statuses: list[Any] = []
+    pause = 0.25
+    while True:
+        batch = json_object(ctx.require_ok(ctx.wire.get(f"batches/{batch_id}")))
+        statuses.append(batch.get("status"))
+        elapsed = time.monotonic() - start
+        if batch.get("status") in ended:
+            return Polled(batch, tuple(statuses), elapsed)
+        if elapsed + pause > wait:
+            raise StopCheck(
+                skipped(
+                    f"the batch was still {batch.get('status')!r} after {elapsed:.0f} s and {len(statuses)} polls "
+                    f"(the suite waits at most {BATCH_WAIT_S:g} s of the {BATCH_WINDOW} OpenAI allows)"
+                )
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, BATCH_POLL_MAX_S)
+
+
+@shared_request
+def finished_batch(ctx: CheckContext) -> Polled:
+    """GET /batches/{id} (raw client) for the batch of :func:`created_batch` until it ends
+    (:func:`poll_batch`). Judged by batches.complete; batches.output, batches.request_counts and
+    batches.error_file read the batch it ended as."""
+    return poll_batch(ctx, created_batch_id(ctx))
 
 
 # --- http -----------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ management APIs (batches, files, fine-tuning, assistants).
 Each feature makes the smallest honest request through the strict SDK. Served and well-formed is
 ``supported``; a 404 (or 400) in OpenAI's envelope is ``unsupported`` (the engine judges declines);
 anything else is ``nonconformant``. The management APIs are probed with their list call: it has
-no side effects and costs nothing.
+no side effects and costs nothing (files and batches are tested in depth in ``files.py`` and
+``batches.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from conformance.checks._common import fixture_bytes, strict_sdk_json
+from conformance.checks._common import strict_sdk_json
+from conformance.checks._requests import image_b64, speech_wav, transcription_json
 from conformance.context import CheckContext
 from conformance.registry import check
 from conformance.sdk import oracle
@@ -61,14 +63,8 @@ def responses(ctx: CheckContext) -> Outcome:
 @check("endpoints.images")
 def images(ctx: CheckContext) -> Outcome:
     findings = Findings()
-    generate = ctx.sdk(strict=True).images.with_raw_response.generate
-    body, _ = strict_sdk_json(
-        ctx,
-        lambda: generate(
-            model=ctx.target.models["images"], prompt="a red square", n=1, size="256x256", response_format="b64_json"
-        ),
-        findings,
-    )
+    generated = image_b64(ctx)
+    body, _ = strict_sdk_json(ctx, lambda: generated.raw, findings)
     findings.extend(Oracle.SCHEMA, oracle.validate(body, "ImagesResponse"))
     data = body.get("data") if isinstance(body, dict) else None
     encoded = data[0].get("b64_json") if isinstance(data, list) and data and isinstance(data[0], dict) else None
@@ -86,9 +82,7 @@ def _is_image(encoded: Any) -> bool:
 @check("endpoints.audio.transcriptions")
 def transcriptions(ctx: CheckContext) -> Outcome:
     findings = Findings()
-    create = ctx.sdk(strict=True).audio.transcriptions.with_raw_response.create
-    audio = ("conformance.wav", fixture_bytes("audio/tone.wav"), "audio/wav")
-    body, _ = strict_sdk_json(ctx, lambda: create(model=ctx.target.models["transcription"], file=audio), findings)
+    body, _ = strict_sdk_json(ctx, lambda: transcription_json(ctx), findings)
     findings.extend(Oracle.SCHEMA, oracle.validate(body, "Transcription"))
     return findings.outcome("POST /audio/transcriptions takes a WAV upload and returns its text", Oracle.SCHEMA)
 
@@ -96,10 +90,7 @@ def transcriptions(ctx: CheckContext) -> Outcome:
 @check("endpoints.audio.speech")
 def speech(ctx: CheckContext) -> Outcome:
     findings = Findings()
-    create = ctx.sdk(strict=True).audio.speech.with_raw_response.create
-    raw = ctx.call_sdk(
-        lambda: create(model=ctx.target.models["speech"], voice="alloy", input="Hello.", response_format="wav")
-    )
+    raw = speech_wav(ctx)
     content_type = raw.http_response.headers.get("content-type", "")
     audio = raw.http_response.content
     findings.expect(

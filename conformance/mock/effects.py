@@ -72,6 +72,28 @@ class Effects:
     # embeddings: decline a request up front, or change the body
     embeddings_request: Callable[[EmbeddingRequest], ErrorSpec | None] | None = None
     embeddings: Callable[[dict[str, Any], EmbeddingRequest], dict[str, Any]] | None = None
+    # images, speech and moderations: the raw JSON body (by path), before validation
+    media_body: Callable[[str, Any], Any] | None = None
+    # transcriptions and translations: the multipart fields (name -> (filename, content)), before validation
+    audio_form: Callable[[dict[str, tuple[str | None, bytes]]], dict[str, tuple[str | None, bytes]]] | None = None
+    # POST /images/generations: the ImagesResponse body, and the raw request body
+    images: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    # the audio routes: the finished answer (a transcription, a translation, speech), and the request
+    audio: Callable[[MockResponse, Incoming], MockResponse] | None = None
+    # POST /moderations: the ModerationCreateResponse body, and the raw request body
+    moderations: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    # the Files API (mock/handlers/files.py): each answer, by operation ("upload", "retrieve", "delete",
+    # "list": the whole page)
+    files_answer: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
+    # GET /files/{id}/content: the bytes sent, and the file's purpose
+    file_content: Callable[[bytes, str], bytes] | None = None
+    # the Batch API (mock/handlers/batches.py): each answer, by operation ("create", "retrieve", "cancel",
+    # "list": the whole page)
+    batch_answer: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
+    # whether a polled batch runs (any False: it stays in_progress), from the Batch object
+    batch_runs: Callable[[dict[str, Any]], bool] | None = None
+    # a line of a batch's result file ("output" or "error"): changed, or dropped (None)
+    batch_line: Callable[[str, dict[str, Any]], dict[str, Any] | None] | None = None
 
 
 class Pipeline:
@@ -222,3 +244,56 @@ class Pipeline:
         for function in self._hooks(lambda e: e.embeddings):
             body = function(body, request)
         return body
+
+    # --- images, audio, moderations: mock/handlers/{images,audio,moderations}.py -------------------
+    def media_body(self, path: str, body: Any) -> Any:
+        for function in self._hooks(lambda e: e.media_body):
+            body = function(path, body)
+        return body
+
+    def audio_form(self, fields: dict[str, tuple[str | None, bytes]]) -> dict[str, tuple[str | None, bytes]]:
+        for function in self._hooks(lambda e: e.audio_form):
+            fields = function(fields)
+        return fields
+
+    def images(self, body: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+        for function in self._hooks(lambda e: e.images):
+            body = function(body, raw)
+        return body
+
+    def audio(self, response: MockResponse, incoming: Incoming) -> MockResponse:
+        for function in self._hooks(lambda e: e.audio):
+            response = function(response, incoming)
+        return response
+
+    def moderations(self, body: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+        for function in self._hooks(lambda e: e.moderations):
+            body = function(body, raw)
+        return body
+
+    # --- files and batches: mock/handlers/{files,batches}.py ----------------------------------------
+    def files_answer(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+        for function in self._hooks(lambda e: e.files_answer):
+            body = function(operation, body)
+        return body
+
+    def file_content(self, content: bytes, purpose: str) -> bytes:
+        for function in self._hooks(lambda e: e.file_content):
+            content = function(content, purpose)
+        return content
+
+    def batch_answer(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+        for function in self._hooks(lambda e: e.batch_answer):
+            body = function(operation, body)
+        return body
+
+    def batch_runs(self, batch: dict[str, Any]) -> bool:
+        return all(function(batch) for function in self._hooks(lambda e: e.batch_runs))
+
+    def batch_line(self, kind: str, line: dict[str, Any]) -> dict[str, Any] | None:
+        kept: dict[str, Any] | None = line
+        for function in self._hooks(lambda e: e.batch_line):
+            if kept is None:
+                return None
+            kept = function(kind, kept)
+        return kept

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 
 from conformance.mock.handlers import (
     audio,
+    batches,
     chat,
     completions,
     embeddings,
+    files,
     images,
     listing,
     models,
+    moderations,
     responses,
     stored,
 )
@@ -60,8 +63,19 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", r"/responses/(?P<response_id>[^/]+)/input_items", responses.list_input_items),
     Route("POST", r"/images/generations", images.generate),
     Route("POST", r"/audio/transcriptions", audio.transcribe),
+    Route("POST", r"/audio/translations", audio.translate),
     Route("POST", r"/audio/speech", audio.speech),
-    Route("GET", r"/(?P<kind>batches|files|fine_tuning/jobs|assistants)", listing.list_objects),
+    Route("POST", r"/moderations", moderations.create),
+    Route("POST", r"/files", files.upload),
+    Route("GET", r"/files", files.list_files),
+    Route("GET", r"/files/(?P<file_id>[^/]+)", files.retrieve),
+    Route("DELETE", r"/files/(?P<file_id>[^/]+)", files.delete),
+    Route("GET", r"/files/(?P<file_id>[^/]+)/content", files.content),
+    Route("POST", r"/batches", batches.create),
+    Route("GET", r"/batches", batches.list_batches),
+    Route("GET", r"/batches/(?P<batch_id>[^/]+)", batches.retrieve),
+    Route("POST", r"/batches/(?P<batch_id>[^/]+)/cancel", batches.cancel),
+    Route("GET", r"/(?P<kind>fine_tuning/jobs|assistants)", listing.list_objects),
 )
 
 

@@ -2,8 +2,8 @@
 
 A handler is ``handler(state, incoming, match)``: the state is all it may read or change of the
 server (the models it serves, the active quirks' pipeline, the completions and Responses kept for
-retrieval), so handlers never reach into the ASGI app. The stores are in memory and bounded, the
-oldest entry dropped first. Depends on the mock's vocabulary, its model table and its pipeline.
+retrieval, the files and batches), so handlers never reach into the ASGI app. The stores are in
+memory and bounded, the oldest entry dropped first. Depends on the mock's vocabulary, its model table and its pipeline.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from conformance.mock.served import ModelTable
 
 KEPT_COMPLETIONS = 512
 KEPT_RESPONSES = 256
+KEPT_FILES = 256
+KEPT_BATCHES = 256
 
 
 @dataclass
@@ -119,8 +121,100 @@ class ResponseStore:
 
 
 @dataclass
+class StoredFile:
+    """An uploaded file (or a batch's output or error file): its FileObject fields and its bytes."""
+
+    id: str
+    filename: str
+    purpose: str
+    content: bytes
+    created_at: int
+    expires_at: int | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The FileObject; unset optional fields are left out, as OpenAI's published schema has them."""
+        body: dict[str, Any] = {
+            "id": self.id,
+            "object": "file",
+            "bytes": len(self.content),
+            "created_at": self.created_at,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": "processed",
+        }
+        if self.expires_at is not None:
+            body["expires_at"] = self.expires_at
+        return body
+
+
+class FileStore:
+    """The files uploaded with POST /files, and those batches write; in memory, the oldest dropped first."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, StoredFile] = OrderedDict()
+
+    def put(self, stored: StoredFile) -> None:
+        self._items[stored.id] = stored
+        while len(self._items) > KEPT_FILES:
+            self._items.popitem(last=False)
+
+    def get(self, file_id: str) -> StoredFile:
+        stored = self._items.get(file_id)
+        if stored is None:
+            raise MockError(not_found(f"No such File object: {file_id}"))
+        return stored
+
+    def delete(self, file_id: str) -> None:
+        self.get(file_id)
+        del self._items[file_id]
+
+    def values(self) -> list[StoredFile]:
+        return list(self._items.values())
+
+
+@dataclass
+class StoredBatch:
+    """A batch and what it runs: the Batch object, and whether a cancel was asked before it ran.
+
+    A batch is ``validating`` when created and runs when first polled (the mock is instant), unless
+    cancelled before: then it reads ``cancelling``, and ``cancelled`` at the next poll."""
+
+    batch: dict[str, Any]
+    cancel_asked: bool = False
+    # how long its output and error files are kept (``output_expires_after.seconds``); None: for ever
+    output_seconds: int | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.batch.get("status") in ("validating", "in_progress", "cancelling")
+
+
+class BatchStore:
+    """The batches created with POST /batches."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, StoredBatch] = OrderedDict()
+
+    def put(self, stored: StoredBatch) -> None:
+        self._items[stored.batch["id"]] = stored
+        while len(self._items) > KEPT_BATCHES:
+            self._items.popitem(last=False)
+
+    def get(self, batch_id: str) -> StoredBatch:
+        stored = self._items.get(batch_id)
+        if stored is None:
+            raise MockError(not_found(f"No batch found with id '{batch_id}'."))
+        return stored
+
+    def values(self) -> list[StoredBatch]:
+        return list(self._items.values())
+
+
+@dataclass
 class MockState:
     models: ModelTable
     pipeline: Pipeline
     stored_completions: CompletionStore = field(default_factory=CompletionStore)
     responses: ResponseStore = field(default_factory=ResponseStore)
+    files: FileStore = field(default_factory=FileStore)
+    batches: BatchStore = field(default_factory=BatchStore)

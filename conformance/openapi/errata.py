@@ -41,6 +41,25 @@ ERRATA: tuple[tuple[str, str], ...] = (
         "the spec's own CreateCompletionRequest.stream (data-only server-sent events) and openai-python's "
         "Stream[Completion]",
     ),
+    (
+        "Batch and OpenAIFile: a field the object does not require may be null when unset (output_file_id, "
+        "error_file_id, the timestamps, expires_at, status_details), as OpenAI sends them, not only absent",
+        "the spec's own examples of the Batch and File objects, and openai-python's Batch and FileObject (Optional)",
+    ),
+    (
+        "POST /audio/transcriptions and /audio/translations: the JSON answer is anyOf its formats, not oneOf: "
+        "the plain json format requires only `text` and allows more, so a verbose_json answer is both",
+        "openai/openai-openapi#567",
+    ),
+    (
+        "POST /audio/transcriptions and /audio/translations answer text, srt and vtt as text/plain, which the "
+        "spec does not declare",
+        "openai/openai-openapi#361",
+    ),
+    (
+        "GET /files/{file_id}/content answers the file's bytes (application/octet-stream), not a JSON string",
+        "openai-python's files.content() (the raw bytes, HttpxBinaryResponseContent)",
+    ),
 )
 
 
@@ -63,6 +82,19 @@ def patched_spec(spec: dict[str, Any]) -> dict[str, Any]:
                 operation.setdefault("responses", {}).setdefault("default", error)
     completions = spec["paths"]["/completions"]["post"]["responses"]["200"]["content"]
     completions.setdefault("text/event-stream", copy.deepcopy(completions["application/json"]))
+    for name in ("Batch", "OpenAIFile"):
+        required = set(schemas[name].get("required", ()))
+        for field, schema in schemas[name]["properties"].items():
+            if field not in required:
+                schema["nullable"] = True
+    for path in ("/audio/transcriptions", "/audio/translations"):
+        answer = spec["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+        if "oneOf" in answer:
+            answer["anyOf"] = answer.pop("oneOf")
+        content = spec["paths"][path]["post"]["responses"]["200"]["content"]
+        content.setdefault("text/plain", {"schema": {"type": "string"}})
+    downloaded = spec["paths"]["/files/{file_id}/content"]["get"]["responses"]["200"]
+    downloaded["content"] = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
     return spec
 
 

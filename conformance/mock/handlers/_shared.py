@@ -21,12 +21,19 @@ from conformance.mock.messages import (
     json_response,
     missing_parameter,
 )
+from conformance.mock.state import MockState
 
 
 def body_object(incoming: Incoming) -> dict[str, Any]:
     body = incoming.json()
     if not isinstance(body, dict):
         raise MockError(invalid_type("body", "an object", body))
+    return body
+
+
+def media_request(state: MockState, incoming: Incoming) -> dict[str, Any]:
+    """The JSON body of an images, speech or moderations request, as the active quirks let it through."""
+    body: dict[str, Any] = state.pipeline.media_body(incoming.path, body_object(incoming))
     return body
 
 

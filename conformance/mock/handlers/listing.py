@@ -1,8 +1,9 @@
-"""GET /batches, /files, /fine_tuning/jobs, /assistants: the list routes of the management APIs.
+"""GET /fine_tuning/jobs, /assistants: the list routes of the management APIs the mock does not serve
+further (files and batches have their own handlers).
 
-Each answers a cursor page of sample objects: a sample file and a sample assistant (OpenAI's spec
-requires ``first_id`` and ``last_id`` on those lists, which an empty list cannot give); batches and
-fine-tuning jobs are listed empty.
+Each answers a cursor page of sample objects: a sample assistant (OpenAI's spec requires
+``first_id`` and ``last_id`` on that list, which an empty list cannot give); fine-tuning jobs are
+listed empty.
 """
 
 from __future__ import annotations
@@ -16,17 +17,6 @@ from conformance.mock.messages import Incoming, MockResponse
 from conformance.mock.state import MockState
 
 LISTED: dict[str, list[dict[str, Any]]] = {
-    "files": [
-        {
-            "id": "file-conformance-sample",
-            "object": "file",
-            "bytes": 120,
-            "created_at": 1_700_000_000,
-            "filename": "sample.jsonl",
-            "purpose": "batch",
-            "status": "processed",
-        }
-    ],
     "assistants": [
         {
             "id": "asst_conformance_sample",
@@ -40,7 +30,6 @@ LISTED: dict[str, list[dict[str, Any]]] = {
             "metadata": {},
         }
     ],
-    "batches": [],
     "fine_tuning/jobs": [],
 }
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from conformance.mock.quirks import (
+    batches,
     chat,
     documented,
     embeddings,
     endpoints,
     errors,
     http,
+    media,
     model_behaviour,
     models,
     responses,
@@ -40,6 +42,8 @@ _TABLES = (
     embeddings.TABLE,
     endpoints.TABLE,
     responses.TABLE,
+    batches.TABLE,
+    media.TABLE,
     documented.TABLE,
     model_behaviour.TABLE,
     strict.TABLE,

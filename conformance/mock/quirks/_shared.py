@@ -40,6 +40,11 @@ VALIDATION_FEATURES = (
     "responses.params.temperature",
     "responses.params.top_p",
     "responses.errors.invalid_input",
+    "files.errors.purpose",
+    "images.errors.size",
+    "audio.speech.errors.voice",
+    # the mock declines opus and aac in the envelope: the decline is judged with the formats served
+    "audio.speech.formats",
 )
 AUTH_FEATURES = (
     "errors.auth.missing_key",

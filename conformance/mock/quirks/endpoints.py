@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 from conformance.mock.effects import Effects
 from conformance.mock.messages import ErrorSpec, Incoming, MockResponse, unknown_route
-from conformance.mock.quirks._model import NONCONFORMANT, UNSUPPORTED, Quirk
+from conformance.mock.quirks._model import NONCONFORMANT, SKIPPED, UNSUPPORTED, Quirk
 from conformance.mock.quirks._shared import FLEXAI, RESPONSES_FEATURES, SCAIGRID, THE_GRID, error_body
+from conformance.mock.quirks.batches import BATCHES_FEATURES, FILES_FEATURES
 
 
 def _absent(*patterns: str) -> Callable[[Incoming], ErrorSpec | None]:
@@ -25,15 +26,23 @@ def _absent(*patterns: str) -> Callable[[Incoming], ErrorSpec | None]:
 
 
 def _absent_quirk(
-    name: str, feature: str, patterns: tuple[str, ...], what: str, source: str, also: tuple[str, ...] = ()
+    name: str,
+    feature: str,
+    patterns: tuple[str, ...],
+    what: str,
+    source: str,
+    also: tuple[str, ...] = (),
+    skips: tuple[str, ...] = (),
 ) -> Quirk:
+    """``also``: the deeper features of the endpoint (declined too); ``skips``: those of another
+    endpoint that need this one (the Batch API without a Files API has no input to run)."""
     return Quirk(
         f"endpoint.{name}_absent",
         "endpoints",
         f"No {what}: {', '.join('/v1/' + p for p in patterns)} answers 404 in the envelope.",
         source,
         Effects(decline_route=_absent(*patterns)),
-        detects={feature: UNSUPPORTED, **dict.fromkeys(also, UNSUPPORTED)},
+        detects={feature: UNSUPPORTED, **dict.fromkeys(also, UNSUPPORTED), **dict.fromkeys(skips, SKIPPED)},
     )
 
 
@@ -53,6 +62,10 @@ def _responses_usage_details_missing(response: MockResponse) -> MockResponse:
     response.body = json.dumps(body).encode()
     return response
 
+
+# the deeper features of an endpoint: a server without it declines them all
+IMAGES_FEATURES = ("images.b64_json", "images.url", "images.n", "images.errors.size")
+SPEECH_FEATURES = ("audio.speech.formats", "audio.speech.stream", "audio.speech.errors.voice")
 
 # every route of the Responses API: create, retrieve, delete, cancel, input_items, input_tokens, compact
 RESPONSES_ROUTES = (r"responses(/.*)?",)
@@ -88,7 +101,12 @@ TABLE: tuple[Quirk, ...] = (
         },
     ),
     _absent_quirk(
-        "images", "endpoints.images", (r"images/.+",), "image generation", f"{THE_GRID} (The Grid), {FLEXAI} (FlexAI)"
+        "images",
+        "endpoints.images",
+        (r"images/.+",),
+        "image generation",
+        f"{THE_GRID} (The Grid), {FLEXAI} (FlexAI)",
+        also=IMAGES_FEATURES,
     ),
     _absent_quirk(
         "transcriptions",
@@ -96,6 +114,14 @@ TABLE: tuple[Quirk, ...] = (
         ("audio/transcriptions",),
         "transcription",
         f"{THE_GRID} (The Grid)",
+        also=("audio.transcriptions.formats",),
+    ),
+    _absent_quirk(
+        "translations",
+        "audio.translations",
+        ("audio/translations",),
+        "audio translation",
+        "https://github.com/BerriAI/litellm/issues/38012, https://github.com/LlamaEdge/whisper-api-server/issues/2",
     ),
     _absent_quirk(
         "speech",
@@ -103,9 +129,21 @@ TABLE: tuple[Quirk, ...] = (
         ("audio/speech",),
         "text to speech",
         f"{THE_GRID} (The Grid), {FLEXAI} (FlexAI)",
+        also=SPEECH_FEATURES,
     ),
-    _absent_quirk("batches", "endpoints.batches", (r"batches(/.*)?",), "Batch API", SEEDS),
-    _absent_quirk("files", "endpoints.files", (r"files(/.*)?",), "Files API", SEEDS),
+    _absent_quirk(
+        "moderations",
+        "moderations.shape",
+        ("moderations",),
+        "moderation",
+        "https://github.com/pollinations/pollinations/pull/13423 (moderation only through chat before it), "
+        "https://github.com/ogx-ai/ogx/issues/2367",
+        also=("moderations.batch",),
+    ),
+    _absent_quirk("batches", "endpoints.batches", (r"batches(/.*)?",), "Batch API", SEEDS, also=BATCHES_FEATURES),
+    _absent_quirk(
+        "files", "endpoints.files", (r"files(/.*)?",), "Files API", SEEDS, also=FILES_FEATURES, skips=BATCHES_FEATURES
+    ),
     _absent_quirk("fine_tuning", "endpoints.fine_tuning", (r"fine_tuning/.*",), "fine-tuning API", SEEDS),
     _absent_quirk("assistants", "endpoints.assistants", (r"(assistants|threads)(/.*)?",), "Assistants API", SEEDS),
     Quirk(

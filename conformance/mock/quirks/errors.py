@@ -177,6 +177,7 @@ TABLE: tuple[Quirk, ...] = (
                 "models.retrieve.unknown",
                 "errors.sdk_exception",
                 "http.path.misconfigured_base_url",
+                "files.delete",  # the deleted file, read back
             )
         ),
     ),

@@ -32,6 +32,7 @@ SCOPE_ENDPOINTS = (
     "responses.",
     "images.",
     "audio.",
+    "moderations.",
     "batches.",
     "files.",
     "fine_tuning.jobs.",
