@@ -21,7 +21,7 @@ import jsonschema
 
 from conformance.checks._common import compact
 from conformance.envelope import ErrorBody, decode_error_body, envelope_problems, judge_decline, param_names
-from conformance.sdk import exception_name_for_status
+from conformance.sdk import exception_name_for_status, oracle
 from conformance.verdict import Findings, Oracle
 from conformance.wire import WireResponse
 
@@ -90,6 +90,19 @@ def judge_out_of_range(findings: Findings, field: str, bad: Any, refusal: ErrorB
     if refusal.status in (403, 404):  # an honest "no" elsewhere, but a bad value is a 400
         problems.insert(0, f"HTTP {refusal.status}, expected 400")
     findings.extend(Oracle.WIRE, [f"{field}={bad!r}: {p}" for p in problems])
+
+
+def listed_ids(findings: Findings, body: Any, what: str, item_schema: str) -> list[Any] | None:
+    """The ids on a list page (``{"object": "list", "data": [...]}``), its first items checked against
+    the SDK type ``item_schema``; None, with the finding, when the body is no list page."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        expected = "{'object': 'list', 'data': [...]}"
+        findings.add(Oracle.SCHEMA, f"{what}: received {compact(body, 100)}, expected {expected}")
+        return None
+    for position, item in enumerate(data[:20]):
+        findings.extend(Oracle.SCHEMA, [f"data[{position}] {p}" for p in oracle.validate(item, item_schema)][:2])
+    return [item.get("id") for item in data if isinstance(item, dict)]
 
 
 # --- usage --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.checks._common import compact, strict_sdk_json
-from conformance.checks._judges import expect_named, judge_error
+from conformance.checks._judges import expect_named, judge_error, listed_ids
 from conformance.checks._requests import BATCH_FILENAME, Upload, batch_input_file, jsonl, upload_jsonl, uploaded_id
 from conformance.context import CheckContext, StatusError
 from conformance.registry import check
@@ -95,21 +95,16 @@ def list_files(ctx: CheckContext) -> Outcome:
     body, _ = strict_sdk_json(
         ctx, lambda: client.files.with_raw_response.list(purpose="batch", limit=100, order="desc"), findings
     )
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        findings.add(
-            Oracle.SCHEMA, f"GET /files: received {compact(body, 100)}, expected {{'object': 'list', 'data': [...]}}"
-        )
+    ids = listed_ids(findings, body, "GET /files", "FileObject")
+    if ids is None:
         return findings.fail()
-    for position, item in enumerate(data[:20]):
-        findings.extend(Oracle.SCHEMA, [f"data[{position}] {p}" for p in oracle.validate(item, "FileObject")][:2])
-    ids = [item.get("id") for item in data if isinstance(item, dict)]
     findings.expect(
         file_id in ids,
         Oracle.BEHAVIOUR,
         f"GET /files?purpose=batch&order=desc: the file just uploaded ({file_id}) is not among the {len(ids)} listed",
     )
-    other = sorted({str(item.get("purpose")) for item in data if isinstance(item, dict)} - {"batch"})
+    listed: list[Any] = body["data"]  # listed_ids found a list there
+    other = sorted({str(item.get("purpose")) for item in listed if isinstance(item, dict)} - {"batch"})
     findings.expect(not other, Oracle.BEHAVIOUR, f"GET /files?purpose=batch lists files of purpose {other}")
     return findings.outcome(f"GET /files lists the uploaded file ({len(ids)} of purpose batch)", Oracle.BEHAVIOUR)
 
