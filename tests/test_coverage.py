@@ -1,4 +1,4 @@
-"""Every field of the pinned SDK's chat and Responses types is exercised by a feature or excused with a reason."""
+"""Every field of the pinned SDK's request and response types is exercised by a feature or excused with a reason."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_conformance_coverage_accounts_for_every_field(capsys: pytest.CaptureFix
     assert "0 in neither list" in out
     # the report names covered fields with their features and excused ones with their reasons
     assert "covered      tool_calls" in out and "chat.tools.required" in out
-    assert "not covered  audio" in out and "audio-capable model" in out
+    assert "not covered  audio" in out and "a model that hears and speaks" in out
 
 
 def test_coverage_as_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,6 +62,27 @@ def test_the_responses_types_reach_their_features_and_reasons() -> None:
         "sequence_number",
         "type",
     }
+
+
+def test_the_endpoint_types_reach_their_features_and_reasons() -> None:
+    report = compute_coverage(load_catalog(), SDK_VERSION)
+    types = {t.label: t for t in report.types}
+    assert "batches.complete" in types["Batch"].covered["completed_at"]
+    assert "batches.request_counts" in types["BatchRequestCounts"].covered["failed"]
+    assert "files.content" in types["FileObject"].covered["bytes"]
+    assert "audio.transcriptions.formats" in types["TranscriptionSegment"].covered["no_speech_prob"]
+    assert "cursor pagination" in types["FileListParams"].not_covered["after"]
+    assert "GPT image models" in types["ImageGenerateParamsBase"].not_covered["quality"]
+    # a moderation category is named as on the wire (the SDK's alias), not by its Python attribute
+    assert "moderations.shape" in types["Categories"].covered["self-harm/intent"]
+    assert "moderations.shape" in types["CategoryScores"].covered["violence/graphic"]
+
+
+def test_a_path_segment_may_be_a_wire_alias() -> None:
+    _, crossed = walk(LIVE, "Moderation.categories.harassment/threatening")
+    assert [name for _, name in crossed] == ["categories", "harassment/threatening"]
+    with pytest.raises(UnresolvedField, match="bad segment"):
+        walk(LIVE, "Moderation.categories.harassment threatening")
 
 
 def test_a_class_name_in_a_path_keeps_one_member_of_the_union() -> None:

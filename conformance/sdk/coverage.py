@@ -1,8 +1,9 @@
-"""Which fields of the pinned SDK's chat and Responses types the catalog exercises, and why the others are not.
+"""Which fields of the pinned SDK's request and response types the catalog exercises, and why the others are not.
 
 Every field of the chat request params, of ``ChatCompletion`` and of ``ChatCompletionChunk``, of the
 Responses request params, of ``Response`` and of every event of its stream (``ResponseStreamEvent``),
-and of every type nested in them, must be either crossed by some feature's ``sdk_fields`` path or
+of the files, batches, images, audio and moderations params and objects, and of every type nested in
+them, must be either crossed by some feature's ``sdk_fields`` path or
 listed under ``not_covered`` in ``matrix.yaml`` with a reason. A pin bump that adds a field leaves
 it in neither list, and ``conformance coverage`` (run by a test) fails until someone decides.
 
@@ -37,6 +38,24 @@ COVERAGE_ROOTS = (
     "ResponseCreateParams",
     "Response",
     "ResponseStreamEvent",
+    "FileCreateParams",
+    "FileListParams",
+    "FileObject",
+    "FileDeleted",
+    "BatchCreateParams",
+    "BatchListParams",
+    "Batch",
+    "ImageGenerateParams",
+    "ImagesResponse",
+    "TranscriptionCreateParams",
+    "Transcription",
+    "TranscriptionVerbose",
+    "TranslationCreateParams",
+    "Translation",
+    "TranslationVerbose",
+    "SpeechCreateParams",
+    "ModerationCreateParams",
+    "ModerationCreateResponse",
 )
 # Roots that are unions, not classes: where the SDK defines the alias. No path starts at a union (a
 # stored surface holds no entry for one), so its members are the roots.

@@ -31,7 +31,9 @@ K = TypeVar("K", bound=Hashable)  # how a graph names a type: a class, or a stor
 
 Pair = tuple[K, str]  # a field: (declaring type, field name)
 
-_SEGMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<list>\[\])?$")
+# a field is named as it is on the wire: the SDK's alias where it has one (moderation categories such
+# as ``self-harm/intent`` are Python attributes ``self_harm_intent``)
+_SEGMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_/-]*)(?P<list>\[\])?$")
 
 
 class UnresolvedField(LookupError):

@@ -54,13 +54,6 @@ PRESENCE_ROOTS = frozenset(
         "Completion",
         "ResponseCreateParams",
         "Response",
-        "ImageGenerateParams",
-        "ImagesResponse",
-        "TranscriptionCreateParams",
-        "Transcription",
-        "SpeechCreateParams",
-        "BatchListParams",
-        "FileListParams",
         "JobListParams",
         "AssistantListParams",
     }
