@@ -11,6 +11,7 @@ import contextlib
 import difflib
 import fnmatch
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -57,6 +58,30 @@ class Feature:
     @property
     def observes_run(self) -> bool:
         return self.observes == "run"
+
+    def sends(self, method: str, path: str) -> bool:
+        """Is ``method path`` (``GET /files/file-1/content``, relative to the base URL) one of the
+        requests the feature's ``endpoint`` names (``GET /files/{file_id}/content``)? True where the
+        endpoint is not a plain list of requests (``any``, ``GET, POST /{unknown}``): only a request
+        known to be another one is told apart."""
+        parsed = [_REQUEST.match(part.strip()) for part in self.endpoint.split(",")]
+        named = [m for m in parsed if m is not None]
+        if len(named) < len(parsed):
+            return True
+        return any(
+            method.upper() == m["method"] and re.fullmatch(_template(m["path"]), path.rstrip("/") or "/") for m in named
+        )
+
+
+# "POST /batches/{batch_id}/cancel", optionally followed by a note: "POST /chat/completions (stream)"
+_REQUEST = re.compile(r"^(?P<method>GET|POST|PUT|PATCH|DELETE) (?P<path>/\S*)")
+
+
+def _template(path: str) -> str:
+    """A path template as a pattern: each ``{name}`` one path segment."""
+    return "".join(
+        "[^/]+" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{[^}]*\})", path.rstrip("/"))
+    )
 
 
 def in_run_order(features: Iterable[Feature]) -> list[Feature]:

@@ -20,6 +20,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 from conformance import sdk as sdk_module
 from conformance.bounds import (
@@ -425,16 +426,36 @@ class Engine:
         if body.status == 429:
             return harness_error(f"rate limited even after backing off, could not decide ({body.summary()})")
         honest, problems = judge_decline(body, param=error.decline_param)
+        # the answer came from a request other than the feature's own (an upload before a batch, a
+        # presence probe): the reason names it, or the feature's own request would be blamed
+        other = self._other_request(exchanges, body.status, feature)
+        at = f" {other}" if other else ""
         if honest:
-            return unsupported(f"declined: {body.summary()}", Oracle.WIRE)
+            return unsupported(f"declined{at}: {body.summary()}", Oracle.WIRE)
         if body.status == 404 and feature.level is Level.OPTIONAL:
             # The SDK raises NotFoundError for any 404, envelope or not: for an optional feature the
             # server does not serve, that is still its "no" (compatible reading). The missing envelope
             # is the strict reading's finding (the spec oracle judges every error body).
-            return unsupported(f"declined: {body.summary()} (without OpenAI's error envelope)", Oracle.WIRE)
+            return unsupported(f"declined{at}: {body.summary()} (without OpenAI's error envelope)", Oracle.WIRE)
         return nonconformant(
-            f"{problems[0]} ({body.summary()})", Oracle.WIRE, tuple(Problem(Oracle.WIRE, p) for p in problems)
+            f"{other + ': ' if other else ''}{problems[0]} ({body.summary()})",
+            Oracle.WIRE,
+            tuple(Problem(Oracle.WIRE, p) for p in problems),
         )
+
+    def _other_request(self, exchanges: list[RecordedExchange], status: int, feature: Feature) -> str | None:
+        """``METHOD /path?query`` of the last exchange answered ``status``, when it is not one of the
+        requests the feature's endpoint names; None when it is (or none is found)."""
+        base = urlsplit(self.target.base_url).path.rstrip("/")
+        for exchange in reversed(exchanges):
+            if exchange.status != status:
+                continue
+            url = urlsplit(exchange.url)
+            path = url.path.removeprefix(base) if url.path.startswith(base + "/") else url.path
+            if feature.sends(exchange.method, path):
+                return None
+            return f"{exchange.method} {path}" + (f"?{url.query}" if url.query else "")
+        return None
 
     def _judge_transport(self, failure: TransportFailure) -> Outcome:
         if failure.kind == BUDGET_FAILURE:  # the budget's guard refused a request: it never left

@@ -219,3 +219,14 @@ def test_the_open_responses_table_maps_every_test_of_theirs() -> None:
     # hosted tools and OpenAI's own endpoints are not applicable to open implementations
     assert {t.id for t in table.tests if t.not_applicable} == {"file-search", "offline-web-search"}
     assert "POST /responses/compact" in table.not_applicable
+
+
+def test_a_feature_knows_the_requests_its_endpoint_names() -> None:
+    features = load_catalog().features
+    cancel = features["batches.cancel"]  # POST /batches, POST /batches/{batch_id}/cancel, GET /batches/{batch_id}
+    assert cancel.sends("POST", "/batches/batch_1/cancel") and cancel.sends("GET", "/batches/batch_1")
+    assert not cancel.sends("POST", "/files") and not cancel.sends("DELETE", "/batches/batch_1")
+    assert features["chat.basic"].sends("POST", "/chat/completions")  # the note "(stream)" etc. is no path
+    assert not features["files.content"].sends("GET", "/files/file-1")
+    # an endpoint that is not a plain list of requests tells nothing apart
+    assert features["http.path.unknown_route"].sends("GET", "/anything")  # "GET, POST /{unknown}"

@@ -23,6 +23,8 @@ classes found against real small models; each recording's provenance is in the t
   arguments are the model's, the unreported cut is the server's.
 - llama-cpp-python's `<tool_call>` markup left in content under tool_choice "auto" is a call the
   server did not parse, not the model answering in text.
+- LiteLLM without files configured answered 500 to the batch input upload and to the suite's
+  GET /batches probe: batches.create's reason blamed no request, so it read as POST /batches failing.
 """
 
 from __future__ import annotations
@@ -448,3 +450,38 @@ def test_a_response_the_strict_sdk_rejects_is_not_blamed_again_for_its_output_te
     messages = [p.message for p in outcome.problems]
     assert outcome.status is Status.NONCONFORMANT and any("cached_tokens" in m for m in messages)
     assert not any("output_text" in m for m in messages), messages
+
+
+def _answer_recorded(exchange: dict[str, Any]) -> Any:
+    body = exchange.get("body_text", "").encode() if "body_text" in exchange else json.dumps(exchange["body"]).encode()
+
+    def answer(script: Script, request: Request, wfile: Any) -> None:
+        head = f"HTTP/1.1 {exchange['status']} X\r\ncontent-type: {exchange['content_type']}\r\n"
+        wfile.write(f"{head}content-length: {len(body)}\r\n\r\n".encode() + body)
+        wfile.flush()
+
+    return answer
+
+
+def test_a_failure_before_the_features_own_request_names_the_request_that_failed() -> None:
+    # LiteLLM without files_settings: the batch input upload answered 500, then the suite's probe
+    # GET /batches?limit=1 answered 500 too. batches.create read "HTTP 500 ... (500 Internal Server
+    # Error)", as if POST /batches (never sent) had failed
+    recorded = json.loads((WIRE / "litellm-files-unconfigured.json").read_text())["exchanges"]
+    routes: dict[tuple[str, str], Any] = {("GET", "/v1/models"): models_ok}
+    for exchange in recorded:
+        method, path = exchange["request"].split(" ")
+        routes[(method, path)] = _answer_recorded(exchange)
+    catalog = load_catalog()
+    with Script(routes) as script:
+        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
+        with Engine(target, catalog) as engine:
+            run = engine.run(catalog.select(["batches.create", "files.upload", "files.retrieve"]))
+    batch = run.results["batches.create"].outcome
+    assert batch.status is Status.NONCONFORMANT
+    assert batch.reason.startswith("GET /batches?limit=1: HTTP 500 (SDK raises InternalServerError"), batch.reason
+    # a feature whose own request failed is not prefixed; one that needed another's is
+    upload = run.results["files.upload"].outcome
+    assert upload.status is Status.NONCONFORMANT and upload.reason.startswith("HTTP 500"), upload.reason
+    retrieve = run.results["files.retrieve"].outcome
+    assert retrieve.reason.startswith("POST /files: HTTP 500") and "files_settings" in retrieve.reason, retrieve.reason
