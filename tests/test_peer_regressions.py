@@ -23,6 +23,10 @@ classes found against real small models; each recording's provenance is in the t
   arguments are the model's, the unreported cut is the server's.
 - llama-cpp-python's `<tool_call>` markup left in content under tool_choice "auto" is a call the
   server did not parse, not the model answering in text.
+- Prism's token-kind transcription usage, answered as verbose_json, was reported as "not of type
+  'null'": a union's tags now speak before its null.
+- Prism's cancel answered with its static 'validating' batch was failed, then the batch polled for
+  28 s to see it cancelled: it is now judged at once.
 - LiteLLM without files configured answered 500 to the batch input upload and to the suite's
   GET /batches probe: batches.create's reason blamed no request, so it read as POST /batches failing.
 """
@@ -36,6 +40,7 @@ from typing import Any
 from conformance.catalog import load_catalog
 from conformance.engine import Engine, RunResult
 from conformance.envelope import decode_error_body, envelope_problems
+from conformance.sdk import oracle
 from conformance.target import Secret, Target
 from conformance.verdict import Status
 from tests.conftest import TEST_TIMEOUTS
@@ -485,3 +490,42 @@ def test_a_failure_before_the_features_own_request_names_the_request_that_failed
     assert upload.status is Status.NONCONFORMANT and upload.reason.startswith("HTTP 500"), upload.reason
     retrieve = run.results["files.retrieve"].outcome
     assert retrieve.reason.startswith("POST /files: HTTP 500") and "files_settings" in retrieve.reason, retrieve.reason
+
+
+def test_a_union_member_tagged_otherwise_is_named_by_its_tag_not_as_a_null_expected() -> None:
+    # Prism's transcription example, answered for verbose_json too: its usage is the token kind, where
+    # TranscriptionVerbose's usage is the duration kind or null; the breach read "$.usage: {...} is not
+    # of type 'null'", the one branch the value is not even of the kind of
+    body = json.loads((WIRE / "prism-transcription.json").read_text())["body"]
+    assert oracle.validate({**body, "duration": 1.0, "language": "en", "segments": []}, "TranscriptionVerbose") == [
+        "$.usage.type: 'duration' was expected"
+    ]
+
+
+def test_a_cancel_answered_with_another_status_is_judged_without_waiting_for_the_batch() -> None:
+    # Prism answers the cancel with its static batch, 'validating': nonconformant at once. The check
+    # then polled that batch for 28 s (BATCH_WAIT_S) to see it cancelled, which could decide nothing
+    recorded = json.loads((WIRE / "prism-batch.json").read_text())
+    polls: list[str] = []
+
+    def batch(script: Script, request: Request, wfile: Any) -> None:
+        if request.method == "GET":
+            polls.append(request.path)
+        send_json(wfile, 200, recorded["batch"])
+
+    routes: dict[tuple[str, str], Any] = {
+        ("GET", "/v1/models"): models_ok,
+        ("POST", "/v1/files"): lambda script, request, wfile: send_json(wfile, 200, recorded["file"]),
+        ("POST", "/v1/batches"): batch,
+        ("POST", "/v1/batches/string/cancel"): batch,
+        ("GET", "/v1/batches/string"): batch,
+    }
+    catalog = load_catalog()
+    with Script(routes) as script:
+        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
+        with Engine(target, catalog) as engine:
+            run = engine.run(catalog.select(["batches.cancel"]))
+    outcome = run.results["batches.cancel"].outcome
+    assert outcome.status is Status.NONCONFORMANT
+    assert "answered status 'validating', expected 'cancelling'" in outcome.reason
+    assert polls == []

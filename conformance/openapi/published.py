@@ -145,6 +145,16 @@ def most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationErr
         )
     }
     candidates = [c for branch, causes in branches.items() if branch not in tagged_otherwise for c in causes]
+    if not candidates:
+        # every branch is tagged otherwise: the value carries a tag no branch of its own kind has (a
+        # nullable object's `null` is another kind), and that tag is the cause, not `null` expected
+        candidates = [
+            c
+            for causes in branches.values()
+            if not any(c.validator == "type" and not c.relative_path for c in causes)
+            for c in causes
+            if c.validator in ("const", "enum") and list(c.relative_path) == ["type"]
+        ]
     # jsonschema's ranking, one level at a time (its best_match would descend without the filter)
     best = max(candidates or error.context, key=jsonschema.exceptions.relevance)
     return most_specific(best)
