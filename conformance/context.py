@@ -245,6 +245,12 @@ class CheckContext:
             raise StatusError(decode_error_body(response.status, response.content_type, response.body), decline_param)
         return response
 
+    def aside(self, response: WireResponse, why: str) -> None:
+        """``response`` was read only for a note: its answer, an error included, decides nothing about
+        the feature. The evidence says so on the exchange, and the run's root causes pass it by (an
+        error there is not what the feature failed for)."""
+        self._recorder.note(response.exchange, f"read only for a note ({why}): it judges nothing")
+
     def may_repeat(self, extra: Spend) -> None:
         """This check could send ``extra`` more against a server that makes it repeat (``_common.run_trials``)."""
         self.headroom = self.headroom + extra

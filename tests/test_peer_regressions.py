@@ -27,6 +27,8 @@ classes found against real small models; each recording's provenance is in the t
   'null'": a union's tags now speak before its null.
 - Prism's cancel answered with its static 'validating' batch was failed, then the batch polled for
   28 s to see it cancelled: it is now judged at once.
+- LiteLLM's 500 to a GET that responses.metadata read only for a note grouped the feature under
+  that 500 in the run's root causes: such a request is now marked on its exchange and passed by.
 - LiteLLM without files configured answered 500 to the batch input upload and to the suite's
   GET /batches probe: batches.create's reason blamed no request, so it read as POST /batches failing.
 """
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalog import load_catalog
+from conformance.document import build_results
 from conformance.engine import Engine, RunResult
 from conformance.envelope import decode_error_body, envelope_problems
 from conformance.sdk import oracle
@@ -529,3 +532,31 @@ def test_a_cancel_answered_with_another_status_is_judged_without_waiting_for_the
     assert outcome.status is Status.NONCONFORMANT
     assert "answered status 'validating', expected 'cancelling'" in outcome.reason
     assert polls == []
+
+
+def test_a_request_read_only_for_a_note_decides_no_root_cause() -> None:
+    # LiteLLM: responses.metadata failed on the POST's metadata {}, and its GET /responses/{id}, read
+    # only to note whether the stored Response kept it, got the dead upstream's 500. The run's causes
+    # grouped the feature with the features that fail on that 500 (cause-7), by a request that
+    # judged nothing there
+    recorded = json.loads((WIRE / "litellm-responses-metadata.json").read_text())
+
+    def responses(script: Script, request: Request, wfile: Any) -> None:
+        if request.method == "GET":
+            send_json(wfile, 500, recorded["get"])
+        else:
+            send_json(wfile, 200, recorded["post"])
+
+    catalog = load_catalog()
+    with Script({("GET", "/v1/models"): models_ok, ("*", "*"): responses}) as script:
+        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
+        with Engine(target, catalog) as engine:
+            run = engine.run(catalog.select(["responses.metadata", "responses.retrieve", "responses.store_false"]))
+    results = build_results(run, catalog)
+    features = results["features"]
+    assert features["responses.metadata"]["status"] == "nonconformant"
+    noted = [e for e in features["responses.metadata"]["evidence"] if e["request"]["method"] == "GET"]
+    assert noted and "judges nothing" in noted[0]["note"]
+    grouped = {fid for cause in results["causes"] for fid in cause["features"]}
+    assert "responses.metadata" not in grouped
+    assert {"responses.retrieve", "responses.store_false"} <= grouped  # their own GETs failed on the 500

@@ -353,6 +353,7 @@ def metadata(ctx: CheckContext) -> Outcome:
             f"GET /responses/{{id}}: metadata {compact(again.get('metadata'), 100)}, expected {METADATA}",
         )
     else:  # whether responses are kept is responses.retrieve's business
+        ctx.aside(kept, "whether the stored Response keeps its metadata")
         findings.note(f"GET /responses/{{id}} answered HTTP {kept.status}: the stored metadata was not read")
     return findings.outcome("metadata echoed in the Response", Oracle.BEHAVIOUR)
 
