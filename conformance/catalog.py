@@ -69,7 +69,8 @@ class Feature:
         if len(named) < len(parsed):
             return True
         return any(
-            method.upper() == m["method"] and re.fullmatch(_template(m["path"]), path.rstrip("/") or "/") for m in named
+            method.upper() == m["method"] and path_pattern(m["path"].rstrip("/")).match(path.rstrip("/") or "/")
+            for m in named
         )
 
 
@@ -77,11 +78,11 @@ class Feature:
 _REQUEST = re.compile(r"^(?P<method>GET|POST|PUT|PATCH|DELETE) (?P<path>/\S*)")
 
 
-def _template(path: str) -> str:
-    """A path template as a pattern: each ``{name}`` one path segment."""
-    return "".join(
-        "[^/]+" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{[^}]*\})", path.rstrip("/"))
-    )
+def path_pattern(template: str, parameter: str = "[^/]+") -> re.Pattern[str]:
+    """A path template (``/files/{file_id}/content``, the catalog's and OpenAI's spec's form) as a
+    pattern of the whole path: each ``{name}`` matches ``parameter`` (one path segment by default)."""
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join(parameter if p.startswith("{") else re.escape(p) for p in parts) + "$")
 
 
 def in_run_order(features: Iterable[Feature]) -> list[Feature]:

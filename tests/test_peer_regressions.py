@@ -47,7 +47,8 @@ from conformance.sdk import oracle
 from conformance.target import Secret, Target
 from conformance.verdict import Status
 from tests.conftest import TEST_TIMEOUTS
-from tests.scripted import Request, Route, Script, models_ok, send_json
+from tests.hostile import response_bytes
+from tests.scripted import Request, Script, models_ok, send_json
 
 WIRE = Path(__file__).resolve().parent / "wire"
 
@@ -61,13 +62,18 @@ def _replay(name: str) -> Any:
     return answer
 
 
-def run_against(name: str, *features: str) -> RunResult:
+def run_scripted(routes: dict[tuple[str, str], Any], *features: str, models: dict[str, str] | None = None) -> RunResult:
+    """``features`` run against a scripted server answering ``routes`` (GET /v1/models answers one model)."""
     catalog = load_catalog()
-    routes = {("GET", "/v1/models"): models_ok, ("POST", "/v1/chat/completions"): _replay(name)}
-    with Script(routes) as script:
-        target = Target(script.base_url, Secret("sk-test"), {"chat": "m", "tools": "m"}, timeouts=TEST_TIMEOUTS)
+    with Script({("GET", "/v1/models"): models_ok, **routes}) as script:
+        models = models or {"chat": "m", "tools": "m"}
+        target = Target(script.base_url, Secret("sk-test"), models, timeouts=TEST_TIMEOUTS)
         with Engine(target, catalog) as engine:
             return engine.run(catalog.select(list(features)))
+
+
+def run_against(name: str, *features: str) -> RunResult:
+    return run_scripted({("POST", "/v1/chat/completions"): _replay(name)}, *features)
 
 
 def test_a_json_answer_to_a_stream_request_fails_the_stream_and_passes_nothing_vacuously() -> None:
@@ -171,13 +177,8 @@ def test_a_decline_naming_the_field_only_in_its_message_is_honest() -> None:
 def test_a_200_on_a_wrong_base_url_is_no_pass() -> None:
     # Prism answers GET /v1/chat/completions/models (a base URL with /chat/completions appended) with a
     # chat completion: models.list() would silently read nothing
-    catalog = load_catalog()
     completion = _replay("prism-chat-completion.json")
-    routes = {("GET", "/v1/models"): models_ok, ("GET", "/v1/chat/completions/models"): completion}
-    with Script(routes) as script:
-        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
-        with Engine(target, catalog) as engine:
-            run = engine.run(catalog.select(["http.path.misconfigured_base_url"]))
+    run = run_scripted({("GET", "/v1/chat/completions/models"): completion}, "http.path.misconfigured_base_url")
     outcome = run.results["http.path.misconfigured_base_url"].outcome
     assert outcome.status is Status.NONCONFORMANT and "not a model list" in outcome.reason
 
@@ -189,22 +190,10 @@ def test_a_gzip_error_body_is_read_decoded() -> None:
     packed = gzip.compress(json.dumps(error).encode() * 1)
 
     def gzipped_404(script: Script, request: Request, wfile: Any) -> None:
-        head = (
-            "HTTP/1.1 404 X\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
-            f"content-length: {len(packed)}\r\n\r\n"
-        )
-        wfile.write(head.encode() + packed)
+        wfile.write(response_bytes(404, "application/json", packed, {"content-encoding": "gzip"}))
         wfile.flush()
 
-    catalog = load_catalog()
-    routes: dict[tuple[str, str], Route] = {
-        ("GET", "/v1/models"): models_ok,
-        ("POST", "/v1/chat/completions"): gzipped_404,
-    }
-    with Script(routes) as script:
-        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
-        with Engine(target, catalog) as engine:
-            run = engine.run(catalog.select(["errors.unknown_model"]))
+    run = run_scripted({("POST", "/v1/chat/completions"): gzipped_404}, "errors.unknown_model")
     outcome = run.results["errors.unknown_model"].outcome
     assert outcome.status is Status.SUPPORTED, outcome.reason  # a gzip body is no "not JSON" envelope
     assert outcome.evidence[-1]["response"]["body"]["error"]["param"] == "model"
@@ -235,12 +224,7 @@ def _serve(choose: Any) -> Any:
 
 
 def run_with(choose: Any, *features: str) -> RunResult:
-    catalog = load_catalog()
-    routes = {("GET", "/v1/models"): models_ok, ("POST", "/v1/chat/completions"): _serve(choose)}
-    with Script(routes) as script:
-        target = Target(script.base_url, Secret("sk-test"), {"chat": "m", "tools": "m"}, timeouts=TEST_TIMEOUTS)
-        with Engine(target, catalog) as engine:
-            return engine.run(catalog.select(list(features)))
+    return run_scripted({("POST", "/v1/chat/completions"): _serve(choose)}, *features)
 
 
 def test_a_non_strict_call_missing_a_required_argument_is_a_note() -> None:
@@ -349,12 +333,7 @@ def _prism_responses(script: Script, request: Request, wfile: Any) -> None:
 
 
 def run_against_prism_responses(*features: str) -> RunResult:
-    catalog = load_catalog()
-    routes = {("GET", "/v1/models"): models_ok, ("*", "*"): _prism_responses}
-    with Script(routes) as script:
-        target = Target(script.base_url, Secret("sk-test"), {"chat": "m", "tools": "m"}, timeouts=TEST_TIMEOUTS)
-        with Engine(target, catalog) as engine:
-            return engine.run(catalog.select(list(features)))
+    return run_scripted({("*", "*"): _prism_responses}, *features)
 
 
 def test_a_json_answer_to_a_responses_stream_fails_event_lines_and_passes_nothing_vacuously() -> None:
@@ -432,12 +411,7 @@ def _served(body: dict[str, Any], seen: list[dict[str, Any]]) -> Any:
 
 def _run_responses(body: dict[str, Any], models: dict[str, str], *features: str) -> tuple[RunResult, list[Any]]:
     seen: list[dict[str, Any]] = []
-    catalog = load_catalog()
-    routes = {("GET", "/v1/models"): models_ok, ("*", "*"): _served(body, seen)}
-    with Script(routes) as script:
-        target = Target(script.base_url, Secret("sk-test"), models, timeouts=TEST_TIMEOUTS)
-        with Engine(target, catalog) as engine:
-            return engine.run(catalog.select(list(features))), seen
+    return run_scripted({("*", "*"): _served(body, seen)}, *features, models=models), seen
 
 
 def test_the_responses_tool_features_send_the_tools_model() -> None:
@@ -464,8 +438,7 @@ def _answer_recorded(exchange: dict[str, Any]) -> Any:
     body = exchange.get("body_text", "").encode() if "body_text" in exchange else json.dumps(exchange["body"]).encode()
 
     def answer(script: Script, request: Request, wfile: Any) -> None:
-        head = f"HTTP/1.1 {exchange['status']} X\r\ncontent-type: {exchange['content_type']}\r\n"
-        wfile.write(f"{head}content-length: {len(body)}\r\n\r\n".encode() + body)
+        wfile.write(response_bytes(exchange["status"], exchange["content_type"], body))
         wfile.flush()
 
     return answer
@@ -476,15 +449,8 @@ def test_a_failure_before_the_features_own_request_names_the_request_that_failed
     # GET /batches?limit=1 answered 500 too. batches.create read "HTTP 500 ... (500 Internal Server
     # Error)", as if POST /batches (never sent) had failed
     recorded = json.loads((WIRE / "litellm-files-unconfigured.json").read_text())["exchanges"]
-    routes: dict[tuple[str, str], Any] = {("GET", "/v1/models"): models_ok}
-    for exchange in recorded:
-        method, path = exchange["request"].split(" ")
-        routes[(method, path)] = _answer_recorded(exchange)
-    catalog = load_catalog()
-    with Script(routes) as script:
-        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
-        with Engine(target, catalog) as engine:
-            run = engine.run(catalog.select(["batches.create", "files.upload", "files.retrieve"]))
+    routes = {tuple(exchange["request"].split(" ")): _answer_recorded(exchange) for exchange in recorded}
+    run = run_scripted(routes, "batches.create", "files.upload", "files.retrieve")
     batch = run.results["batches.create"].outcome
     assert batch.status is Status.NONCONFORMANT
     assert batch.reason.startswith("GET /batches?limit=1: HTTP 500 (SDK raises InternalServerError"), batch.reason
@@ -517,17 +483,12 @@ def test_a_cancel_answered_with_another_status_is_judged_without_waiting_for_the
         send_json(wfile, 200, recorded["batch"])
 
     routes: dict[tuple[str, str], Any] = {
-        ("GET", "/v1/models"): models_ok,
         ("POST", "/v1/files"): lambda script, request, wfile: send_json(wfile, 200, recorded["file"]),
         ("POST", "/v1/batches"): batch,
         ("POST", "/v1/batches/string/cancel"): batch,
         ("GET", "/v1/batches/string"): batch,
     }
-    catalog = load_catalog()
-    with Script(routes) as script:
-        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
-        with Engine(target, catalog) as engine:
-            run = engine.run(catalog.select(["batches.cancel"]))
+    run = run_scripted(routes, "batches.cancel")
     outcome = run.results["batches.cancel"].outcome
     assert outcome.status is Status.NONCONFORMANT
     assert "answered status 'validating', expected 'cancelling'" in outcome.reason
@@ -547,12 +508,8 @@ def test_a_request_read_only_for_a_note_decides_no_root_cause() -> None:
         else:
             send_json(wfile, 200, recorded["post"])
 
-    catalog = load_catalog()
-    with Script({("GET", "/v1/models"): models_ok, ("*", "*"): responses}) as script:
-        target = Target(script.base_url, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS)
-        with Engine(target, catalog) as engine:
-            run = engine.run(catalog.select(["responses.metadata", "responses.retrieve", "responses.store_false"]))
-    results = build_results(run, catalog)
+    run = run_scripted({("*", "*"): responses}, "responses.metadata", "responses.retrieve", "responses.store_false")
+    results = build_results(run, load_catalog())
     features = results["features"]
     assert features["responses.metadata"]["status"] == "nonconformant"
     noted = [e for e in features["responses.metadata"]["evidence"] if e["request"]["method"] == "GET"]

@@ -76,14 +76,23 @@ def expect_named(findings: Findings, body: ErrorBody, what: str, *, param: str, 
         )
 
 
-def judge_out_of_range(findings: Findings, field: str, bad: Any, refusal: ErrorBody | None) -> None:
-    """An out-of-range sampling value (``refusal``: the error it got, None when it was served) must be
-    refused with 400 naming the field, not clamped or ignored: one rule for every API that takes it."""
+def judge_invalid_value(
+    findings: Findings,
+    field: str,
+    bad: Any,
+    refusal: ErrorBody | None,
+    *,
+    invalid: str = "is out of range",
+    served: str = "silently clamped or ignored",
+) -> None:
+    """A value OpenAI refuses (``refusal``: the error it got, None when it was served) must be refused
+    with 400 naming the field, not clamped, ignored or replaced: one rule for every API and field that
+    takes it (sampling ranges, an image size). ``invalid`` says what is wrong with ``bad``, ``served``
+    what a server that serves it may have done instead."""
     if refusal is None:
         findings.add(
             Oracle.BEHAVIOUR,
-            f"{field}={bad!r} is out of range and was accepted (silently clamped or "
-            f"ignored), expected 400 with param '{field}'",
+            f"{field}={bad!r} {invalid} and was accepted ({served}), expected 400 with param '{field}'",
         )
         return
     _, problems = judge_decline(refusal, param=field)

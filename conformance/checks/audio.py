@@ -161,11 +161,16 @@ def audio_kind(data: bytes) -> str | None:
     return None
 
 
+def is_audio(content_type: str) -> bool:
+    """A Content-Type speech may come with: audio/*, or the spec's application/octet-stream."""
+    media = content_type.split(";")[0].strip().lower()
+    return media.startswith("audio/") or media == "application/octet-stream"
+
+
 def speech_problems(response_format: str, content_type: str, data: bytes) -> list[str]:
     what = f"response_format {response_format!r}"
     problems = []
-    kind = content_type.split(";")[0].strip().lower()
-    if not (kind.startswith("audio/") or kind == "application/octet-stream"):
+    if not is_audio(content_type):
         problems.append(f"{what}: Content-Type {content_type!r}, expected audio/*")
     found = audio_kind(data)
     if not data:
@@ -219,10 +224,9 @@ def speech_formats(ctx: CheckContext) -> Outcome:
 def _pcm_of(response: WireResponse) -> tuple[str, bytes] | None:
     """The pcm audio of the ``stream_format: "sse"`` request: its events' audio (with pcm's Content-Type),
     or the body of a server that answered raw audio; None when it holds none (a refusal, no delta)."""
-    media = response.content_type.split(";")[0].strip().lower()
     if response.status >= 300:
         return None
-    if media.startswith("audio/") or media == "application/octet-stream":
+    if is_audio(response.content_type):
         return response.content_type, response.body
     _, audio = _sse_problems(response)
     return ("audio/pcm", audio) if audio else None
@@ -278,9 +282,8 @@ def speech_stream(ctx: CheckContext) -> Outcome:
     findings = Findings()
     # read as users stream it; which format the bytes are is audio.speech.formats' to judge
     content_type, data = speech_mp3_streamed(ctx)
-    media = content_type.split(";")[0].strip().lower()
     findings.expect(
-        media.startswith("audio/") or media == "application/octet-stream",
+        is_audio(content_type),
         Oracle.WIRE,
         f"streamed: Content-Type {content_type!r}, expected audio/*",
     )
@@ -290,17 +293,16 @@ def speech_stream(ctx: CheckContext) -> Outcome:
         f"streamed: iter_bytes() read {len(data)} bytes starting {data[:8]!r}, no audio file",
     )
     response = speech_pcm_sse(ctx)
-    kind = response.content_type.split(";")[0].strip().lower()
     if response.status >= 300:
         _declined(findings, StatusError(error_body_of(response)), "stream_format 'sse'", "stream_format")
-    elif kind.startswith("audio/") or kind == "application/octet-stream":
+    elif is_audio(response.content_type):
         findings.note(
             f"stream_format 'sse' answered with raw audio ({response.content_type}), as OpenAI's tts-1 and "
             "tts-1-hd do: a client reading events finds none, but can tell by the Content-Type"
         )
     else:
         problems, audio = _sse_problems(response)
-        if kind != "text/event-stream":
+        if response.content_type.split(";")[0].strip().lower() != "text/event-stream":
             problems.insert(0, f"Content-Type {response.content_type!r}, expected text/event-stream")
         findings.extend(Oracle.WIRE, [f"stream_format 'sse': {p}" for p in problems])
         if audio:

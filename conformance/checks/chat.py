@@ -17,7 +17,7 @@ from conformance.checks._common import (
     reply_outcome,
     strict_sdk_json,
 )
-from conformance.checks._judges import judge_out_of_range, unreported_cut, usage_problems
+from conformance.checks._judges import judge_invalid_value, unreported_cut, usage_problems
 from conformance.checks._requests import basic_completion, count_reference
 from conformance.context import CheckContext, StatusError
 from conformance.registry import check
@@ -276,7 +276,7 @@ def _accepts_and_bounds(ctx: CheckContext, field: str, good: list[Any], bad: Any
         refusal = None
     except StatusError as error:
         refusal = error.body
-    judge_out_of_range(findings, field, bad, refusal)
+    judge_invalid_value(findings, field, bad, refusal)
     return findings.outcome(
         f"{field} {', '.join(map(str, good))} accepted; {bad} rejected with 400 param {field!r}", Oracle.BEHAVIOUR
     )

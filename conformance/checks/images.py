@@ -16,10 +16,9 @@ import struct
 from typing import Any
 
 from conformance.checks._common import compact, json_object, strict_sdk_json
-from conformance.checks._judges import error_body_of
+from conformance.checks._judges import error_body_of, judge_invalid_value
 from conformance.checks._requests import IMAGE_PROMPT, IMAGE_SIZE, image_b64
 from conformance.context import CheckContext
-from conformance.envelope import judge_decline
 from conformance.registry import check
 from conformance.sdk import oracle
 from conformance.verdict import Findings, Oracle, Outcome
@@ -209,16 +208,8 @@ def errors_size(ctx: CheckContext) -> Outcome:
         "images/generations",
         {"model": ctx.target.models["images"], "prompt": IMAGE_PROMPT, "n": 1, "size": INVALID_SIZE},
     )
-    if response.status < 300:
-        findings.add(
-            Oracle.BEHAVIOUR,
-            f"size {INVALID_SIZE!r} was accepted (HTTP {response.status}): an invalid size is silently replaced, "
-            "expected 400 naming 'size'",
-        )
-        return findings.fail()
-    refusal = error_body_of(response)
-    _, problems = judge_decline(refusal, param="size")
-    if refusal.status in (403, 404):  # an honest "no" elsewhere, but an invalid value is a 400
-        problems.insert(0, f"HTTP {refusal.status}, expected 400 (BadRequestError)")
-    findings.extend(Oracle.WIRE, [f"size {INVALID_SIZE!r}: {p}" for p in problems])
+    refusal = error_body_of(response) if response.status >= 300 else None
+    judge_invalid_value(
+        findings, "size", INVALID_SIZE, refusal, invalid="is no size any model serves", served="ignored or replaced"
+    )
     return findings.outcome(f"size {INVALID_SIZE!r} refused with 400 naming 'size'", Oracle.WIRE)

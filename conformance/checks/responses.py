@@ -30,7 +30,7 @@ from conformance.checks._common import (
     run_trials,
     strict_sdk_json,
 )
-from conformance.checks._judges import error_body_of, expect_named, judge_error, judge_out_of_range
+from conformance.checks._judges import error_body_of, expect_named, judge_error, judge_invalid_value
 from conformance.checks._requests import responses_text_stream
 from conformance.context import CheckContext, StatusError
 from conformance.envelope import envelope_problems
@@ -293,7 +293,7 @@ def _same_number(received: Any, sent: float) -> bool:
 
 def _sampled(ctx: CheckContext, field: str, good: list[float], bad: float) -> Outcome:
     """In-range values are honoured (200) and echoed by the Response; an out-of-range value is a 400
-    naming the field: chat's rule (``judge_out_of_range``). Nothing else is sampled, so that a server
+    naming the field: chat's rule (``judge_invalid_value``). Nothing else is sampled, so that a server
     refusing temperature and top_p together is not provoked."""
 
     def send(value: float, decline_param: str | None) -> dict[str, Any]:
@@ -314,7 +314,7 @@ def _sampled(ctx: CheckContext, field: str, good: list[float], bad: float) -> Ou
         refusal = None
     except StatusError as error:
         refusal = error.body
-    judge_out_of_range(findings, field, bad, refusal)
+    judge_invalid_value(findings, field, bad, refusal)
     return findings.outcome(
         f"{field} {', '.join(map(str, good))} accepted and echoed; {bad} rejected with 400 param {field!r}",
         Oracle.BEHAVIOUR,

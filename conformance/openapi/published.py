@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import jsonschema
 
+from conformance.catalog import path_pattern
 from conformance.sse import parse_sse
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "schemas" / "openai-spec.json"
@@ -83,14 +84,9 @@ def operations() -> tuple[Operation, ...]:
 @cache
 def _templates() -> tuple[tuple[re.Pattern[str], Operation], ...]:
     # a parameter is one path segment; an id with a slash (`org/model`) is tried as the last parameter
-    exact = [(_pattern(op.path, "[^/]+"), op) for op in operations()]
-    greedy = [(_pattern(op.path, ".+"), op) for op in operations() if op.path.endswith("}")]
+    exact = [(path_pattern(op.path), op) for op in operations()]
+    greedy = [(path_pattern(op.path, ".+"), op) for op in operations() if op.path.endswith("}")]
     return tuple(exact + greedy)
-
-
-def _pattern(template: str, parameter: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile("".join(parameter if p.startswith("{") else re.escape(p) for p in parts) + "$")
 
 
 def operation_for(method: str, url: str, base_url: str) -> Operation | None:
