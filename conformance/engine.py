@@ -35,7 +35,7 @@ from conformance.bounds import (
 from conformance.catalog import Catalog, Feature, in_run_order
 from conformance.context import CheckContext, RunState, StatusError, TransportProblem
 from conformance.cost import BUDGET_FAILURE, Budget, CostMeter, Spend, spend_of
-from conformance.envelope import judge_decline
+from conformance.envelope import ErrorBody, judge_decline
 from conformance.redact import Redactor
 from conformance.registry import CheckSpec, load_checks
 from conformance.target import Target
@@ -334,12 +334,14 @@ class Engine:
         refusals = self.budget.refusals if self.budget is not None else 0
         caught: list[warnings.WarningMessage] = []
         token = _CAUGHT.set(caught)
+        decided_by: RecordedExchange | None = None
         try:
             outcome = spec.function(ctx)
         except StopCheck as stop:
             outcome = stop.outcome
         except StatusError as error:
-            outcome = self._judge_status(error, ctx.exchanges(), feature)
+            decided_by = _answering(ctx.exchanges(), error.body)
+            outcome = self._judge_status(error, ctx.exchanges(), feature, decided_by)
         except TransportProblem as problem:
             outcome = self._judge_transport(problem.failure)
         except TransportFailure as failure:
@@ -359,7 +361,10 @@ class Engine:
             # (under concurrency another feature's refusal counts too: a skip, never a wrong verdict)
             outcome = skipped(f"{BUDGET_SKIP} a request was not sent: {self.budget.last_refusal}")
         outcome = _with_warnings(outcome, caught)
-        exchanges = ctx.exchanges()[:MAX_EVIDENCE_EXCHANGES]
+        exchanges = ctx.exchanges()
+        if decided_by is not None:  # the answer that decided goes last, where root causes read it (causes.py)
+            exchanges = [e for e in exchanges if e is not decided_by][: MAX_EVIDENCE_EXCHANGES - 1] + [decided_by]
+        exchanges = exchanges[:MAX_EVIDENCE_EXCHANGES]
         evidence = tuple(exchange.to_evidence(self.redactor) for exchange in exchanges)
         outcome = outcome.with_evidence(evidence)
         return _redact_outcome(outcome, self.redactor)
@@ -405,7 +410,13 @@ class Engine:
                 self._warnings_routed = 0
 
     # --- judging what a check could not --------------------------------------------------------
-    def _judge_status(self, error: StatusError, exchanges: list[RecordedExchange], feature: Feature) -> Outcome:
+    def _judge_status(
+        self,
+        error: StatusError,
+        exchanges: list[RecordedExchange],
+        feature: Feature,
+        decided_by: RecordedExchange | None = None,
+    ) -> Outcome:
         body = error.body
         elsewhere = _redirected_elsewhere(exchanges, self.target.origin)
         if body.status == 401 and elsewhere:
@@ -428,7 +439,7 @@ class Engine:
         honest, problems = judge_decline(body, param=error.decline_param)
         # the answer came from a request other than the feature's own (an upload before a batch, a
         # presence probe): the reason names it, or the feature's own request would be blamed
-        other = self._other_request(exchanges, body.status, feature)
+        other = self._other_request(decided_by, feature)
         at = f" {other}" if other else ""
         if honest:
             return unsupported(f"declined{at}: {body.summary()}", Oracle.WIRE)
@@ -443,19 +454,17 @@ class Engine:
             tuple(Problem(Oracle.WIRE, p) for p in problems),
         )
 
-    def _other_request(self, exchanges: list[RecordedExchange], status: int, feature: Feature) -> str | None:
-        """``METHOD /path?query`` of the last exchange answered ``status``, when it is not one of the
-        requests the feature's endpoint names; None when it is (or none is found)."""
+    def _other_request(self, exchange: RecordedExchange | None, feature: Feature) -> str | None:
+        """``METHOD /path?query`` of the exchange that decided, when it is not one of the requests the
+        feature's endpoint names; None when it is (or is not known)."""
+        if exchange is None:
+            return None
+        url = urlsplit(exchange.url)
         base = urlsplit(self.target.base_url).path.rstrip("/")
-        for exchange in reversed(exchanges):
-            if exchange.status != status:
-                continue
-            url = urlsplit(exchange.url)
-            path = url.path.removeprefix(base) if url.path.startswith(base + "/") else url.path
-            if feature.sends(exchange.method, path):
-                return None
-            return f"{exchange.method} {path}" + (f"?{url.query}" if url.query else "")
-        return None
+        path = url.path.removeprefix(base) if url.path.startswith(base + "/") else url.path
+        if feature.sends(exchange.method, path):
+            return None
+        return f"{exchange.method} {path}" + (f"?{url.query}" if url.query else "")
 
     def _judge_transport(self, failure: TransportFailure) -> Outcome:
         if failure.kind == BUDGET_FAILURE:  # the budget's guard refused a request: it never left
@@ -505,6 +514,15 @@ class Engine:
 
 def _for_budget(reason: str) -> bool:
     return reason.startswith(BUDGET_SKIP) and "the budget (" in reason
+
+
+def _answering(exchanges: list[RecordedExchange], body: ErrorBody) -> RecordedExchange | None:
+    """The exchange that answered ``body``: the last one with its status and bytes (or its status
+    alone). A feature's own exchanges come before those it cites, so the place in the list says
+    nothing about which answer a shared request re-raised."""
+    answered = [e for e in exchanges if e.status == body.status]
+    same = [e for e in answered if e.content() == body.raw] or answered
+    return max(same, key=lambda e: e.started) if same else None
 
 
 def _redirected_elsewhere(exchanges: list[RecordedExchange], origin: str) -> str | None:

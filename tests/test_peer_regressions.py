@@ -40,12 +40,14 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalog import load_catalog
+from conformance.context import StatusError
 from conformance.document import build_results
-from conformance.engine import Engine, RunResult
+from conformance.engine import Engine, RunResult, _answering
 from conformance.envelope import decode_error_body, envelope_problems
 from conformance.sdk import oracle
 from conformance.target import Secret, Target
 from conformance.verdict import Status
+from conformance.wire import RecordedExchange
 from tests.conftest import TEST_TIMEOUTS
 from tests.hostile import response_bytes
 from tests.scripted import Request, Script, models_ok, send_json
@@ -450,10 +452,15 @@ def test_a_failure_before_the_features_own_request_names_the_request_that_failed
     # Error)", as if POST /batches (never sent) had failed
     recorded = json.loads((WIRE / "litellm-files-unconfigured.json").read_text())["exchanges"]
     routes = {tuple(exchange["request"].split(" ")): _answer_recorded(exchange) for exchange in recorded}
-    run = run_scripted(routes, "batches.create", "files.upload", "files.retrieve")
-    batch = run.results["batches.create"].outcome
-    assert batch.status is Status.NONCONFORMANT
-    assert batch.reason.startswith("GET /batches?limit=1: HTTP 500 (SDK raises InternalServerError"), batch.reason
+    run = run_scripted(routes, "batches.create", "batches.cancel", "files.upload", "files.retrieve")
+    for feature_id in ("batches.create", "batches.cancel"):
+        # batches.cancel cites the upload and the probe batches.create sent: the request named is the
+        # one whose answer is quoted (the reference mock's FlexAI profile once had it name POST /files
+        # beside the body of GET /batches)
+        batch = run.results[feature_id].outcome
+        assert batch.status is Status.NONCONFORMANT
+        assert batch.reason.startswith("GET /batches?limit=1: HTTP 500 (SDK raises InternalServerError"), batch.reason
+        assert batch.reason.endswith("(500 Internal Server Error)"), batch.reason
     # a feature whose own request failed is not prefixed; one that needed another's is
     upload = run.results["files.upload"].outcome
     assert upload.status is Status.NONCONFORMANT and upload.reason.startswith("HTTP 500"), upload.reason
@@ -517,3 +524,26 @@ def test_a_request_read_only_for_a_note_decides_no_root_cause() -> None:
     grouped = {fid for cause in results["causes"] for fid in cause["features"]}
     assert "responses.metadata" not in grouped
     assert {"responses.retrieve", "responses.store_false"} <= grouped  # their own GETs failed on the 500
+
+
+def test_the_request_named_is_the_one_whose_answer_is_quoted_whatever_the_order_of_the_evidence() -> None:
+    # On the reference mock's FlexAI profile batches.cancel uploaded its own file (POST /files, 404)
+    # after batches.create's probe GET /batches (404) had been sent, and re-raised that probe's
+    # answer, which it shares: the reason named the last 404, POST /files, beside GET's answer
+    files_404 = json.dumps({"error": {"message": "Invalid URL (POST /v1/files)", "type": "invalid_request_error"}})
+    batches_404 = json.dumps({"error": {"message": "Invalid URL (GET /v1/batches)", "type": "invalid_request_error"}})
+    base = "http://127.0.0.1:9/v1"
+    own = RecordedExchange(
+        "POST", f"{base}/files", [], b"", started=2.0, status=404, body=bytearray(files_404.encode())
+    )
+    cited = RecordedExchange(
+        "GET", f"{base}/batches?limit=1", [], b"", started=1.0, status=404, body=bytearray(batches_404.encode())
+    )
+    catalog = load_catalog()
+    with Engine(Target(base, Secret("sk-test"), {"chat": "m"}, timeouts=TEST_TIMEOUTS), catalog) as engine:
+        error = StatusError(decode_error_body(404, "application/json", batches_404.encode()))
+        decided_by = _answering([cited, own], error.body)
+        outcome = engine._judge_status(error, [cited, own], catalog.features["batches.cancel"], decided_by)
+    assert decided_by is cited  # which also goes last in the evidence, where the root causes read it
+    assert outcome.status is Status.UNSUPPORTED
+    assert outcome.reason.startswith("declined GET /batches?limit=1: 404"), outcome.reason

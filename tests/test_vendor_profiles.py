@@ -231,3 +231,25 @@ def test_flexai_declines_files_and_batches() -> None:
     # seed 004: POST /v1/batches and GET /v1/files are not supported
     features = profile_results("flexai")["features"]
     assert {f for f in area_features("files", "batches") if features[f]["status"] != "unsupported"} == set()
+
+
+def test_a_failure_from_another_request_names_the_request_whose_answer_it_quotes() -> None:
+    # FlexAI has neither /files nor /batches, and the mock's 404 says which route it was ("Invalid URL
+    # (GET /v1/batches)"): a reason that names a request must name that one. batches.cancel cites the
+    # upload and the probe other features sent, and once named POST /files beside GET's answer
+    features = profile_results("flexai")["features"]
+    named = {
+        fid: f["reason"]
+        for fid, f in features.items()
+        if f["area"] in ("files", "batches")
+        and f["reason"].startswith("declined ")
+        and not f["reason"].startswith("declined: ")
+    }
+    assert "batches.cancel" in named and "files.retrieve" in named
+    causes = {cause["id"]: cause["summary"] for cause in profile_results("flexai")["causes"]}
+    for fid, reason in named.items():
+        request = reason.removeprefix("declined ").split(":")[0].split("?")[0]  # "GET /batches"
+        method, path = request.split(" ")
+        assert f"Invalid URL ({method} /v1{path})" in reason, (fid, reason)
+        # and the run's root cause is that answer's: the deciding exchange is the evidence's last error
+        assert f"({method} /v1{path})" in causes[features[fid]["cause"]], (fid, features[fid]["cause"])
